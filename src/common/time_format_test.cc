@@ -1,0 +1,43 @@
+#include "common/time_format.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+
+namespace bosun {
+namespace {
+
+using namespace std::chrono;
+
+TEST(TimeFormat, RoundTripsSecondsAndMicros) {
+  system_clock::time_point t = system_clock::from_time_t(1714564800) + microseconds(123456);
+  EXPECT_EQ(format_rfc3339(t), "2024-05-01T12:00:00Z");
+  EXPECT_EQ(format_rfc3339_micro(t), "2024-05-01T12:00:00.123456Z");
+  auto back = parse_rfc3339("2024-05-01T12:00:00.123456Z");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, t);
+}
+
+TEST(TimeFormat, ParsesOffsetsAndRejectsGarbage) {
+  auto t = parse_rfc3339("2024-05-01T14:00:00+02:00");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(format_rfc3339(*t), "2024-05-01T12:00:00Z");
+  EXPECT_FALSE(parse_rfc3339("2024-05-01 12:00:00").ok());
+  EXPECT_FALSE(parse_rfc3339("2024-13-01T12:00:00Z").ok());
+  EXPECT_FALSE(parse_rfc3339("").ok());
+}
+
+TEST(FakeClock, SleepersWakeOnAdvance) {
+  FakeClock clock;
+  auto start = clock.monotonic();
+  std::thread t([&] { clock.sleep_for(seconds(10)); });
+  while (clock.sleepers() == 0) std::this_thread::yield();
+  clock.advance(seconds(5));
+  EXPECT_EQ(clock.sleepers(), 1);
+  clock.advance(seconds(5));
+  t.join();
+  EXPECT_EQ(clock.monotonic() - start, seconds(10));
+}
+
+}  // namespace
+}  // namespace bosun
