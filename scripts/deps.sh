@@ -8,7 +8,7 @@ packages="
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev uuid-dev
-  libssl-dev libboost-dev libboost-system-dev
+  libssl-dev libboost-dev libboost-system-dev zlib1g-dev
 "
 missing=""
 for p in $packages; do
