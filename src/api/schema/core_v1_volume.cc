@@ -176,7 +176,7 @@ type SecretVolumeSource
   optional boolean : Whether the pod may start when the Secret or a listed key is missing.
 
 type SecretProjection
-  name string : Name of the Secret in the pod's namespace.
+  name string default="" : Name of the Secret in the pod's namespace.
   items []KeyToPath list=atomic
   optional boolean
 
@@ -291,13 +291,13 @@ type StorageOSPersistentVolumeSource
   secretRef ObjectReference
 
 type ConfigMapVolumeSource
-  name string : Name of the ConfigMap in the pod's namespace.
+  name string default="" : Name of the ConfigMap in the pod's namespace.
   items []KeyToPath list=atomic : Which keys to project and where; all keys when empty.
   defaultMode int32 : Permission bits of the created files (decimal in JSON), 0644 by default.
   optional boolean : Whether the pod may start when the ConfigMap or a listed key is missing.
 
 type ConfigMapProjection
-  name string : Name of the ConfigMap in the pod's namespace.
+  name string default="" : Name of the ConfigMap in the pod's namespace.
   items []KeyToPath list=atomic
   optional boolean
 
