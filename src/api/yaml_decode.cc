@@ -232,6 +232,12 @@ class JsonBuilder final : public YAML::EventHandler {
         !preceded_by_end_marker(pos_of(mark))) {
       throw BuildError(pos_of(mark), "did not find expected <document start>");
     }
+    // yaml-cpp can get stuck before a character it cannot place (a `,` at the root after `...`),
+    // starting empty documents at the same spot forever.
+    if (documents_seen_ > 0 && pos_of(mark) <= last_document_pos_) {
+      throw BuildError(pos_of(mark), "did not find expected node content");
+    }
+    last_document_pos_ = pos_of(mark);
     ++documents_seen_;
     frames_.clear();
     anchors_.clear();
@@ -643,6 +649,7 @@ class JsonBuilder final : public YAML::EventHandler {
   std::vector<std::string> duplicate_lines_;
   std::vector<Decoded> documents_;
   size_t documents_seen_ = 0;
+  size_t last_document_pos_ = 0;
   uint64_t decode_count_ = 0;
   uint64_t alias_count_ = 0;
   uint64_t alias_bytes_ = 0;
