@@ -1,5 +1,6 @@
 #include "api/quantity.h"
 
+#include <bit>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -106,25 +107,50 @@ std::optional<int64_t> parse_go_int(std::string_view s) {
 
 std::optional<Suffix> interpret_suffix(std::string_view s) {
   using F = QuantityFormat;
-  if (s.size() <= 2) {
-    static constexpr struct {
-      std::string_view text;
-      Suffix suffix;
-    } kSuffixes[] = {
-        {"", {10, 0, F::kDecimalSI}},   {"n", {10, -9, F::kDecimalSI}},
-        {"u", {10, -6, F::kDecimalSI}}, {"m", {10, -3, F::kDecimalSI}},
-        {"k", {10, 3, F::kDecimalSI}},  {"M", {10, 6, F::kDecimalSI}},
-        {"G", {10, 9, F::kDecimalSI}},  {"T", {10, 12, F::kDecimalSI}},
-        {"P", {10, 15, F::kDecimalSI}}, {"E", {10, 18, F::kDecimalSI}},
-        {"Ki", {2, 10, F::kBinarySI}},  {"Mi", {2, 20, F::kBinarySI}},
-        {"Gi", {2, 30, F::kBinarySI}},  {"Ti", {2, 40, F::kBinarySI}},
-        {"Pi", {2, 50, F::kBinarySI}},  {"Ei", {2, 60, F::kBinarySI}},
-    };
-    for (const auto& entry : kSuffixes) {
-      if (entry.text == s) return entry.suffix;
+  if (s.empty()) return Suffix{10, 0, F::kDecimalSI};
+  if (s.size() == 1) {
+    switch (s[0]) {
+      case 'n':
+        return Suffix{10, -9, F::kDecimalSI};
+      case 'u':
+        return Suffix{10, -6, F::kDecimalSI};
+      case 'm':
+        return Suffix{10, -3, F::kDecimalSI};
+      case 'k':
+        return Suffix{10, 3, F::kDecimalSI};
+      case 'M':
+        return Suffix{10, 6, F::kDecimalSI};
+      case 'G':
+        return Suffix{10, 9, F::kDecimalSI};
+      case 'T':
+        return Suffix{10, 12, F::kDecimalSI};
+      case 'P':
+        return Suffix{10, 15, F::kDecimalSI};
+      case 'E':
+        return Suffix{10, 18, F::kDecimalSI};
+      default:
+        return std::nullopt;
     }
   }
-  if (s.size() > 1 && (s[0] == 'e' || s[0] == 'E')) {
+  if (s.size() == 2 && s[1] == 'i') {
+    switch (s[0]) {
+      case 'K':
+        return Suffix{2, 10, F::kBinarySI};
+      case 'M':
+        return Suffix{2, 20, F::kBinarySI};
+      case 'G':
+        return Suffix{2, 30, F::kBinarySI};
+      case 'T':
+        return Suffix{2, 40, F::kBinarySI};
+      case 'P':
+        return Suffix{2, 50, F::kBinarySI};
+      case 'E':
+        return Suffix{2, 60, F::kBinarySI};
+      default:
+        break;
+    }
+  }
+  if (s[0] == 'e' || s[0] == 'E') {
     std::optional<int64_t> exponent = parse_go_int(s.substr(1));
     if (!exponent || *exponent > kMaxExponent || *exponent < -kMaxExponent) return std::nullopt;
     return Suffix{10, *exponent, F::kDecimalExponent};
@@ -165,6 +191,12 @@ void append_u128(std::string& out, u128 v) {
     v /= 10;
   } while (v != 0);
   out.append(p, buf + sizeof buf);
+}
+
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 void append_int(std::string& out, int64_t v) {
@@ -564,16 +596,19 @@ void Quantity::append_decimal(std::string& out, QuantityFormat format) const {
   // multiple of 3.
   if (sign() < 0) out.push_back('-');
   if (!is_big()) {
-    u128 m = unsigned_abs(small_);
+    uint64_t m = unsigned_abs(small_);
     int64_t exponent = scale_;
     while (m % 10 == 0) {
       m /= 10;
       ++exponent;
     }
     const int64_t excess = excess_over_multiple_of_3(exponent);
-    m *= static_cast<u128>(kPow10[excess]);
     exponent -= excess;
-    append_u128(out, m);
+    if (m <= std::numeric_limits<uint64_t>::max() / 100) {
+      append_uint(out, m * static_cast<uint64_t>(kPow10[excess]));
+    } else {
+      append_u128(out, static_cast<u128>(m) * static_cast<u128>(kPow10[excess]));
+    }
     append_decimal_suffix(out, exponent, format);
     return;
   }
@@ -593,6 +628,17 @@ Quantity::BinaryResult Quantity::append_binary(std::string& out) const {
   // divide it.
   const bool negative = sign() < 0;
   int power = 0;
+  if (!is_big() && scale_ == 0) {
+    // The common case (every parsed "Ki".."Ti" value): count factors of 1024 with the trailing zero
+    // bits.
+    uint64_t m = unsigned_abs(small_);
+    power = std::countr_zero(m) / 10;
+    if (power > 6) return BinaryResult::kPastExbi;
+    if (negative) out.push_back('-');
+    append_uint(out, m >> (10 * power));
+    append_binary_suffix(out, power);
+    return BinaryResult::kPrinted;
+  }
   if (!is_big() && scale_ >= -kMaxPow10 && scale_ <= kMaxPow10) {
     u128 m = unsigned_abs(small_);
     if (scale_ < 0) {
