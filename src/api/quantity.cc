@@ -1,5 +1,6 @@
 #include "api/quantity.h"
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <limits>
@@ -18,26 +19,13 @@ constexpr std::string_view kFormatWrongMessage =
 constexpr std::string_view kNumericMessage = "unable to parse numeric part of quantity";
 constexpr std::string_view kSuffixMessage = "unable to parse quantity's suffix";
 
-constexpr int64_t kPow10[19] = {1,
-                                10,
-                                100,
-                                1'000,
-                                10'000,
-                                100'000,
-                                1'000'000,
-                                10'000'000,
-                                100'000'000,
-                                1'000'000'000,
-                                10'000'000'000,
-                                100'000'000'000,
-                                1'000'000'000'000,
-                                10'000'000'000'000,
-                                100'000'000'000'000,
-                                1'000'000'000'000'000,
-                                10'000'000'000'000'000,
-                                100'000'000'000'000'000,
-                                1'000'000'000'000'000'000};
 constexpr int kMaxPow10 = 18;
+constexpr auto kPow10 = [] {
+  std::array<int64_t, kMaxPow10 + 1> p{};
+  p[0] = 1;
+  for (int i = 1; i <= kMaxPow10; ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
