@@ -131,7 +131,13 @@ class FieldValidator {
       case ValueKind::kMicroTime: {
         // metav1.Time decodes a JSON string; other values fail as a string would.
         static const TypeRef kString{ValueKind::kString, nullptr, nullptr};
-        if (!v.is_string()) mismatch(value_description(v), kString, parent);
+        if (!v.is_string()) {
+          mismatch(value_description(v), kString, parent);
+        } else if (std::string e = go_time_parse_error(v.get_ref<const std::string&>(),
+                                                       t.kind == ValueKind::kMicroTime);
+                   !e.empty()) {
+          add_error(std::move(e));
+        }
         return;
       }
       case ValueKind::kArray: {
@@ -198,6 +204,133 @@ class FieldValidator {
 };
 
 }  // namespace
+
+namespace {
+
+// The layouts metav1.Time and metav1.MicroTime parse with (time.RFC3339 and metav1.RFC3339Micro).
+constexpr std::string_view kRfc3339 = "2006-01-02T15:04:05Z07:00";
+constexpr std::string_view kRfc3339Micro = "2006-01-02T15:04:05.000000Z07:00";
+
+bool digit_at(std::string_view s, size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; }
+
+// Go's getnum: one or two digits (exactly two when fixed).
+bool getnum(std::string_view& s, bool fixed, int* out) {
+  if (!digit_at(s, 0)) return false;
+  if (!digit_at(s, 1)) {
+    if (fixed) return false;
+    *out = s[0] - '0';
+    s.remove_prefix(1);
+    return true;
+  }
+  *out = (s[0] - '0') * 10 + (s[1] - '0');
+  s.remove_prefix(2);
+  return true;
+}
+
+int days_in(int month, int year) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
+std::string go_time_parse_error(std::string_view value, bool micro) {
+  // Go's time.Parse, element by element over the fixed layout, failing with its ParseError texts.
+  const std::string_view layout = micro ? kRfc3339Micro : kRfc3339;
+  enum Elem { kYear, kMonth, kDay, kHour, kMinute, kSecond, kFraction, kZone };
+  struct Chunk {
+    std::string_view prefix;
+    Elem elem;
+    std::string_view text;
+  };
+  static const Chunk kChunks[] = {{"", kYear, "2006"},        {"-", kMonth, "01"},
+                                  {"-", kDay, "02"},          {"T", kHour, "15"},
+                                  {":", kMinute, "04"},       {":", kSecond, "05"},
+                                  {"", kFraction, ".000000"}, {"", kZone, "Z07:00"}};
+  auto cannot_parse = [&](std::string_view rest, std::string_view elem) {
+    return fmt::format("parsing time {} as {}: cannot parse {} as {}", go_quote(value),
+                       go_quote(layout), go_quote(rest), go_quote(elem));
+  };
+  auto out_of_range = [&](std::string_view what) {
+    return fmt::format("parsing time {}: {} out of range", go_quote(value), what);
+  };
+  std::string_view rest = value;
+  int year = 0, month = 0, day = 0, n = 0;
+  for (const Chunk& c : kChunks) {
+    if (c.elem == kFraction && !micro) continue;
+    if (!c.prefix.empty()) {
+      if (rest.empty() || rest.front() != c.prefix.front()) return cannot_parse(rest, c.prefix);
+      rest.remove_prefix(1);
+    }
+    std::string_view hold = rest;
+    switch (c.elem) {
+      case kYear:
+        if (rest.size() < 4 || !digit_at(rest, 0) || !digit_at(rest, 1) || !digit_at(rest, 2) ||
+            !digit_at(rest, 3)) {
+          return cannot_parse(hold, c.text);
+        }
+        year = std::stoi(std::string(rest.substr(0, 4)));
+        rest.remove_prefix(4);
+        break;
+      case kMonth:
+        if (!getnum(rest, true, &month)) return cannot_parse(hold, c.text);
+        if (month < 1 || month > 12) return out_of_range("month");
+        break;
+      case kDay:
+        // Any one or two digits here; the day is checked against the month at the end, as Go does.
+        if (!getnum(rest, true, &day)) return cannot_parse(hold, c.text);
+        break;
+      case kHour:
+        if (!getnum(rest, false, &n)) return cannot_parse(hold, c.text);
+        if (n >= 24) return out_of_range("hour");
+        break;
+      case kMinute:
+        if (!getnum(rest, true, &n)) return cannot_parse(hold, c.text);
+        if (n >= 60) return out_of_range("minute");
+        break;
+      case kSecond:
+        if (!getnum(rest, true, &n)) return cannot_parse(hold, c.text);
+        if (n >= 60) return out_of_range("second");
+        // RFC 3339 without a fraction in the layout still accepts one after the seconds.
+        if (!micro && rest.size() >= 2 && (rest[0] == '.' || rest[0] == ',') && digit_at(rest, 1)) {
+          size_t i = 2;
+          while (digit_at(rest, i)) ++i;
+          rest.remove_prefix(i);
+        }
+        break;
+      case kFraction:
+        // RFC3339Micro demands exactly six digits.
+        if (rest.size() < 7 || (rest[0] != '.' && rest[0] != ','))
+          return cannot_parse(hold, c.text);
+        for (size_t i = 1; i < 7; ++i) {
+          if (!digit_at(rest, i)) return cannot_parse(hold, c.text);
+        }
+        rest.remove_prefix(7);
+        break;
+      case kZone: {
+        if (!rest.empty() && rest.front() == 'Z') {
+          rest.remove_prefix(1);
+          break;
+        }
+        if (rest.size() < 6 || rest[3] != ':') return cannot_parse(hold, c.text);
+        std::string_view hh = rest.substr(1, 2), mm = rest.substr(4, 2);
+        int oh = 0, om = 0;
+        if (!getnum(hh, true, &oh) || !getnum(mm, true, &om)) return cannot_parse(hold, c.text);
+        if (oh > 24) return out_of_range("time zone offset hour");
+        if (om > 60) return out_of_range("time zone offset minute");
+        if (rest[0] != '+' && rest[0] != '-') return cannot_parse(hold, c.text);
+        rest.remove_prefix(6);
+        break;
+      }
+    }
+  }
+  if (!rest.empty())
+    return fmt::format("parsing time {}: extra text: {}", go_quote(value), go_quote(rest));
+  if (day < 1 || day > days_in(month, year))
+    return fmt::format("parsing time {}: day out of range", go_quote(value));
+  return "";
+}
 
 long base64_error_offset(std::string_view src) {
   // Go's decodeQuantum, quantum by quantum: CR and LF are skipped anywhere, padding ends the input.

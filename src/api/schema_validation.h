@@ -70,6 +70,12 @@ std::string strict_decoding_message(std::span<const std::string> errors);
 std::string cannot_handle_message(std::string_view kind, std::string_view version,
                                   std::string_view detail);
 
+// Go's time.Parse with metav1.Time's layout (RFC 3339) or, when micro, metav1.MicroTime's
+// ("2006-01-02T15:04:05.000000Z07:00", exactly six fractional digits): empty when value parses,
+// else Go's message (`parsing time "x" as "2006-01-02T15:04:05Z07:00": cannot parse "x" as
+// "2006"`).
+std::string go_time_parse_error(std::string_view value, bool micro);
+
 // Go's base64.StdEncoding check, as encoding/json applies it to []byte fields (Secret data): the
 // byte offset Go reports in `illegal base64 data at input byte N`, or -1 when the text decodes.
 long base64_error_offset(std::string_view text);

@@ -324,6 +324,68 @@ TEST(ValidateFields, TypeMismatchesUseEncodingJsonWords) {
   }
 }
 
+struct TimeCase {
+  const char* value;
+  bool micro;
+  const char* message;  // empty: valid
+};
+
+// metav1.Time parses with time.RFC3339 and MicroTime with RFC3339Micro; a bad timestamp fails
+// decoding with Go's time.ParseError text.
+TEST(ValidateFields, TimestampsParseAsGoParsesThem) {
+  const TimeCase cases[] = {
+      {"2024-05-01T12:00:00Z", false, ""},
+      {"2024-05-01T12:00:00.5+02:00", false, ""},
+      {"2024-05-01T1:00:00-07:30", false, ""},
+      {"2024-02-29T00:00:00Z", false, ""},
+      {"2024-05-01T12:00:00.123456Z", true, ""},
+      {"2024-05-01T12:00:00.123456-07:00", true, ""},
+      {"abc", false,
+       "parsing time \"abc\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"abc\" as \"2006\""},
+      {"", false,
+       "parsing time \"\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\" as \"2006\""},
+      {"2024-05-01 12:00:00Z", false,
+       "parsing time \"2024-05-01 12:00:00Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" "
+       "12:00:00Z\" as "
+       "\"T\""},
+      {"2024-5-01T12:00:00Z", false,
+       "parsing time \"2024-5-01T12:00:00Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse "
+       "\"5-01T12:00:00Z\" "
+       "as \"01\""},
+      {"2024-05-01T12:00:00", false,
+       "parsing time \"2024-05-01T12:00:00\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\" "
+       "as "
+       "\"Z07:00\""},
+      {"2024-13-01T00:00:00Z", false, "parsing time \"2024-13-01T00:00:00Z\": month out of range"},
+      {"2023-02-29T00:00:00Z", false, "parsing time \"2023-02-29T00:00:00Z\": day out of range"},
+      {"2024-05-01T24:00:00Z", false, "parsing time \"2024-05-01T24:00:00Z\": hour out of range"},
+      {"2024-05-01T12:00:00Zjunk", false,
+       "parsing time \"2024-05-01T12:00:00Zjunk\": extra text: \"junk\""},
+      {"2024-05-01T12:00:00Z", true,
+       "parsing time \"2024-05-01T12:00:00Z\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot "
+       "parse \"Z\" as "
+       "\".000000\""},
+      {"2024-05-01T12:00:00.123Z", true,
+       "parsing time \"2024-05-01T12:00:00.123Z\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot "
+       "parse "
+       "\".123Z\" as \".000000\""},
+  };
+  for (const TimeCase& c : cases) {
+    EXPECT_EQ(go_time_parse_error(c.value, c.micro), c.message) << c.value;
+  }
+  auto r = check("apps", "Deployment", R"({"metadata": {"creationTimestamp": "yesterday"}})");
+  ASSERT_EQ(r.type_errors.size(), 1u);
+  EXPECT_EQ(r.type_errors[0].path, "metadata.creationTimestamp");
+  EXPECT_EQ(cannot_handle_message("Deployment", "v1", r.decode_error()),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: parsing time "
+            "\"yesterday\" as "
+            "\"2006-01-02T15:04:05Z07:00\": cannot parse \"yesterday\" as \"2006\"");
+  auto lease =
+      check("coordination.k8s.io", "Lease", R"({"spec": {"renewTime": "2024-05-01T12:00:00Z"}})");
+  ASSERT_EQ(lease.type_errors.size(), 1u);
+  EXPECT_EQ(lease.type_errors[0].path, "spec.renewTime");
+}
+
 TEST(ValidateFields, TypeErrorTakesPrecedenceOverUnknownFields) {
   auto r = check("apps", "Deployment", R"({"spec": {"foo": 1, "replicas": "x"}})");
   EXPECT_EQ(r.unknown_fields, std::vector<std::string>{"spec.foo"});
