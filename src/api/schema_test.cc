@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/registry.h"
+
 #include <string>
 
 namespace bosun::api {
@@ -81,6 +83,23 @@ TEST(SchemaSet, EveryKindTheServerServesHasABodyType) {
     EXPECT_NE(t->field("apiVersion"), nullptr) << gvk.kind;
     EXPECT_NE(t->field("kind"), nullptr) << gvk.kind;
   }
+}
+
+// The registry's entries and their subresources name their body types by kind; each must be a
+// schema root.
+TEST(SchemaSet, EveryRegistryEntryHasItsRootType) {
+  const SchemaSet& s = SchemaSet::global();
+  for (const ResourceType& t : ResourceRegistry::builtin().all()) {
+    const SchemaType* root = s.find(t.gvk());
+    ASSERT_NE(root, nullptr) << t.api_version() << " " << t.kind;
+    EXPECT_EQ(root, t.schema);
+    EXPECT_NE(root->field("metadata"), nullptr) << t.kind;
+  }
+  // Watch streams and discovery documents have schemas too, for the OpenAPI documents.
+  EXPECT_NE(s.find("", "v1", "WatchEvent"), nullptr);
+  EXPECT_NE(s.find("apps", "v1", "WatchEvent"), nullptr);
+  EXPECT_NE(s.find("", "v1", "APIResourceList"), nullptr);
+  EXPECT_NE(s.find("", "v1", "APIGroupList"), nullptr);
 }
 
 struct MergeKeyCase {

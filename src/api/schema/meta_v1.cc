@@ -103,6 +103,55 @@ type Condition : One aspect of an object's current state.
   lastTransitionTime Time required : When the status last changed.
   reason string required : Machine-readable reason for the last transition, in CamelCase.
   message string required : Human-readable message about the transition.
+
+type WatchEvent gvk=/v1/WatchEvent gvk=apps/v1/WatchEvent gvk=autoscaling/v1/WatchEvent gvk=coordination.k8s.io/v1/WatchEvent gvk=discovery.k8s.io/v1/WatchEvent gvk=events.k8s.io/v1/WatchEvent gvk=policy/v1/WatchEvent gvk=rbac.authorization.k8s.io/v1/WatchEvent : One event of a watch stream.
+  type string required : ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+  object any required : The object, or a Status for ERROR.
+
+type APIVersions gvk=/v1/APIVersions : The versions of the core group, served at /api.
+  kind string : The type of this object.
+  apiVersion string : The versioned schema of this object.
+  versions []string required list=atomic : The versions served.
+  serverAddressByClientCIDRs []ServerAddressByClientCIDR required list=atomic : Server addresses by client network.
+
+type APIGroupList gvk=/v1/APIGroupList : The named groups served, at /apis.
+  kind string : The type of this object.
+  apiVersion string : The versioned schema of this object.
+  groups []APIGroup required list=atomic : The groups.
+
+type APIGroup gvk=/v1/APIGroup : One API group and its versions.
+  kind string : The type of this object.
+  apiVersion string : The versioned schema of this object.
+  name string required : The group name.
+  versions []GroupVersionForDiscovery required list=atomic : The versions served.
+  preferredVersion GroupVersionForDiscovery : The version clients should use.
+  serverAddressByClientCIDRs []ServerAddressByClientCIDR list=atomic : Server addresses by client network.
+
+type GroupVersionForDiscovery : One version of a group.
+  groupVersion string required : "group/version".
+  version string required : The version alone.
+
+type ServerAddressByClientCIDR : The address clients in a network should use.
+  clientCIDR string required : The client network.
+  serverAddress string required : host or host:port.
+
+type APIResourceList gvk=/v1/APIResourceList : The resources of one group/version.
+  kind string : The type of this object.
+  apiVersion string : The versioned schema of this object.
+  groupVersion string required : "group/version" the resources belong to.
+  resources []APIResource required list=atomic : The resources.
+
+type APIResource : One resource as discovery describes it.
+  name string required : The plural name, or plural/subresource.
+  singularName string required : The singular name.
+  namespaced boolean required : Whether objects live in namespaces.
+  group string : The group, when it differs from the list's.
+  version string : The version, when it differs from the list's.
+  kind string required : The kind of the objects.
+  verbs []string required : The verbs supported.
+  shortNames []string list=atomic : Abbreviations kubectl accepts.
+  categories []string list=atomic : Groups of resources, such as all.
+  storageVersionHash string : Hash of the storage version, for change detection.
 )schema";
 
 }  // namespace bosun::api::schema
