@@ -3,6 +3,7 @@
 // the api module (decode.cc is its only user). Pure functions; safe from any thread.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +24,17 @@ void line_and_column(std::string_view text, size_t offset, size_t* line, size_t*
 // Appends ".key" (or "key" at the root) / "[index]" to a field path as Kubernetes writes them.
 void append_path_key(std::string* path, std::string_view key);
 void append_path_index(std::string* path, size_t index);
+
+// Helpers in yaml_text.cc.
+// libyaml's reader check: printable Unicode in valid UTF-8 only. Returns the offset of the first
+// offending byte and sets the go-yaml message, or returns npos.
+size_t check_yaml_text(std::string_view s, std::string* message);
+// A yaml-cpp parser message in libyaml's words; `pos` is where yaml-cpp stopped in `text`.
+std::string libyaml_message(const std::string& msg, std::string_view text, size_t pos);
+bool valid_utf8(std::string_view s);
+// Fixes the non-UTF-8 bytes yaml-cpp makes of the escapes \N and \_ (others become U+FFFD).
+std::string repair_escapes(std::string_view s);
+// Go's base64.StdEncoding.DecodeString (padding required; CR and LF ignored).
+bool decode_base64(std::string_view in, std::string* out);
 
 }  // namespace bosun::api::internal
