@@ -1,0 +1,33 @@
+// Durations as kubectl's tables print them (apimachinery's duration.HumanDuration and
+// ShortHumanDuration) and the AGE cell of every printer (translateTimestampSince). Used by the
+// resource strategies' table_cells and by anything else that renders ages for users. Pure
+// functions; safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/json.h"
+
+namespace bosun::api::resources {
+
+// ~2-3 significant figures: "45s", "119s", "3m20s", "10m", "3h", "2d3h", "300d", "3y40d", "12y".
+// Up to 2 s in the future reads "0s" (clock skew); further ahead "<invalid>".
+std::string human_duration(std::chrono::nanoseconds d);
+// One unit only: "45s", "3m", "5h", "20d", "2y" (used for the RESTARTS column's "(5m ago)").
+std::string short_human_duration(std::chrono::nanoseconds d);
+
+// The AGE cell: human_duration(now - timestamp) for an RFC 3339 metav1.Time, "<unknown>" when the
+// timestamp is absent or unparsable (Kubernetes prints that for a zero time).
+std::string translate_timestamp_since(std::string_view rfc3339,
+                                      std::chrono::system_clock::time_point now);
+inline std::string translate_timestamp_since(const char* rfc3339,
+                                             std::chrono::system_clock::time_point now) {
+  return translate_timestamp_since(std::string_view(rfc3339), now);
+}
+// The same for a JSON value (a string, or null/absent).
+std::string translate_timestamp_since(const Json& timestamp,
+                                      std::chrono::system_clock::time_point now);
+
+}  // namespace bosun::api::resources
