@@ -1,0 +1,1161 @@
+// Boost.Beast lives in this file only: it compiles slowly, and no other module should pay for it.
+#include <utility>  // before Asio: Boost 1.74's headers use std::exchange without including it
+
+#include "apiserver/http_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "apiserver/worker_pool.h"
+#include "common/check.h"
+#include "common/log.h"
+#include "common/uuid.h"
+
+namespace bosun::apiserver {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// Set on io threads, so that a blocking call made there by mistake aborts instead of stalling every
+// connection the thread serves.
+thread_local bool t_on_io_thread = false;
+
+// Go's tcpKeepAlivePeriod for accepted connections in Kubernetes' server: dead peers of idle
+// watches are found.
+constexpr int kTcpKeepAliveSeconds = 180;
+// How long a closing connection waits for the client's TLS close_notify, and how many bytes of an
+// unread request body it discards so that the client reads our error reply instead of a reset (Go's
+// lingering close).
+constexpr std::chrono::milliseconds kCloseWait{1000};
+constexpr std::chrono::milliseconds kDrainIdle{500};
+
+std::string hex(size_t n) {
+  char buf[20];
+  int len = std::snprintf(buf, sizeof buf, "%zx", n);
+  return std::string(buf, len);
+}
+
+bool is_read_only(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+int accept_any_client_certificate(int, X509_STORE_CTX*) {
+  // Client certificates are verified by the Authenticator, once per connection, so that a bad
+  // certificate is a 401 Status (as in Kubernetes) rather than a failed handshake.
+  return 1;
+}
+
+int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                  unsigned int inlen, void*) {
+  // Go clients offer "h2" and "http/1.1"; this server speaks HTTP/1.1, which the ALPN answer
+  // states.
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+std::string to_der(X509* cert) {
+  unsigned char* out = nullptr;
+  int n = i2d_X509(cert, &out);
+  if (n <= 0) return {};
+  std::string der(reinterpret_cast<char*>(out), n);
+  OPENSSL_free(out);
+  return der;
+}
+
+struct ServerMetrics {
+  explicit ServerMetrics(MetricsRegistry& r)
+      : requests(r.counter_vec(
+            "apiserver_request_total",
+            "Counter of apiserver requests broken out for each verb, resource, subresource and "
+            "HTTP response code.",
+            {"verb", "resource", "subresource", "code"})),
+        duration(
+            r.histogram_vec("apiserver_request_duration_seconds",
+                            "Response latency distribution in seconds for each verb, resource and "
+                            "subresource.",
+                            {"verb", "resource", "subresource"}, kubernetes_latency_buckets())),
+        inflight(
+            r.gauge_vec("apiserver_current_inflight_requests",
+                        "Number of requests currently being handled, per request kind (readOnly or "
+                        "mutating); long-running requests are counted apart.",
+                        {"request_kind"})),
+        inflight_read_only(inflight.with({"readOnly"})),
+        inflight_mutating(inflight.with({"mutating"})),
+        longrunning(r.gauge_vec(
+            "apiserver_longrunning_requests",
+            "Gauge of all active long-running apiserver requests (watches and other streams) "
+            "broken out by verb, resource and subresource.",
+            {"verb", "resource", "subresource"})) {}
+
+  CounterVec& requests;
+  HistogramVec& duration;
+  GaugeVec& inflight;
+  Gauge& inflight_read_only;
+  Gauge& inflight_mutating;
+  GaugeVec& longrunning;
+};
+
+// What the connection needs to know about a request to answer it, beyond the Request itself.
+struct RequestMeta {
+  unsigned version = 11;
+  bool keep_alive = true;
+  bool head = false;
+  bool accepts_gzip = false;
+  Gauge* inflight = nullptr;  // the gauge this request was counted in, if any
+  std::string request_id;
+  SteadyClock::time_point start;
+  MetricsLabels labels;
+};
+
+class Connection;
+class StreamImpl;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(HttpServerOptions o);
+  ~Impl();
+
+  void run_io_thread();
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void add(const std::shared_ptr<Connection>& c);
+  void remove(Connection* c);
+  void shutdown(std::chrono::milliseconds grace);
+  void record(const RequestMeta& meta, int code);
+
+  HttpServerOptions options;
+  ServerMetrics metrics;
+  std::atomic<bool> shutting_down{false};
+  std::mutex shutdown_mu;  // serialises shutdown() callers
+  bool stopped = false;    // guarded by shutdown_mu
+
+  // Connections unregister in their destructors, which may run while the io_context below is
+  // destroyed: these members are declared before it, so they are destroyed after it.
+  mutable std::mutex conns_mu;  // guards conns
+  std::condition_variable conns_cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;
+
+  ssl::context ssl_ctx{ssl::context::tls_server};
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
+  uint16_t port = 0;
+  std::vector<std::thread> io_threads;
+  // Declared after ioc so that it is destroyed first: its tasks hold connections, whose sockets
+  // need the io_context alive.
+  std::unique_ptr<WorkerPool> workers;
+};
+
+namespace {
+
+// A chunked response body produced over time. Producer threads call write()/finish(); the
+// connection's strand drains the queue. mu_ guards the queue and the end state; everything else is
+// the connection's.
+class StreamImpl final : public ResponseStream {
+ public:
+  StreamImpl(std::weak_ptr<Connection> conn, asio::any_io_executor executor, size_t high,
+             size_t low)
+      : conn_(std::move(conn)), executor_(std::move(executor)), high_(high), low_(low) {}
+
+  bool write(std::string data) override { return enqueue(std::move(data), false); }
+  bool write_blocking(std::string data) override {
+    BOSUN_CHECK(!t_on_io_thread, "ResponseStream::write_blocking called on an io thread");
+    return enqueue(std::move(data), true);
+  }
+  void finish() override {
+    {
+      std::lock_guard lock(mu_);
+      if (ended_ || finishing_) return;
+      finishing_ = true;
+      end_reason_ = StreamEnd::kFinished;
+    }
+    cv_.notify_all();
+    schedule_flush();
+  }
+  size_t queued_bytes() const override {
+    std::lock_guard lock(mu_);
+    return queued_;
+  }
+  bool ended() const override {
+    std::lock_guard lock(mu_);
+    return ended_ || finishing_;
+  }
+  void on_close(std::function<void(StreamEnd)> callback) override {
+    std::unique_lock lock(mu_);
+    if (!ended_) {
+      on_close_ = std::move(callback);
+      return;
+    }
+    StreamEnd reason = end_reason_;
+    lock.unlock();
+    callback(reason);
+  }
+  void on_drain(std::function<void()> callback) override {
+    std::lock_guard lock(mu_);
+    on_drain_ = std::move(callback);
+  }
+
+  // --- Used by the connection, on its strand. ---
+
+  // Takes what is queued (already chunk-framed), adding the terminating chunk when the stream is
+  // finishing. Returns the bytes to write and whether they end the stream.
+  std::pair<std::string, bool> take() {
+    std::lock_guard lock(mu_);
+    flush_scheduled_ = false;
+    std::string out;
+    out.swap(pending_);
+    bool last = finishing_ && !terminator_taken_;
+    if (last) {
+      out += "0\r\n\r\n";
+      terminator_taken_ = true;
+    }
+    return {std::move(out), last};
+  }
+  // After a write of n queued bytes completed.
+  void written(size_t n) {
+    std::function<void()> drain;
+    {
+      std::lock_guard lock(mu_);
+      queued_ = n > queued_ ? 0 : queued_ - n;
+      if (above_high_ && queued_ <= low_) {
+        above_high_ = false;
+        drain = on_drain_;
+      }
+    }
+    cv_.notify_all();
+    if (drain) drain();
+  }
+  // Server shutdown: no more producer writes; what is queued is still flushed, then the terminating
+  // chunk.
+  void finish_for_shutdown() {
+    {
+      std::lock_guard lock(mu_);
+      if (ended_ || finishing_) return;
+      finishing_ = true;
+      end_reason_ = StreamEnd::kServerShutdown;
+    }
+    cv_.notify_all();
+  }
+  // The stream is over: drops anything queued and fires on_close once. `reason` applies unless
+  // finish() (or the shutdown) already chose one and the terminator went out.
+  void end(std::optional<StreamEnd> reason) {
+    std::function<void(StreamEnd)> cb;
+    StreamEnd r;
+    {
+      std::lock_guard lock(mu_);
+      if (ended_) return;
+      ended_ = true;
+      if (reason) end_reason_ = *reason;
+      pending_.clear();
+      queued_ = 0;
+      cb = std::move(on_close_);
+      r = end_reason_;
+    }
+    cv_.notify_all();
+    if (cb) cb(r);
+  }
+  bool has_pending() const {
+    std::lock_guard lock(mu_);
+    return !pending_.empty() || (finishing_ && !terminator_taken_);
+  }
+
+ private:
+  bool enqueue(std::string data, bool wait) {
+    if (data.empty()) {
+      // An empty chunk would be the terminating chunk; there is nothing to send.
+      return !ended();
+    }
+    {
+      std::unique_lock lock(mu_);
+      if (wait) cv_.wait(lock, [&] { return queued_ <= high_ || ended_ || finishing_; });
+      if (ended_ || finishing_) return false;
+      std::string frame = hex(data.size());
+      pending_.reserve(pending_.size() + frame.size() + data.size() + 4);
+      pending_ += frame;
+      pending_ += "\r\n";
+      pending_ += data;
+      pending_ += "\r\n";
+      queued_ += frame.size() + data.size() + 4;
+      if (queued_ > high_) above_high_ = true;
+    }
+    schedule_flush();
+    return true;
+  }
+  void schedule_flush();
+
+  const std::weak_ptr<Connection> conn_;
+  const asio::any_io_executor executor_;
+  const size_t high_;
+  const size_t low_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::string pending_;
+  size_t queued_ = 0;  // pending plus in-flight bytes
+  bool flush_scheduled_ = false;
+  bool above_high_ = false;
+  bool finishing_ = false;
+  bool terminator_taken_ = false;
+  bool ended_ = false;
+  StreamEnd end_reason_ = StreamEnd::kClientGone;
+  std::function<void(StreamEnd)> on_close_;
+  std::function<void()> on_drain_;
+
+  friend class Connection;
+};
+
+class ExchangeImpl;
+
+// One TLS connection. Everything here runs on the connection's strand, except where a comment says
+// otherwise.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(HttpServer::Impl& server, tcp::socket socket)
+      : server_(server),
+        stream_(std::move(socket), server.ssl_ctx),
+        read_timer_(stream_.get_executor()),
+        write_timer_(stream_.get_executor()) {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).remote_endpoint(ec);
+    if (!ec) {
+      remote_address_ =
+          ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+      remote_address_ += ":" + std::to_string(ep.port());
+    }
+  }
+  ~Connection() { server_.remove(this); }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  void start() {
+    state_ = State::kHandshake;
+    arm(read_timer_, server_.options.handshake_timeout);
+    stream_.async_handshake(
+        ssl::stream_base::server,
+        [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+  }
+
+  // Posted by shutdown(): idle connections close, busy ones finish their request, streams end
+  // cleanly.
+  void on_server_shutdown() {
+    switch (state_) {
+      case State::kHandshake:
+      case State::kAwaitingRequest:
+        close();
+        break;
+      case State::kReadingBody:
+      case State::kHandling:
+      case State::kWriting:
+        close_after_response_ = true;
+        break;
+      case State::kStreaming:
+        close_after_response_ = true;
+        if (stream_impl_) {
+          stream_impl_->finish_for_shutdown();
+          flush_stream();
+        }
+        break;
+      case State::kClosing:
+      case State::kClosed:
+        break;
+    }
+  }
+
+  // Posted when the grace period is over.
+  void force_close() {
+    if (stream_impl_) stream_impl_->end(StreamEnd::kServerShutdown);
+    close();
+  }
+
+  void send_response(RequestMeta meta, Response r);
+  void begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stream, StreamHead head);
+  void flush_stream();
+
+ private:
+  enum class State {
+    kHandshake,
+    kAwaitingRequest,  // waiting for (the header of) the next request
+    kReadingBody,
+    kHandling,  // a handler has the request
+    kWriting,
+    kStreaming,
+    kClosing,
+    kClosed,
+  };
+
+  void arm(asio::steady_timer& timer, std::chrono::milliseconds after) {
+    timer.expires_after(after);
+    timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->timed_out_ = true;
+      self->close();
+    });
+  }
+
+  void on_handshake(beast::error_code ec) {
+    read_timer_.cancel();
+    if (ec) {
+      SPDLOG_DEBUG("http: TLS handshake with {} failed: {}", remote_address_, ec.message());
+      return close();
+    }
+    std::vector<std::string> chain;
+    SSL* ssl = stream_.native_handle();
+    if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
+      chain.push_back(to_der(leaf));
+      // On the server side the peer's chain does not include its leaf.
+      if (STACK_OF(X509)* rest = SSL_get_peer_cert_chain(ssl)) {
+        for (int i = 0; i < sk_X509_num(rest); ++i) chain.push_back(to_der(sk_X509_value(rest, i)));
+      }
+    }
+    certificate_ = server_.options.authenticator->authenticate_certificate(chain);
+    read_request();
+  }
+
+  void read_request() {
+    if (server_.shutting_down.load()) return close();
+    state_ = State::kAwaitingRequest;
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_request_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+    arm(read_timer_, server_.options.idle_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    read_timer_.cancel();
+    if (ec) return on_read_error(ec);
+    start_ = SteadyClock::now();
+    state_ = State::kReadingBody;
+    arm(read_timer_, server_.options.read_timeout);
+    const auto& req = parser_->get();
+    bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+    if (has_body && iequals(req[http::field::expect], "100-continue")) {
+      // curl sends `Expect: 100-continue` before large bodies and waits for this interim answer.
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    read_timer_.cancel();
+    if (ec == http::error::body_limit) {
+      RequestMeta meta = meta_from_parser();
+      // As Kubernetes' limitedReadBody words it.
+      Error e = make_error(ErrorCode::kRequestEntityTooLarge,
+                           "Request entity too large: limit is " +
+                               std::to_string(server_.options.max_request_body_bytes));
+      return reply_and_drain(std::move(meta), Response::error(e));
+    }
+    if (ec == http::error::header_limit) {
+      // What Go's server answers; the connection is unusable afterwards.
+      return reply_and_drain(meta_from_parser(),
+                             Response::text(431, "431 Request Header Fields Too Large"));
+    }
+    if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reply_and_drain(meta_from_parser(), Response::text(400, "400 Bad Request"));
+    }
+    close();
+  }
+
+  RequestMeta meta_from_parser() {
+    RequestMeta meta;
+    meta.keep_alive = false;
+    meta.start = SteadyClock::now();
+    if (parser_) {
+      meta.labels.verb = std::string(parser_->get().method_string());
+      meta.version = parser_->get().version();
+    }
+    meta.request_id = new_uuid();
+    return meta;
+  }
+
+  // An error reply after which the connection closes; the unread rest of the request is read and
+  // discarded first so that the client sees the reply rather than a reset.
+  void reply_and_drain(RequestMeta meta, Response r) {
+    drain_after_write_ = true;
+    meta.keep_alive = false;
+    send_response(std::move(meta), std::move(r));
+  }
+
+  void drain() {
+    state_ = State::kClosing;
+    drain_budget_ = server_.options.max_request_body_bytes + server_.options.max_header_bytes;
+    drain_some();
+  }
+  void drain_some() {
+    // Ends once the client has been quiet for a moment, or has sent more than any request could
+    // hold.
+    arm(read_timer_, kDrainIdle);
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(16384),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec || n >= self->drain_budget_) return self->close();
+                              self->drain_budget_ -= n;
+                              self->drain_some();
+                            });
+  }
+
+  void on_body(beast::error_code ec) {
+    read_timer_.cancel();
+    if (ec) return on_read_error(ec);
+    dispatch(parser_->release());
+  }
+
+  void dispatch(http::request<http::string_body> msg);
+
+  void on_response_written(beast::error_code ec, bool keep_alive) {
+    write_timer_.cancel();
+    server_.record(current_, res_->result_int());
+    res_.reset();
+    if (ec) return close();
+    if (drain_after_write_) return drain();
+    if (!keep_alive) return graceful_close();
+    read_request();
+  }
+
+  // Stream-side reads: a streaming response still reads, so that a client that goes away is noticed
+  // at once.
+  void read_while_streaming() {
+    reading_ = true;
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->on_stream_read(ec, n);
+                            });
+  }
+  void on_stream_read(beast::error_code ec, size_t n) {
+    reading_ = false;
+    if (ec) {
+      if (stream_impl_) stream_impl_->end(StreamEnd::kClientGone);
+      return close();
+    }
+    buffer_.commit(n);
+    if (buffer_.size() > server_.options.max_header_bytes) return close();
+    if (state_ == State::kStreaming) return read_while_streaming();
+    // The stream ended while this read waited: these bytes start the next request.
+    if (state_ == State::kAwaitingRequest) read_request();
+  }
+
+  void end_stream_accounting() {
+    if (!longrunning_counted_) return;
+    longrunning_counted_ = false;
+    server_.metrics.longrunning
+        .with({current_.labels.verb, current_.labels.resource, current_.labels.subresource})
+        .dec();
+    server_.record(current_, stream_status_);
+  }
+
+  void on_stream_written(beast::error_code ec, size_t queued_bytes, bool last) {
+    stream_writing_ = false;
+    write_timer_.cancel();
+    if (!stream_impl_) return close();
+    if (ec) {
+      stream_impl_->end(timed_out_ ? StreamEnd::kWriteTimeout : StreamEnd::kClientGone);
+      return close();
+    }
+    stream_impl_->written(queued_bytes);
+    if (!last) return flush_stream();
+    // The terminating chunk went out.
+    stream_impl_->end(std::nullopt);
+    stream_impl_.reset();
+    end_stream_accounting();
+    stream_res_.reset();
+    stream_sr_.reset();
+    // Requests pipelined behind a stream are not supported (no HTTP client in use sends them).
+    if (!stream_keep_alive_ || close_after_response_ || server_.shutting_down.load() ||
+        buffer_.size() > 0) {
+      // With the stream's read still pending a TLS shutdown would race it; the response is
+      // complete, so the connection just closes.
+      return reading_ ? close() : graceful_close();
+    }
+    state_ = State::kAwaitingRequest;
+    if (reading_) {
+      // The stream's read is still pending; it delivers the next request.
+      arm(read_timer_, server_.options.idle_timeout);
+      return;
+    }
+    read_request();
+  }
+
+  void graceful_close() {
+    if (state_ == State::kClosed || state_ == State::kClosing) return;
+    state_ = State::kClosing;
+    arm(write_timer_, kCloseWait);
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+  }
+
+  void close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    read_timer_.cancel();
+    write_timer_.cancel();
+    if (stream_impl_)
+      stream_impl_->end(timed_out_ ? StreamEnd::kWriteTimeout : StreamEnd::kClientGone);
+    end_stream_accounting();
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream_).close(ignored);
+  }
+
+  HttpServer::Impl& server_;
+  beast::ssl_stream<tcp::socket> stream_;
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_address_;
+  CertificateOutcome certificate_ = std::optional<UserInfo>();
+  State state_ = State::kHandshake;
+  SteadyClock::time_point start_;
+  bool timed_out_ = false;
+  bool close_after_response_ = false;
+  bool drain_after_write_ = false;
+  size_t drain_budget_ = 0;
+  bool reading_ = false;
+
+  // The response being written.
+  RequestMeta current_;
+  std::optional<http::response<http::string_body>> res_;
+
+  // The stream being served.
+  std::shared_ptr<StreamImpl> stream_impl_;
+  std::optional<http::response<http::empty_body>> stream_res_;
+  std::optional<http::response_serializer<http::empty_body>> stream_sr_;
+  std::string stream_out_;
+  bool stream_writing_ = false;
+  bool stream_keep_alive_ = false;
+  bool longrunning_counted_ = false;
+  int stream_status_ = 200;
+
+  friend class ExchangeImpl;
+};
+
+void StreamImpl::schedule_flush() {
+  {
+    std::lock_guard lock(mu_);
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+  }
+  // Posting (not dispatching) lets writes made in a burst coalesce into one TLS record and one
+  // syscall.
+  asio::post(executor_, [weak = conn_] {
+    if (auto conn = weak.lock()) conn->flush_stream();
+  });
+}
+
+class ExchangeImpl final : public Exchange {
+ public:
+  ExchangeImpl(std::shared_ptr<Connection> conn, Request request, RequestMeta meta)
+      : conn_(std::move(conn)), request_(std::move(request)), meta_(std::move(meta)) {}
+
+  ~ExchangeImpl() override {
+    if (answered_.load()) return;
+    // A handler that drops its Exchange without answering must not leave the client hanging.
+    RequestMeta meta = take_meta();
+    asio::post(conn_->executor(), [conn = conn_, meta = std::move(meta)]() mutable {
+      conn->send_response(
+          std::move(meta),
+          Response::error(make_error(ErrorCode::kInternal,
+                                     "Internal error occurred: the request was not answered")));
+    });
+  }
+
+  const Request& request() const override { return request_; }
+
+  void respond(Response response) override {
+    BOSUN_CHECK(!answered_.exchange(true), "an HTTP request was answered twice");
+    // dispatch: a handler running on the strand (one that does not block) is answered without
+    // another hop.
+    asio::dispatch(conn_->executor(),
+                   [conn = conn_, meta = take_meta(), r = std::move(response)]() mutable {
+                     conn->send_response(std::move(meta), std::move(r));
+                   });
+  }
+
+  std::shared_ptr<ResponseStream> start_stream(StreamHead head) override {
+    BOSUN_CHECK(!answered_.exchange(true), "an HTTP request was answered twice");
+    auto& opts = conn_->server_.options;
+    auto stream = std::make_shared<StreamImpl>(
+        conn_, conn_->executor(), opts.stream_high_water_bytes, opts.stream_low_water_bytes);
+    asio::dispatch(conn_->executor(),
+                   [conn = conn_, meta = take_meta(), stream, h = std::move(head)]() mutable {
+                     conn->begin_stream(std::move(meta), std::move(stream), std::move(h));
+                   });
+    return stream;
+  }
+
+  void set_metrics_labels(MetricsLabels labels) override {
+    std::lock_guard lock(mu_);
+    meta_.labels = std::move(labels);
+  }
+
+  bool answered() const { return answered_.load(); }
+
+ private:
+  RequestMeta take_meta() {
+    std::lock_guard lock(mu_);
+    return meta_;
+  }
+
+  const std::shared_ptr<Connection> conn_;
+  const Request request_;
+  std::mutex mu_;  // guards meta_
+  RequestMeta meta_;
+  std::atomic<bool> answered_{false};
+};
+
+void run_handler(const Handler& handler, const std::shared_ptr<ExchangeImpl>& exchange) {
+  // Handlers use nlohmann::json, which throws: whatever escapes becomes a 500 Status, never a dead
+  // io thread.
+  try {
+    handler(exchange);
+  } catch (const std::exception& e) {
+    if (!exchange->answered()) {
+      exchange->respond(Response::error(
+          make_error(ErrorCode::kInternal, std::string("Internal error occurred: ") + e.what())));
+    }
+  } catch (...) {
+    if (!exchange->answered()) {
+      exchange->respond(
+          Response::error(make_error(ErrorCode::kInternal, "Internal error occurred")));
+    }
+  }
+}
+
+void Connection::dispatch(http::request<http::string_body> msg) {
+  RequestMeta meta;
+  meta.version = msg.version();
+  meta.keep_alive = msg.keep_alive();
+  meta.head = msg.method() == http::verb::head;
+  meta.accepts_gzip = accepts_gzip(msg[http::field::accept_encoding]);
+  meta.start = start_;
+
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  for (const auto& field : msg)
+    req.headers.add(std::string(field.name_string()), std::string(field.value()));
+  req.body = std::move(msg.body());
+  req.remote_address = remote_address_;
+  // Kubernetes takes the client's Audit-ID when it sends one and otherwise makes a UUID; it comes
+  // back as Audit-Id.
+  std::string_view audit_id = req.header("Audit-ID");
+  req.request_id = audit_id.empty() ? new_uuid() : std::string(audit_id);
+  meta.request_id = req.request_id;
+  meta.labels.verb = req.method;
+  state_ = State::kHandling;
+
+  auto target = parse_target(req.target);
+  if (!target.ok()) return send_response(std::move(meta), Response::error(target.error()));
+  req.path = std::move(target->path);
+  req.segments = std::move(target->segments);
+  req.query = std::move(target->query);
+
+  auto user =
+      server_.options.authenticator->authenticate(certificate_, req.header("Authorization"));
+  if (!user.ok()) return send_response(std::move(meta), Response::error(user.error()));
+  if (user->is_anonymous() && !is_public_path(req.path)) {
+    return send_response(std::move(meta),
+                         Response::error(make_error(ErrorCode::kUnauthorized, "Unauthorized")));
+  }
+  req.user = std::move(user).value();
+
+  auto match = server_.options.router->find(req.path);
+  if (!match) {
+    // Kubernetes' notfoundhandler: no details, this exact message.
+    return send_response(std::move(meta), Response::error(make_error(
+                                              ErrorCode::kNotFound,
+                                              "the server could not find the requested resource")));
+  }
+  meta.labels.subresource = std::string(match->pattern);
+  meta.inflight = is_read_only(req.method) ? &server_.metrics.inflight_read_only
+                                           : &server_.metrics.inflight_mutating;
+  meta.inflight->inc();
+
+  auto exchange =
+      std::make_shared<ExchangeImpl>(shared_from_this(), std::move(req), std::move(meta));
+  const Route* route = match->route;
+  if (!route->may_block) return run_handler(route->handler, exchange);
+  bool posted = server_.workers->post([route, exchange] { run_handler(route->handler, exchange); });
+  if (!posted) {
+    exchange->respond(
+        Response::error(make_error(ErrorCode::kServiceUnavailable, "the server is shutting down")));
+  }
+}
+
+void Connection::send_response(RequestMeta meta, Response r) {
+  if (meta.inflight) {
+    meta.inflight->dec();
+    meta.inflight = nullptr;
+  }
+  if (state_ == State::kClosed || state_ == State::kClosing) {
+    server_.record(meta, r.status);
+    return;
+  }
+  http::response<http::string_body> res;
+  res.version(meta.version);
+  res.result(static_cast<unsigned>(r.status));
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  res.set("Audit-Id", meta.request_id);
+  // Kubernetes' WithCacheControl: API responses are never cached by intermediaries.
+  res.set(http::field::cache_control, "no-cache, private");
+  for (const auto& [name, value] : r.headers.items()) res.set(name, value);
+  if (r.compressible && meta.accepts_gzip && r.body.size() > server_.options.gzip_threshold_bytes) {
+    if (auto gz = gzip_compress(r.body); gz.ok()) {
+      r.body = std::move(gz).value();
+      res.set(http::field::content_encoding, "gzip");
+      res.set(http::field::vary, "Accept-Encoding");
+    }
+  }
+  bool keep_alive = meta.keep_alive && !close_after_response_ && !server_.shutting_down.load();
+  res.keep_alive(keep_alive);
+  if (meta.head) {
+    res.content_length(r.body.size());
+  } else {
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+  }
+  current_ = std::move(meta);
+  res_.emplace(std::move(res));
+  state_ = State::kWriting;
+  arm(write_timer_, server_.options.write_timeout);
+  http::async_write(stream_, *res_,
+                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                      self->on_response_written(ec, keep_alive);
+                    });
+}
+
+void Connection::begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stream,
+                              StreamHead head) {
+  if (meta.inflight) {
+    // Long-running requests are not in-flight ones (Kubernetes' max-in-flight filter exempts them).
+    meta.inflight->dec();
+    meta.inflight = nullptr;
+  }
+  if (state_ == State::kClosed || state_ == State::kClosing) {
+    stream->end(StreamEnd::kClientGone);
+    server_.record(meta, head.status);
+    return;
+  }
+  server_.metrics.longrunning
+      .with({meta.labels.verb, meta.labels.resource, meta.labels.subresource})
+      .inc();
+  longrunning_counted_ = true;
+  http::response<http::empty_body> res;
+  res.version(meta.version);
+  res.result(static_cast<unsigned>(head.status));
+  if (!head.content_type.empty()) res.set(http::field::content_type, head.content_type);
+  res.set("Audit-Id", meta.request_id);
+  res.set(http::field::cache_control, "no-cache, private");
+  for (const auto& [name, value] : head.headers.items()) res.set(name, value);
+  stream_keep_alive_ = meta.keep_alive && !close_after_response_ && !server_.shutting_down.load();
+  res.keep_alive(stream_keep_alive_);
+  res.chunked(true);
+  stream_status_ = head.status;
+  current_ = std::move(meta);
+  stream_impl_ = std::move(stream);
+  stream_res_.emplace(std::move(res));
+  stream_sr_.emplace(*stream_res_);
+  state_ = State::kStreaming;
+  // A stream that begins during shutdown ends right after its header.
+  if (server_.shutting_down.load()) stream_impl_->finish_for_shutdown();
+  stream_writing_ = true;
+  arm(write_timer_, server_.options.write_timeout);
+  http::async_write_header(stream_, *stream_sr_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->stream_writing_ = false;
+                             self->write_timer_.cancel();
+                             if (ec) {
+                               if (self->stream_impl_)
+                                 self->stream_impl_->end(StreamEnd::kClientGone);
+                               return self->close();
+                             }
+                             self->read_while_streaming();
+                             self->flush_stream();
+                           });
+}
+
+void Connection::flush_stream() {
+  if (!stream_impl_ || stream_writing_ || state_ != State::kStreaming) return;
+  if (!stream_impl_->has_pending()) return;
+  auto [bytes, last] = stream_impl_->take();
+  if (bytes.empty()) return;
+  size_t queued =
+      last ? bytes.size() - 5 : bytes.size();  // the terminator was never counted as queued
+  stream_out_ = std::move(bytes);
+  stream_writing_ = true;
+  arm(write_timer_, server_.options.write_timeout);
+  asio::async_write(stream_, asio::buffer(stream_out_),
+                    [self = shared_from_this(), queued, last](beast::error_code ec, size_t) {
+                      self->on_stream_written(ec, queued, last);
+                    });
+}
+
+}  // namespace
+
+HttpServer::Impl::Impl(HttpServerOptions o) : options(std::move(o)), metrics(*options.metrics) {}
+
+HttpServer::Impl::~Impl() = default;
+
+void HttpServer::Impl::run_io_thread() {
+  t_on_io_thread = true;
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      SPDLOG_ERROR("http: an io handler threw: {}", e.what());
+    }
+  }
+}
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    // Out of file descriptors and the like: back off instead of spinning.
+    SPDLOG_WARN("http: accept failed: {}", ec.message());
+    accept_retry.expires_after(std::chrono::milliseconds(100));
+    accept_retry.async_wait([this](beast::error_code e) {
+      if (!e) do_accept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  // Without TCP_NODELAY every kubectl request stalls ~40 ms on delayed ACKs (Nagle).
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  int secs = kTcpKeepAliveSeconds;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
+  auto conn = std::make_shared<Connection>(*this, std::move(socket));
+  add(conn);
+  asio::dispatch(conn->executor(), [conn] { conn->start(); });
+  do_accept();
+}
+
+void HttpServer::Impl::add(const std::shared_ptr<Connection>& c) {
+  std::lock_guard lock(conns_mu);
+  conns.emplace(c.get(), c);
+}
+
+void HttpServer::Impl::remove(Connection* c) {
+  {
+    std::lock_guard lock(conns_mu);
+    conns.erase(c);
+  }
+  conns_cv.notify_all();
+}
+
+void HttpServer::Impl::record(const RequestMeta& meta, int code) {
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - meta.start).count();
+  const auto& l = meta.labels;
+  std::string code_str = std::to_string(code);
+  metrics.requests.with({l.verb, l.resource, l.subresource, code_str}).inc();
+  metrics.duration.with({l.verb, l.resource, l.subresource}).observe(seconds);
+}
+
+void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
+  std::lock_guard guard(shutdown_mu);
+  if (stopped) return;
+  stopped = true;
+  shutting_down.store(true);
+  auto deadline = SteadyClock::now() + grace;
+
+  asio::post(acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    accept_retry.cancel();
+  });
+  auto for_each_connection = [&](auto fn) {
+    std::vector<std::shared_ptr<Connection>> live;
+    {
+      std::lock_guard lock(conns_mu);
+      for (auto& [ptr, weak] : conns) {
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+      }
+    }
+    for (auto& c : live) asio::post(c->executor(), [c, fn] { fn(*c); });
+  };
+  for_each_connection([](Connection& c) { c.on_server_shutdown(); });
+  {
+    std::unique_lock lock(conns_mu);
+    conns_cv.wait_until(lock, deadline, [&] { return conns.empty(); });
+  }
+  bool forced = false;
+  {
+    std::lock_guard lock(conns_mu);
+    forced = !conns.empty();
+  }
+  if (forced) {
+    if (grace.count() > 0) SPDLOG_INFO("http: grace period over, closing the remaining connections");
+    for_each_connection([](Connection& c) { c.force_close(); });
+  }
+  // Handlers still running finish; their answers go to closed connections.
+  workers->stop();
+  {
+    std::unique_lock lock(conns_mu);
+    conns_cv.wait_for(lock, std::chrono::seconds(5), [&] { return conns.empty(); });
+  }
+  work.reset();
+  ioc.stop();
+  for (auto& t : io_threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { impl_->shutdown(std::chrono::milliseconds(0)); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+bool HttpServer::shutting_down() const { return impl_->shutting_down.load(); }
+void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
+size_t HttpServer::open_connections() const {
+  std::lock_guard lock(impl_->conns_mu);
+  return impl_->conns.size();
+}
+
+namespace {
+
+Result<void> configure_tls(ssl::context& ctx, const TlsConfig& tls) {
+  try {
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx.use_certificate_chain(asio::buffer(tls.cert_chain_pem));
+    ctx.use_private_key(asio::buffer(tls.key_pem), ssl::context::pem);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("tls: ") + e.what());
+  }
+  SSL_CTX* native = ctx.native_handle();
+  // Idle connections (thousands of watches) then keep no TLS buffers.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, accept_any_client_certificate);
+  SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
+  // Go clients send only a certificate whose issuer is in this list (or any when it is empty).
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  BIO* bio = BIO_new_mem_buf(tls.client_ca_pem.data(), static_cast<int>(tls.client_ca_pem.size()));
+  while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca)));
+    X509_free(ca);
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  SSL_CTX_set_client_CA_list(native, names);
+  return ok_result();
+}
+
+Result<tcp::endpoint> resolve(asio::io_context& ioc, const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (!ec) return tcp::endpoint(addr, port);
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    return make_error(ErrorCode::kInternal, "listen: cannot resolve " + host + ": " + ec.message());
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options) {
+  BOSUN_CHECK(options.authenticator != nullptr, "HttpServerOptions.authenticator is required");
+  BOSUN_CHECK(options.router != nullptr, "HttpServerOptions.router is required");
+  if (!options.metrics) options.metrics = &MetricsRegistry::global();
+  size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  if (options.io_threads == 0) options.io_threads = hw;
+  if (options.worker_threads == 0) options.worker_threads = std::max<size_t>(8, 2 * hw);
+
+  auto impl = std::make_unique<Impl>(std::move(options));
+  BOSUN_RETURN_IF_ERROR(configure_tls(impl->ssl_ctx, impl->options.tls));
+  BOSUN_ASSIGN_OR_RETURN(tcp::endpoint endpoint,
+                         resolve(impl->ioc, impl->options.host, impl->options.port));
+  beast::error_code ec;
+  auto fail = [&](const char* op) -> Error {
+    return make_error(ErrorCode::kInternal, "listen tcp " + impl->options.host + ":" +
+                                                std::to_string(impl->options.port) + ": " + op +
+                                                ": " + ec.message());
+  };
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("socket");
+  impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  impl->acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  impl->port = impl->acceptor.local_endpoint().port();
+
+  impl->workers = std::make_unique<WorkerPool>(impl->options.worker_threads, "bosun-handler");
+  impl->work.emplace(impl->ioc.get_executor());
+  impl->do_accept();
+  for (size_t i = 0; i < impl->options.io_threads; ++i) {
+    impl->io_threads.emplace_back([p = impl.get()] { p->run_io_thread(); });
+    pthread_setname_np(impl->io_threads.back().native_handle(), "bosun-http-io");
+  }
+  SPDLOG_INFO("http: serving HTTPS on {}:{} with {} io threads and {} handler threads",
+              impl->options.host, impl->port, impl->options.io_threads,
+              impl->options.worker_threads);
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+}  // namespace bosun::apiserver
