@@ -1,10 +1,17 @@
 // The `bosun` binary: parses flags and wires components together.
+#include <pthread.h>
+#include <signal.h>
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "apiserver/apiserver.h"
+#include "apiserver/version.h"
 #include "common/log.h"
 
 namespace {
@@ -14,25 +21,106 @@ std::string default_data_dir() {
   return std::string(home ? home : ".") + "/.bosun";
 }
 
+struct ServeFlags {
+  std::string data_dir = default_data_dir();
+  std::string listen = "127.0.0.1:6443";
+  std::vector<std::string> tls_sans;
+  int shutdown_grace_seconds = 60;
+  size_t io_threads = 0;
+  size_t handler_threads = 0;
+};
+
+void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
+  cmd->add_option("--data-dir", f.data_dir,
+                  "Where state, certificates and the admin kubeconfig live")
+      ->capture_default_str();
+  cmd->add_option("--listen", f.listen,
+                  "Address and port to serve HTTPS on (ADDR:PORT, [IPv6]:PORT)")
+      ->capture_default_str();
+  cmd->add_option("--tls-san", f.tls_sans,
+                  "Extra DNS name or IP address for the serving certificate");
+  cmd->add_option("--shutdown-grace-period", f.shutdown_grace_seconds,
+                  "Seconds in-flight requests get to finish on SIGTERM/SIGINT")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", f.io_threads, "HTTP event-loop threads (0: one per CPU)");
+  cmd->add_option("--handler-threads", f.handler_threads,
+                  "Threads for handlers that block (0: automatic)");
+}
+
+// Runs the control plane until SIGTERM or SIGINT. `component` names it in messages.
+int serve(const ServeFlags& f, const char* component) {
+  // Block the stop signals before any thread starts, so every thread inherits the mask and only
+  // sigwait() below sees them: the shutdown then runs on this thread, not inside a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  bosun::apiserver::ApiServerOptions options;
+  options.data_dir = f.data_dir;
+  options.listen = f.listen;
+  options.extra_sans = f.tls_sans;
+  options.io_threads = f.io_threads;
+  options.worker_threads = f.handler_threads;
+  // The store opens here once it lands (<data-dir>/state.db through store::Store::open_sqlite, or
+  // etcd with
+  // --etcd-servers); install_routes then adds the generic REST handlers over it and registers the
+  // store's readiness check on /readyz, and the scheduler, controllers and agent of `bosun server`
+  // start after the API server is up.
+  auto server = bosun::apiserver::ApiServer::start(std::move(options));
+  if (!server.ok()) {
+    std::fprintf(stderr, "bosun %s: %s\n", component, server.error().message.c_str());
+    return 1;
+  }
+  std::printf(
+      "bosun %s is serving on %s\n"
+      "To use it with kubectl:\n"
+      "  export KUBECONFIG=%s\n"
+      "  kubectl version\n",
+      component, (*server)->url().c_str(), (*server)->kubeconfig_path().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  SPDLOG_INFO("{}: received {}, shutting down (grace period {} s; signal again to stop at once)",
+              component, strsignal(sig), f.shutdown_grace_seconds);
+  // A second signal means "now": the graceful path is abandoned.
+  std::thread([stop_signals] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    std::fprintf(stderr, "bosun: received %s again, exiting immediately\n", strsignal(again));
+    std::_Exit(1);
+  }).detach();
+  (*server)->shutdown(std::chrono::seconds(f.shutdown_grace_seconds));
+  SPDLOG_INFO("{}: stopped", component);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Bosun: a container orchestrator that speaks the Kubernetes API"};
   app.require_subcommand(1);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
 
-  app.add_subcommand("version", "Print the version")->callback([] { std::puts("bosun 0.1.0"); });
+  app.add_subcommand("version", "Print the version")->callback([] {
+    std::printf("bosun %s\n", bosun::apiserver::bosun_version().c_str());
+  });
 
-  std::string data_dir = default_data_dir();
+  ServeFlags server_flags;
   auto* server = app.add_subcommand("server", "Run the control plane and a local agent");
-  server->add_option("--data-dir", data_dir, "Where state lives")->capture_default_str();
+  add_serve_flags(server, server_flags);
+
+  ServeFlags apiserver_flags;
+  auto* apiserver = app.add_subcommand("apiserver", "Run the API server alone");
+  add_serve_flags(apiserver, apiserver_flags);
 
   CLI11_PARSE(app, argc, argv);
   bosun::init_logging(log_level);
-  if (server->parsed()) {
-    std::fprintf(stderr, "bosun server: not built yet (data dir %s)\n", data_dir.c_str());
-    return 1;
-  }
+  if (server->parsed()) return serve(server_flags, "server");
+  if (apiserver->parsed()) return serve(apiserver_flags, "apiserver");
   return 0;
 }
