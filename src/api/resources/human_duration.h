@@ -15,7 +15,8 @@ namespace bosun::api::resources {
 // ~2-3 significant figures: "45s", "119s", "3m20s", "10m", "3h", "2d3h", "300d", "3y40d", "12y".
 // Up to 2 s in the future reads "0s" (clock skew); further ahead "<invalid>".
 std::string human_duration(std::chrono::nanoseconds d);
-// One unit only: "45s", "3m", "5h", "20d", "2y" (used for the RESTARTS column's "(5m ago)").
+// One unit only: "45s", "3m", "5h", "20d", "2y" (duration.ShortHumanDuration, for callers that
+// want the terse form).
 std::string short_human_duration(std::chrono::nanoseconds d);
 
 // The AGE cell: human_duration(now - timestamp) for an RFC 3339 metav1.Time, "<unknown>" when the
