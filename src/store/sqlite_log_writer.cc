@@ -1,5 +1,7 @@
 #include "store/sqlite_log_writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <semaphore>
 
@@ -130,7 +132,10 @@ void LogWriter::start(WatchHub* hub, std::function<void()> on_wal_full) {
   // on this thread in the middle of a commit; the store checkpoints on its maintenance thread
   // instead.
   sqlite3_wal_hook(conn_.get(), &LogWriter::wal_hook, this);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-writer");
+    run();
+  });
 }
 
 int LogWriter::wal_hook(void* self, sqlite3*, const char*, int pages) {

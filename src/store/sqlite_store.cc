@@ -4,6 +4,7 @@
 #include "store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -135,10 +136,12 @@ class ReadTransaction {
  public:
   explicit ReadTransaction(Reader& reader) : reader_(reader) {}
   ~ReadTransaction() {
-    if (open_) {
-      reader_.end.step();
-      reader_.end.reset();
-    }
+    if (!open_) return;
+    int rc = reader_.end.step();
+    reader_.end.reset();
+    // A connection left inside a transaction would fail every later BEGIN; pooled connections must
+    // come back clean.
+    if (rc != SQLITE_DONE && reader_.conn.in_transaction()) (void)reader_.conn.exec("ROLLBACK");
   }
   Result<void> begin() {
     int rc = reader_.begin.step();
@@ -181,7 +184,10 @@ class SqliteStore final : public Store {
                                      return replay(prefix, after, upto);
                                    });
     writer_->start(hub_.get(), [this] { request_checkpoint(); });
-    maintenance_ = std::thread([this] { maintain(); });
+    maintenance_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "store-maintain");
+      maintain();
+    });
     return ok_result();
   }
 
@@ -296,8 +302,12 @@ class SqliteStore final : public Store {
     std::string prefix = directory_prefix(prefix_arg);
     BOSUN_RETURN_IF_ERROR(validate_key(prefix));
     if (!callback) return make_error(ErrorCode::kBadRequest, "watch: no callback");
-    if (from_revision != 0 && from_revision < revisions_.compact_target.load())
+    if (from_revision != 0 && from_revision < revisions_.compact_target.load()) {
       return gone(kWatchExpiredMessage);
+    }
+    // "From now" is after the newest committed revision, even one the hub has not been handed yet,
+    // so a client that lists and then watches from 0 sees nothing twice.
+    if (from_revision == 0) from_revision = revisions_.committed.load();
     return hub_->watch(std::move(prefix), from_revision, std::move(callback));
   }
 

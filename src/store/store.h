@@ -73,8 +73,9 @@ using EventList = std::vector<std::shared_ptr<const Event>>;
 using WatchCallback = std::function<void(Result<EventList>)>;
 
 // A running watch. Destroying it stops delivery: when the destructor returns the callback is not
-// running and will not run again (it may be destroyed from inside its own callback). May outlive
-// the Store.
+// running and will not run again. It waits for a running call to return, so never destroy a watch
+// while holding a lock its callback takes; destroying it from inside its own (or another watch's)
+// callback is fine. May outlive the Store.
 class Watch {
  public:
   virtual ~Watch() = default;

@@ -1,5 +1,7 @@
 #include "store/watch_hub.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -53,7 +55,10 @@ WatchHub::WatchHub(uint64_t published_revision, size_t ring_capacity, Replay rep
       replay_(std::move(replay)),
       ring_base_(published_revision),
       published_(published_revision) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-watch");
+    run();
+  });
 }
 
 WatchHub::~WatchHub() {
