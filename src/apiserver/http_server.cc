@@ -29,13 +29,13 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
 #include "apiserver/worker_pool.h"
 #include "common/check.h"
 #include "common/log.h"
-#include "common/uuid.h"
 
 namespace bosun::apiserver {
 
@@ -60,6 +60,27 @@ constexpr int kTcpKeepAliveSeconds = 180;
 // lingering close).
 constexpr std::chrono::milliseconds kCloseWait{1000};
 constexpr std::chrono::milliseconds kDrainIdle{500};
+
+// Buffers larger than this are released once a request is done, so that a connection that once
+// carried a 3 MiB body does not keep 3 MiB while it idles (thousands of idle watch connections are
+// normal).
+constexpr size_t kKeepBufferBytes = 64 * 1024;
+
+// A random (version 4) UUID for Audit-Id. libuuid reseeds random() on every call, which showed in
+// profiles of small requests; an audit id needs uniqueness, not secrecy, so a per-thread generator
+// seeded once suffices.
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
+                                   std::random_device{}()};
+  uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
 
 std::string hex(size_t n) {
   char buf[20];
@@ -454,6 +475,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_request() {
     if (server_.shutting_down.load()) return close();
     state_ = State::kAwaitingRequest;
+    if (buffer_.capacity() > kKeepBufferBytes && buffer_.size() <= kKeepBufferBytes)
+      buffer_.shrink_to_fit();
     parser_.emplace();
     parser_->body_limit(server_.options.max_request_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
@@ -520,7 +543,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       meta.labels.verb = std::string(parser_->get().method_string());
       meta.version = parser_->get().version();
     }
-    meta.request_id = new_uuid();
+    meta.request_id = new_request_id();
     return meta;
   }
 
@@ -608,6 +631,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return close();
     }
     stream_impl_->written(queued_bytes);
+    if (stream_out_.capacity() > kKeepBufferBytes) std::string().swap(stream_out_);
     if (!last) return flush_stream();
     // The terminating chunk went out.
     stream_impl_->end(std::nullopt);
@@ -794,7 +818,7 @@ void Connection::dispatch(http::request<http::string_body> msg) {
   // Kubernetes takes the client's Audit-ID when it sends one and otherwise makes a UUID; it comes
   // back as Audit-Id.
   std::string_view audit_id = req.header("Audit-ID");
-  req.request_id = audit_id.empty() ? new_uuid() : std::string(audit_id);
+  req.request_id = audit_id.empty() ? new_request_id() : std::string(audit_id);
   meta.request_id = req.request_id;
   meta.labels.verb = req.method;
   state_ = State::kHandling;
@@ -1047,7 +1071,8 @@ void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
     forced = !conns.empty();
   }
   if (forced) {
-    if (grace.count() > 0) SPDLOG_INFO("http: grace period over, closing the remaining connections");
+    if (grace.count() > 0)
+      SPDLOG_INFO("http: grace period over, closing the remaining connections");
     for_each_connection([](Connection& c) { c.force_close(); });
   }
   // Handlers still running finish; their answers go to closed connections.
