@@ -6,6 +6,7 @@
 #include "api/label_selector.h"
 #include "api/object_meta.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 #include "api/validation.h"
 
@@ -15,6 +16,7 @@ namespace {
 using namespace workloads;
 
 void default_deployment(Json& obj) {
+  schema_defaults(obj, "apps", "Deployment");
   Json& spec = object_member(obj, "spec");
   if (!is_set(member(spec, "replicas"))) spec["replicas"] = 1;
   Json& strategy = object_member(spec, "strategy");
@@ -204,7 +206,7 @@ Json cells(const Json& obj, const Clock& clock) {
                   int_or_zero(member(spec, "replicas"))),
       int_or_zero(member(status, "updatedReplicas")),
       int_or_zero(member(status, "availableReplicas")),
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       names,
       images,
       selector_text,

@@ -17,17 +17,12 @@ namespace {
 
 using namespace workloads;
 
-constexpr const char* kLists[] = {"max", "min", "default", "defaultRequest",
-                                  "maxLimitRequestRatio"};
-
 void default_limit_range(Json& obj) {
+  schema_defaults(obj, "", "LimitRange");
   Json& spec = object_member(obj, "spec");
   if (!spec.contains("limits") || !spec["limits"].is_array()) return;
   for (Json& item : spec["limits"]) {
     if (!item.is_object()) continue;
-    for (const char* list : kLists) {
-      if (item.contains(list)) canonicalize_resource_list(item[list]);
-    }
     if (str(member(item, "type")) != "Container") continue;
     // A container's default limit falls back to its max, its default request to the default
     // limit and then to its min.

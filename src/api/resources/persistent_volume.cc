@@ -11,6 +11,7 @@
 #include "api/quantity.h"
 #include "api/registry.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 #include "api/validation.h"
 #include "common/time_format.h"
@@ -21,13 +22,13 @@ namespace {
 using namespace workloads;
 
 void default_persistent_volume(Json& obj) {
+  schema_defaults(obj, "", "PersistentVolume");
   Json& spec = object_member(obj, "spec");
   if (blank(member(spec, "persistentVolumeReclaimPolicy"))) {
     // Statically provisioned volumes keep their data unless told otherwise.
     spec["persistentVolumeReclaimPolicy"] = "Retain";
   }
   if (!is_set(member(spec, "volumeMode"))) spec["volumeMode"] = "Filesystem";
-  if (spec.contains("capacity")) canonicalize_resource_list(spec["capacity"]);
   if (spec.contains("hostPath") && spec["hostPath"].is_object() &&
       !is_set(member(spec["hostPath"], "type"))) {
     spec["hostPath"]["type"] = "";
@@ -241,8 +242,7 @@ constexpr Source kSources[] = {
     {"csi", "csi", validate_csi},
 };
 
-// ---- Validation
-// ----------------------------------------------------------------------------------
+// ---- Validation ---------------------------------------------------------------------------------
 
 FieldErrors validate_persistent_volume(const Json& obj) {
   FieldErrors errs;
@@ -388,8 +388,7 @@ FieldErrors validate_persistent_volume_update(const Json& obj, const Json& old) 
   return errs;
 }
 
-// ---- Table
-// ----------------------------------------------------------------------------------------
+// ---- Table --------------------------------------------------------------------------------------
 
 std::vector<TableColumn> columns() {
   return {
@@ -448,7 +447,7 @@ Json cells(const Json& obj, const Clock& clock) {
       storage_class_of(obj),
       is_set(attributes) ? std::string(str(attributes)) : "<unset>",
       str(member(status, "reason")),
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       is_set(mode) ? std::string(str(mode)) : "<unset>",
   });
 }

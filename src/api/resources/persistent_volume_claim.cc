@@ -8,6 +8,7 @@
 #include "api/quantity.h"
 #include "api/registry.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 #include "api/validation.h"
 
@@ -19,18 +20,11 @@ using namespace workloads;
 constexpr std::string_view kBetaStorageClass = "volume.beta.kubernetes.io/storage-class";
 
 void default_claim(Json& obj) {
+  schema_defaults(obj, "", "PersistentVolumeClaim");
   Json& spec = object_member(obj, "spec");
   if (!is_set(member(spec, "volumeMode"))) spec["volumeMode"] = "Filesystem";
-  if (spec.contains("resources") && spec["resources"].is_object()) {
-    for (const char* list : {"requests", "limits"}) {
-      if (spec["resources"].contains(list)) canonicalize_resource_list(spec["resources"][list]);
-    }
-  }
   Json& status = object_member(obj, "status");
   if (str(member(status, "phase")).empty()) status["phase"] = "Pending";
-  for (const char* list : {"capacity", "allocatedResources"}) {
-    if (status.contains(list)) canonicalize_resource_list(status[list]);
-  }
 }
 
 // NormalizeDataSources (AnyVolumeDataSource is GA): dataSource and dataSourceRef name the same
@@ -276,7 +270,7 @@ Json cells(const Json& obj, const Clock& clock) {
       modes,
       storage_class_of(obj),
       is_set(attributes) ? std::string(str(attributes)) : "<unset>",
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       is_set(mode) ? std::string(str(mode)) : "<unset>",
   });
 }

@@ -3,6 +3,7 @@
 #include "api/label_selector.h"
 #include "api/object_meta.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 
 namespace bosun::api::resources {
@@ -11,6 +12,7 @@ namespace {
 using namespace workloads;
 
 void default_replica_set(Json& obj) {
+  schema_defaults(obj, "apps", "ReplicaSet");
   Json& spec = object_member(obj, "spec");
   if (!is_set(member(spec, "replicas"))) spec["replicas"] = 1;
   default_pod_template(object_member(spec, "template"));
@@ -86,7 +88,7 @@ Json cells(const Json& obj, const Clock& clock) {
       int_or_zero(member(spec, "replicas")),
       int_or_zero(member(status, "replicas")),
       int_or_zero(member(status, "readyReplicas")),
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       names,
       images,
       selector_text,

@@ -5,6 +5,7 @@
 #include "api/labels.h"
 #include "api/object_meta.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 
 namespace bosun::api::resources {
@@ -13,6 +14,7 @@ namespace {
 using namespace workloads;
 
 void default_replication_controller(Json& obj) {
+  schema_defaults(obj, "", "ReplicationController");
   Json& spec = object_member(obj, "spec");
   if (!is_set(member(spec, "replicas"))) spec["replicas"] = 1;
   Json* tmpl =
@@ -97,7 +99,7 @@ Json cells(const Json& obj, const Clock& clock) {
       int_or_zero(member(spec, "replicas")),
       int_or_zero(member(status, "replicas")),
       int_or_zero(member(status, "readyReplicas")),
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       names,
       images,
       format_labels(member(spec, "selector")),

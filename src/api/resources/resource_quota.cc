@@ -8,6 +8,7 @@
 
 #include "api/quantity.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 
 namespace bosun::api::resources {
@@ -16,13 +17,8 @@ namespace {
 using namespace workloads;
 
 void default_resource_quota(Json& obj) {
-  Json& spec = object_member(obj, "spec");
-  if (spec.contains("hard")) canonicalize_resource_list(spec["hard"]);
-  if (obj.contains("status") && obj["status"].is_object()) {
-    for (const char* list : {"hard", "used"}) {
-      if (obj["status"].contains(list)) canonicalize_resource_list(obj["status"][list]);
-    }
-  }
+  object_member(obj, "spec");
+  schema_defaults(obj, "", "ResourceQuota");
 }
 
 void prepare_create(Json& obj) { obj["status"] = Json::object(); }
@@ -35,8 +31,7 @@ void prepare_update(Json& obj, const Json& old) {
   }
 }
 
-// ---- Scopes (pkg/apis/core/helper)
-// ----------------------------------------------------------------
+// ---- Scopes (pkg/apis/core/helper) --------------------------------------------------------------
 
 bool is_standard_scope(std::string_view scope) {
   for (std::string_view s :
@@ -279,7 +274,7 @@ Json cells(const Json& obj, const Clock& clock) {
       str(member(member(obj, "metadata"), "name")),
       request,
       limit,
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
   });
 }
 

@@ -15,6 +15,7 @@
 #include "api/labels.h"
 #include "api/object_meta.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/table_util.h"
 #include "api/resources/workloads_common.h"
 #include "api/validation.h"
 
@@ -158,6 +159,7 @@ void validate_non_special_ip(FieldErrors& errs, std::string_view value, const st
 // ---- Defaulting --------------------------------------------------------------------------------
 
 void default_service(Json& obj) {
+  schema_defaults(obj, "", "Service");
   Json& spec = object_member(obj, "spec");
   if (blank(member(spec, "sessionAffinity"))) spec["sessionAffinity"] = "None";
   std::string_view affinity = str(member(spec, "sessionAffinity"));
@@ -1002,7 +1004,7 @@ Json cells(const Json& obj, const Clock& clock) {
       ips.empty() ? "<none>" : ips[0],
       external_ip(obj),
       port_string(member(spec, "ports")),
-      age_cell(obj, clock),
+      age_cell(obj, clock.now()),
       format_labels(member(spec, "selector")),
   });
 }

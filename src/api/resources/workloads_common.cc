@@ -9,13 +9,14 @@
 #include "api/labels.h"
 #include "api/object_meta.h"
 #include "api/quantity.h"
-#include "api/resources/human_duration.h"
+#include "api/resources/pod_spec.h"
 #include "api/resources/resources_workloads.h"
+#include "api/resources/strategy_util.h"
 #include "api/validation.h"
 
 namespace bosun::api::resources::workloads {
 
-// ---- Tolerant reads ----------------------------------------------------------------------------
+// ---- Tolerant reads -----------------------------------------------------------------------------
 
 const Json* member(const Json& obj, std::string_view key) {
   if (!obj.is_object()) return nullptr;
@@ -174,7 +175,7 @@ void check_nonnegative(FieldErrors& errs, const Json* value, const std::string& 
   if (v && *v < 0) errs.invalid(field, *v, std::string(kNegative));
 }
 
-// ---- Resource lists ----------------------------------------------------------------------------
+// ---- Resource lists -----------------------------------------------------------------------------
 
 namespace {
 
@@ -295,32 +296,72 @@ void validate_resource_quantity(FieldErrors& errs, std::string_view resource, co
   }
 }
 
-void canonicalize_resource_list(Json& list) {
-  if (!list.is_object()) return;
-  // Beyond this magnitude milli_value() saturates; such values have no sub-milli part to round.
-  static const Quantity kMilliLimit =
-      Quantity::from_int(std::numeric_limits<int64_t>::max() / 1000);
-  for (auto& [name, value] : list.items()) {
-    Result<Quantity> q = Quantity::from_json(value);
-    if (!q.ok()) continue;
-    if (*q < kMilliLimit && -*q < kMilliLimit) {
-      Quantity rounded = Quantity::from_milli(q->milli_value(), q->format());
-      if (rounded != *q) {
-        value = rounded.to_json();
-        continue;
-      }
+void schema_defaults(Json& obj, std::string_view group, std::string_view kind) {
+  apply_schema_defaults(obj, group, "v1", kind);
+}
+
+// ---- Persistent volumes and claims --------------------------------------------------------------
+
+void validate_access_modes(FieldErrors& errs, const Json* modes, const std::string& path) {
+  if (!modes || !modes->is_array()) return;
+  bool once_pod = false;
+  bool other = false;
+  for (const Json& m : *modes) {
+    std::string_view mode = str(&m);
+    bool supported = mode == "ReadWriteOnce" || mode == "ReadOnlyMany" || mode == "ReadWriteMany" ||
+                     mode == "ReadWriteOncePod";
+    if (!supported) {
+      errs.not_supported(path, m,
+                         {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"});
     }
-    value = q->to_json();
+    if (mode == "ReadWriteOncePod") {
+      once_pod = true;
+    } else if (supported) {
+      other = true;
+    }
+  }
+  if (once_pod && other) {
+    errs.forbidden(path, "may not use ReadWriteOncePod with other access modes");
   }
 }
 
-// ---- Pod templates
-// -------------------------------------------------------------------------------
+std::string access_modes_string(const Json* modes) {
+  auto has = [&](std::string_view mode) {
+    if (!modes || !modes->is_array()) return false;
+    for (const Json& m : *modes) {
+      if (str(&m) == mode) return true;
+    }
+    return false;
+  };
+  static constexpr std::pair<std::string_view, std::string_view> kModes[] = {
+      {"ReadWriteOnce", "RWO"},
+      {"ReadOnlyMany", "ROX"},
+      {"ReadWriteMany", "RWX"},
+      {"ReadWriteOncePod", "RWOP"}};
+  std::string out;
+  for (auto [mode, abbrev] : kModes) {
+    if (!has(mode)) continue;
+    if (!out.empty()) out += ',';
+    out += abbrev;
+  }
+  return out;
+}
+
+std::string storage_class_of(const Json& obj) {
+  if (const Json* beta = member(member(member(obj, "metadata"), "annotations"),
+                                "volume.beta.kubernetes.io/storage-class")) {
+    return std::string(str(beta));
+  }
+  return std::string(str(member(member(obj, "spec"), "storageClassName")));
+}
+
+// ---- Pod templates ------------------------------------------------------------------------------
 
 void default_pod_template(Json& spec_template) {
   if (!spec_template.is_object()) return;
-  Json& spec = object_member(spec_template, "spec");
-  (void)spec;
+  Json& meta = object_member(spec_template, "metadata");
+  if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = nullptr;
+  default_pod_template_spec(spec_template);
 }
 
 void validate_controller_template(FieldErrors& errs, const Json* spec_template,
@@ -330,31 +371,13 @@ void validate_controller_template(FieldErrors& errs, const Json* spec_template,
     errs.required(path);
     return;
   }
-  const Json* meta = member(spec_template, "metadata");
-  const Json* labels = member(meta, "labels");
+  const Json* labels = member(member(spec_template, "metadata"), "labels");
   if (selector_matches && !*selector_matches) {
     invalid_go(errs, path + ".metadata.labels", go_string_map(labels),
                "`selector` does not match template `labels`");
   }
-  // ValidatePodTemplateSpec names these paths without "metadata", as Kubernetes does.
-  if (labels && labels->is_object()) {
-    for (const auto& [k, v] : labels->items()) {
-      validate_label_name(k, path + ".labels", errs);
-      if (v.is_string()) {
-        for (auto& msg : is_valid_label_value(v.get_ref<const std::string&>())) {
-          errs.invalid(path + ".labels", v, std::move(msg));
-        }
-      }
-    }
-  }
-  if (const Json* annotations = member(meta, "annotations")) {
-    validate_annotations(*annotations, path + ".annotations", errs);
-  }
+  validate_pod_template_spec(*spec_template, path, errs);
   const Json* spec = member(spec_template, "spec");
-  if (non_empty(member(spec, "ephemeralContainers"))) {
-    errs.forbidden(path + ".spec.ephemeralContainers",
-                   "ephemeral containers not allowed in pod template");
-  }
   std::string_view restart = str(member(spec, "restartPolicy"));
   if (restart != "Always") {
     errs.not_supported(path + ".spec.restartPolicy", restart, {"Always"});
@@ -405,23 +428,7 @@ std::string go_int_or_string(const Json* v) {
   return fmt::format("intstr.IntOrString{{Type:0, IntVal:{}, StrVal:\"\"}}", int_or_zero(v));
 }
 
-// ---- Tables
-// --------------------------------------------------------------------------------------
-
-TableColumn name_column() {
-  return {"Name", "string", "name",
-          "Name must be unique within a namespace. Is required when creating resources, although "
-          "some resources may allow a client to request the generation of an appropriate name "
-          "automatically.",
-          0};
-}
-
-TableColumn age_column() {
-  return {"Age", "string", "",
-          "CreationTimestamp is a timestamp representing the server time when this object was "
-          "created.",
-          0};
-}
+// ---- Tables -------------------------------------------------------------------------------------
 
 std::pair<std::string, std::string> container_cells(const Json* pod_spec) {
   std::string names;
@@ -450,11 +457,6 @@ std::string format_labels(const Json* labels) {
     }
   }
   return out.empty() ? "<none>" : out;
-}
-
-Json age_cell(const Json& obj, const Clock& clock) {
-  const Json* ts = member(member(obj, "metadata"), "creationTimestamp");
-  return translate_timestamp_since(ts ? *ts : Json(), clock.now());
 }
 
 int64_t int_or_zero(const Json* v) { return integer(v).value_or(0); }

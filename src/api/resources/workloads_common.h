@@ -91,10 +91,10 @@ void validate_container_resource_name(FieldErrors& errs, std::string_view name,
 void validate_resource_quantity(FieldErrors& errs, std::string_view resource, const Json& q,
                                 const std::string& field);
 
-// SetDefaults_ResourceList and the canonical form Kubernetes stores: every quantity rounded up to
-// milli precision and printed canonically ("1024Mi" -> "1Gi", 0.5 -> "500m"). Values that do not
-// parse are left for validation to report.
-void canonicalize_resource_list(Json& list);
+// The schema-driven part of the v1 defaulters for a kind of `group`/v1 (apply_schema_defaults of
+// strategy_util.h): declarative `+default` markers, and every quantity in canonical form rounded
+// up to milli precision as SetDefaults_ResourceList does ("1024Mi" -> "1Gi", 0.5 -> "500m").
+void schema_defaults(Json& obj, std::string_view group, std::string_view kind);
 
 // ---- Persistent volumes and claims.
 
@@ -111,13 +111,15 @@ std::string storage_class_of(const Json& obj);
 // ---- Pod templates of ReplicationControllers, ReplicaSets and Deployments.
 
 // The core/v1 defaults of spec.template (SetDefaults_PodSpec and the nested container, probe and
-// volume defaults) as the generated v1 defaulters apply them to a PodTemplateSpec.
+// volume defaults) as the generated v1 defaulters apply them to a PodTemplateSpec, and the
+// `creationTimestamp: null` that Kubernetes 1.33 serializes for the template's zero ObjectMeta.
 void default_pod_template(Json& spec_template);
 
 // ValidatePodTemplateSpecForRC / ForReplicaSet at `path` ("spec.template"): the selector must
 // match the template's labels (`selector_matches` says whether it does; nullopt skips the check,
-// as Kubernetes does for an empty selector), the template itself is valid, restartPolicy is
-// Always and activeDeadlineSeconds is absent. `kind` words the activeDeadlineSeconds message
+// as Kubernetes does for an empty selector), the template itself is valid
+// (validate_pod_template_spec of pod_spec.h), restartPolicy is Always and activeDeadlineSeconds
+// is absent. `kind` words the activeDeadlineSeconds message
 // ("ReplicaSet", "ReplicationController").
 void validate_controller_template(FieldErrors& errs, const Json* spec_template,
                                   std::optional<bool> selector_matches, std::string_view kind,
@@ -132,16 +134,12 @@ void validate_selector_and_template(FieldErrors& errs, const Json* spec, std::st
 // intstr.IntOrString as %#v prints it: intstr.IntOrString{Type:1, IntVal:0, StrVal:"25%"}.
 std::string go_int_or_string(const Json* v);
 
-// ---- Tables.
+// ---- Tables (the Name and Age columns and the AGE cell are table_util.h's).
 
-TableColumn name_column();
-TableColumn age_column();
 // layoutContainerCells: the containers' names and images, comma-separated.
 std::pair<std::string, std::string> container_cells(const Json* pod_spec);
 // labels.FormatLabels: "a=b,c=d" sorted by key, "<none>" when empty.
 std::string format_labels(const Json* labels);
-// The AGE cell: translateTimestampSince(metadata.creationTimestamp) at clock.now().
-Json age_cell(const Json& obj, const Clock& clock);
 // int64(x) of an integer member: 0 when absent, as Go's zero value.
 int64_t int_or_zero(const Json* v);
 
