@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -274,35 +275,60 @@ bool go_atoi(std::string_view s, int64_t* out, std::string* error) {
 }
 
 void KeyIndex::add(const Json& key) {
-  keys_.push_back(key);
-  if (hashed_) {
-    std::string c;
-    if (canonical_key(key, &c))
-      table_.try_emplace(std::move(c), static_cast<long>(keys_.size() - 1));
-  } else if (keys_.size() > kLinearLimit) {
-    build_table();
-  }
-}
-
-void KeyIndex::build_table() {
-  hashed_ = true;
   std::string c;
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    if (canonical_key(keys_[i], &c)) table_.try_emplace(c, static_cast<long>(i));
+  bool valid = canonical_key(key, &c);
+  // Only the first occurrence of a key matters; later duplicates need no slot.
+  bool first = valid && find_canonical(c, true) < 0;
+  keys_.push_back(std::move(c));
+  valid_.push_back(valid);
+  if (!slots_.empty()) {
+    if (first) {
+      if ((keys_.size() + 1) * 2 > slots_.size()) {
+        rehash(slots_.size() * 2);
+      } else {
+        insert_slot(keys_.size() - 1);
+      }
+    }
+  } else if (keys_.size() > kLinearLimit) {
+    rehash(64);
   }
 }
 
-long KeyIndex::find(const Json& key) const {
-  if (!hashed_) {
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      if (go_equal(keys_[i], key)) return static_cast<long>(i);
+void KeyIndex::insert_slot(size_t position) {
+  size_t mask = slots_.size() - 1;
+  size_t i = std::hash<std::string>{}(keys_[position]) & mask;
+  while (slots_[i] >= 0) i = (i + 1) & mask;
+  slots_[i] = static_cast<int32_t>(position);
+}
+
+void KeyIndex::rehash(size_t capacity) {
+  while (capacity < keys_.size() * 2) capacity *= 2;
+  slots_.assign(capacity, -1);
+  // Re-inserting first occurrences only, in order, keeps each key's first position.
+  for (size_t p = 0; p < keys_.size(); ++p) {
+    if (valid_[p] && find_canonical(keys_[p], true) < 0) insert_slot(p);
+  }
+}
+
+long KeyIndex::find_canonical(const std::string& c, bool valid) const {
+  if (!valid) return -1;
+  if (slots_.empty()) {
+    for (size_t p = 0; p < keys_.size(); ++p) {
+      if (valid_[p] && keys_[p] == c) return static_cast<long>(p);
     }
     return -1;
   }
+  size_t mask = slots_.size() - 1;
+  for (size_t i = std::hash<std::string>{}(c)&mask; slots_[i] >= 0; i = (i + 1) & mask) {
+    if (keys_[static_cast<size_t>(slots_[i])] == c) return slots_[i];
+  }
+  return -1;
+}
+
+long KeyIndex::find(const Json& key) const {
   std::string c;
-  if (!canonical_key(key, &c)) return -1;
-  auto it = table_.find(c);
-  return it == table_.end() ? -1 : it->second;
+  bool valid = canonical_key(key, &c);
+  return find_canonical(c, valid);
 }
 
 }  // namespace bosun::api::patch_internal

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/json.h"
@@ -47,8 +46,9 @@ bool go_atoi(std::string_view s, int64_t* out, std::string* error);
 
 // Positions of scalar keys in a list under Go's == (the first position of each distinct key), for
 // the lookups strategic merge patch does while ordering and merging lists. Keys that are maps or
-// slices are never found. Small lists are searched linearly; long ones through a hash table, so
-// that a hostile patch with many thousand elements stays near-linear.
+// slices are never found. Keys are kept in a compact canonical form; short lists are searched
+// linearly, long ones through an open-addressing table, so that a hostile patch with many
+// thousand elements stays linear.
 class KeyIndex {
  public:
   KeyIndex() = default;
@@ -60,10 +60,12 @@ class KeyIndex {
 
  private:
   static constexpr size_t kLinearLimit = 16;
-  void build_table();
-  std::vector<Json> keys_;
-  bool hashed_ = false;                          // keys_ has passed kLinearLimit
-  std::unordered_map<std::string, long> table_;  // canonical key -> first position, once hashed_
+  long find_canonical(const std::string& c, bool valid) const;
+  void insert_slot(size_t position);
+  void rehash(size_t capacity);
+  std::vector<std::string> keys_;  // canonical form per position; empty when not comparable
+  std::vector<bool> valid_;        // false: a map or slice, equal to nothing
+  std::vector<int32_t> slots_;     // open addressing over first positions; -1 empty
 };
 
 }  // namespace bosun::api::patch_internal

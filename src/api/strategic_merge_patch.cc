@@ -164,6 +164,16 @@ bool remove_directives(Json& v) {
 struct OrderList {
   KeyIndex index;
   std::optional<Error> invalid;
+  // The first element that is not a map: findMapInSliceBasedOnKeyValue fails on it ("value for
+  // key 2 is not a map.") when it meets it before a match.
+  long first_non_map = -1;
+  // Positions at or past `limit` belong to elements appended after the order was taken.
+  long limit = LONG_MAX;
+
+  long position(const Json& key) const {
+    long p = index.find(key);
+    return p < limit ? p : -1;
+  }
 };
 
 Error no_merge_key_error(const Json& m, std::string_view key) {
@@ -197,6 +207,7 @@ void add_to_order(OrderList& order, const Json& e, bool maps, std::string_view m
   }
   if (!e.is_object()) {
     if (!order.invalid) order.invalid = bad_arg_type_error(kGoMapType, e);
+    if (order.first_non_map < 0) order.first_non_map = static_cast<long>(order.index.size());
     order.index.add(unmatchable());
     return;
   }
@@ -215,26 +226,10 @@ OrderList make_order(const Json::array_t& list, bool maps, std::string_view merg
   return order;
 }
 
-// findMapInSliceBasedOnKeyValue over one list: the first map whose merge key equals a value. Go
-// fails on a non-map element it meets before the match ("value for key 2 is not a map.").
-struct MapFinder {
-  KeyIndex index;
-  long first_non_map = -1;
-};
-
-MapFinder make_finder(const Json::array_t& list, std::string_view merge_key) {
-  MapFinder f;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const Json& e = list[i];
-    if (!e.is_object()) {
-      if (f.first_non_map < 0) f.first_non_map = static_cast<long>(i);
-      f.index.add(unmatchable());
-      continue;
-    }
-    auto it = e.get_ref<const Json::object_t&>().find(merge_key);
-    f.index.add(it == e.get_ref<const Json::object_t&>().end() ? unmatchable() : it->second);
-  }
-  return f;
+OrderList make_order(const std::vector<const Json*>& list, bool maps, std::string_view merge_key) {
+  OrderList order;
+  for (const Json* e : list) add_to_order(order, *e, maps, merge_key);
+  return order;
 }
 
 // sliceElementType's verdict on the elements of one or two lists.
@@ -305,10 +300,10 @@ class Merger {
   bool merge_scalar_list(Json::array_t& original, const Json::array_t& patch);
   bool merge_map_list(Json::array_t& original, const Json::array_t& patch, const TypeRef* elem,
                       std::string_view merge_key, OrderList* live_view);
-  bool partition_maps(std::vector<Json>&& merged, const MapFinder& by, std::string_view merge_key,
+  bool partition_maps(std::vector<Json>&& merged, const OrderList& by, std::string_view merge_key,
                       std::vector<Json>* present, std::vector<Json>* rest);
   bool sort_by_order(std::vector<Json>& items, const OrderList& order, bool maps,
-                     std::string_view merge_key);
+                     std::string_view merge_key, std::vector<long>* positions);
   bool normalize(std::vector<Json>&& patch_items, std::vector<Json>&& server_only,
                  const OrderList& patch_order, const OrderList& server_order, bool maps,
                  std::string_view merge_key, Json::array_t* out);
@@ -341,7 +336,7 @@ bool Merger::merge_map(Json& original, const Json& patch, const TypeRef* type) {
   }
 
   // Lists with a $setElementOrder directive are merged and ordered first, then left alone.
-  std::vector<std::string_view> consumed;
+  std::vector<std::string_view> consumed;  // sorted before the loop below searches it
   for (auto it = pobj.lower_bound(kSetElementOrderPrefix);
        it != pobj.end() && std::string_view(it->first).starts_with(kSetElementOrderPrefix); ++it) {
     if (!merge_with_element_order(oobj, pobj, it->first, it->second, type, &consumed)) {
@@ -349,10 +344,11 @@ bool Merger::merge_map(Json& original, const Json& patch, const TypeRef* type) {
     }
   }
 
+  std::sort(consumed.begin(), consumed.end());
   for (const auto& [raw_key, patch_v] : pobj) {
     std::string_view key = raw_key;
     if (key == kRetainKeysDirective || key.starts_with(kSetElementOrderPrefix)) continue;
-    if (std::find(consumed.begin(), consumed.end(), key) != consumed.end()) continue;
+    if (!consumed.empty() && std::binary_search(consumed.begin(), consumed.end(), key)) continue;
     bool delete_list = false;
     if (key.starts_with(kDeleteFromPrimitiveListPrefix)) {
       size_t slash = key.find('/');
@@ -526,7 +522,9 @@ bool Merger::merge_with_element_order(Json::object_t& original, const Json::obje
   // Taken before the merge changes the list: its element kind and the live order.
   ElementKind kind = slice_element_kind(original_list, patch_list);
   bool maps = kind.kind == GoKind::kMap;
-  OrderList server_order = make_order(original_list, maps, meta.merge_key);
+  bool merging = found_original && found_patch && meta.merge;
+  OrderList server_order;
+  if (!(merging && maps)) server_order = make_order(original_list, maps, meta.merge_key);
 
   Json::array_t merged;
   if (found_original && !found_patch) {
@@ -553,19 +551,23 @@ bool Merger::merge_with_element_order(Json::object_t& original, const Json::obje
   }
 
   // Elements named in $setElementOrder take its order; the rest keep their live order.
+  // The $setElementOrder list indexed as normalize sorts by it; the partition looks elements up by
+  // merge key (or, without one, as themselves), which is the same index unless the list's
+  // elements do not fit its merge key.
+  OrderList element_order = make_order(order_list, maps, meta.merge_key);
+  std::optional<OrderList> partition_order;
+  bool by_merge_key = !meta.merge_key.empty();
+  if (by_merge_key != maps) partition_order = make_order(order_list, by_merge_key, meta.merge_key);
+  const OrderList& by = partition_order ? *partition_order : element_order;
   std::vector<Json> present, rest;
-  if (meta.merge_key.empty()) {
-    KeyIndex in_order;
-    for (const Json& e : order_list) in_order.add(e);
-    for (Json& e : merged) (in_order.find(e) >= 0 ? present : rest).push_back(std::move(e));
+  if (!by_merge_key) {
+    for (Json& e : merged) (by.index.find(e) >= 0 ? present : rest).push_back(std::move(e));
   } else {
-    MapFinder finder = make_finder(order_list, meta.merge_key);
     std::vector<Json> all(std::make_move_iterator(merged.begin()),
                           std::make_move_iterator(merged.end()));
-    if (!partition_maps(std::move(all), finder, meta.merge_key, &present, &rest)) return false;
+    if (!partition_maps(std::move(all), by, meta.merge_key, &present, &rest)) return false;
   }
   if (kind.error) return fail(std::move(*kind.error));
-  OrderList element_order = make_order(order_list, maps, meta.merge_key);
   Json::array_t result;
   if (!normalize(std::move(present), std::move(rest), element_order, server_order, maps,
                  meta.merge_key, &result)) {
@@ -673,24 +675,21 @@ bool Merger::merge_map_list(Json::array_t& original, const Json::array_t& patch,
     original = std::move(fresh);
     plain.clear();
   }
+  // The live order, and (past its limit) where appended elements went.
   OrderList server_order = make_order(original, true, merge_key);
+  server_order.limit = static_cast<long>(original.size());
 
   // mergeSliceWithoutSpecialElements: merge into the first live element with the same merge key,
   // or append.
-  KeyIndex positions;
-  for (const Json& e : original) {
-    auto k = e.find(merge_key);
-    positions.add(k == e.end() ? unmatchable() : *k);
-  }
   for (const Json* p : plain) {
     auto mv = p->find(merge_key);
     if (mv == p->end()) return fail(no_merge_key_error(*p, merge_key));
-    long i = positions.find(*mv);
+    long i = server_order.index.find(*mv);
     if (i >= 0) {
       if (!merge_map(original[static_cast<size_t>(i)], *p, elem)) return false;
     } else {
       original.push_back(*p);
-      positions.add(*mv);
+      server_order.index.add(*mv);
       // Go deletes in place and appends into the freed tail of the same array, so the first
       // appended elements show through the caller's view of the live list.
       if (live_view != nullptr && !replace && deleted > 0) {
@@ -700,15 +699,11 @@ bool Merger::merge_map_list(Json::array_t& original, const Json::array_t& patch,
     }
   }
 
-  Json::array_t plain_list;
-  plain_list.reserve(plain.size());
-  for (const Json* p : plain) plain_list.push_back(*p);
-  MapFinder finder = make_finder(plain_list, merge_key);
+  OrderList patch_order = make_order(plain, true, merge_key);
   std::vector<Json> present, rest;
   std::vector<Json> merged(std::make_move_iterator(original.begin()),
                            std::make_move_iterator(original.end()));
-  if (!partition_maps(std::move(merged), finder, merge_key, &present, &rest)) return false;
-  OrderList patch_order = make_order(plain_list, true, merge_key);
+  if (!partition_maps(std::move(merged), patch_order, merge_key, &present, &rest)) return false;
   Json::array_t result;
   if (!normalize(std::move(present), std::move(rest), patch_order, server_order, true, merge_key,
                  &result)) {
@@ -719,7 +714,7 @@ bool Merger::merge_map_list(Json::array_t& original, const Json::array_t& patch,
 }
 
 // partitionMapsByPresentInList.
-bool Merger::partition_maps(std::vector<Json>&& merged, const MapFinder& by,
+bool Merger::partition_maps(std::vector<Json>&& merged, const OrderList& by,
                             std::string_view merge_key, std::vector<Json>* present,
                             std::vector<Json>* rest) {
   for (Json& e : merged) {
@@ -737,9 +732,10 @@ bool Merger::partition_maps(std::vector<Json>&& merged, const MapFinder& by,
 }
 
 // normalizeSliceOrder: sorts items stably by their position in `order`, elements `$patch: delete`
-// last. Every element of both (for lists of maps) must carry the merge key.
+// last. Every element of both (for lists of maps) must carry the merge key. `positions`, when
+// given, receives each sorted element's position in `order` (-1 when absent).
 bool Merger::sort_by_order(std::vector<Json>& items, const OrderList& order, bool maps,
-                           std::string_view merge_key) {
+                           std::string_view merge_key, std::vector<long>* positions) {
   std::vector<Json> deletes;
   if (maps) {
     for (const Json& e : items) {
@@ -752,21 +748,29 @@ bool Merger::sort_by_order(std::vector<Json>& items, const OrderList& order, boo
     deletes.assign(std::make_move_iterator(split), std::make_move_iterator(items.end()));
     items.erase(split, items.end());
   }
-  if (items.size() > 1) {
-    // Kubernetes' comparator puts elements missing from `order` anywhere; none are missing in the
-    // cases it produces, and here they sort last.
-    std::vector<std::pair<long, size_t>> keys;
-    keys.reserve(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      long pos = order.index.find(order_key(items[i], maps, merge_key));
-      keys.emplace_back(pos < 0 ? LONG_MAX : pos, i);
-    }
-    std::stable_sort(keys.begin(), keys.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Kubernetes' comparator puts elements missing from `order` anywhere; none are missing in the
+  // cases it produces, and here they sort last.
+  std::vector<std::pair<long, size_t>> keys;
+  keys.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    long pos = order.position(order_key(items[i], maps, merge_key));
+    keys.emplace_back(pos < 0 ? LONG_MAX : pos, i);
+  }
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  bool in_order = true;
+  for (size_t i = 0; i < keys.size(); ++i) in_order &= keys[i].second == i;
+  if (!in_order) {
     std::vector<Json> sorted;
     sorted.reserve(items.size());
     for (const auto& k : keys) sorted.push_back(std::move(items[k.second]));
     items = std::move(sorted);
+  }
+  if (positions != nullptr) {
+    positions->clear();
+    for (const auto& k : keys) positions->push_back(k.first == LONG_MAX ? -1 : k.first);
+    for (const Json& d : deletes)
+      positions->push_back(order.position(order_key(d, maps, merge_key)));
   }
   for (Json& d : deletes) items.push_back(std::move(d));
   return true;
@@ -779,17 +783,20 @@ bool Merger::sort_by_order(std::vector<Json>& items, const OrderList& order, boo
 bool Merger::normalize(std::vector<Json>&& patch_items, std::vector<Json>&& server_only,
                        const OrderList& patch_order, const OrderList& server_order, bool maps,
                        std::string_view merge_key, Json::array_t* out) {
-  if (!sort_by_order(patch_items, patch_order, maps, merge_key)) return false;
-  if (!sort_by_order(server_only, server_order, maps, merge_key)) return false;
-  auto live_position = [&](const Json& e) {
-    return server_order.index.find(order_key(e, maps, merge_key));
-  };
+  // Live positions of both sides; the server-only side's come out of its own sort.
+  std::vector<long> left, right;
+  if (!sort_by_order(patch_items, patch_order, maps, merge_key, nullptr)) return false;
+  if (!sort_by_order(server_only, server_order, maps, merge_key, &left)) return false;
+  right.reserve(patch_items.size());
+  for (const Json& e : patch_items) {
+    right.push_back(server_order.position(order_key(e, maps, merge_key)));
+  }
   out->clear();
   out->reserve(patch_items.size() + server_only.size());
   size_t i = 0, j = 0;
   while (i < server_only.size() && j < patch_items.size()) {
-    long li = live_position(server_only[i]);
-    long ri = live_position(patch_items[j]);
+    long li = left[i];
+    long ri = right[j];
     if (li >= 0 && ri >= 0 && li < ri) {
       out->push_back(std::move(server_only[i++]));
     } else {
