@@ -100,9 +100,10 @@ class ReaderPool {
     Connection& c = reader->conn;
     BOSUN_ASSIGN_OR_RETURN(reader->begin, c.prepare("BEGIN"));
     BOSUN_ASSIGN_OR_RETURN(reader->end, c.prepare("COMMIT"));
+    // A key's newest row; prev_revision orders a key's rows as id does (see kSchema).
     BOSUN_ASSIGN_OR_RETURN(reader->get,
                            c.prepare("SELECT id, create_revision, deleted, value FROM kine "
-                                     "WHERE name = ?1 ORDER BY id DESC LIMIT 1"));
+                                     "WHERE name = ?1 ORDER BY prev_revision DESC LIMIT 1"));
     // The newest row of each key at or before the revision (SQLite takes bare columns from the
     // max() row), streamed in key order so a limited page stops early.
     BOSUN_ASSIGN_OR_RETURN(
