@@ -1,5 +1,6 @@
 #include "api/resources/strategy_util.h"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -273,6 +274,208 @@ void validate_kube_finalizer_names(const Json& obj, FieldErrors& errs) {
 void validate_finalizer_name(std::string_view name, const std::string& path, FieldErrors& errs) {
   validate_qualified_name(name, path, errs);
   validate_kube_finalizer_name(name, path, errs);
+}
+
+namespace {
+
+std::optional<std::array<uint8_t, 4>> parse_ipv4(std::string_view s) {
+  std::array<uint8_t, 4> out{};
+  for (int i = 0; i < 4; ++i) {
+    size_t dot = s.find('.');
+    std::string_view part = i < 3 ? s.substr(0, dot) : s;
+    if ((i < 3 && dot == std::string_view::npos) || part.empty() || part.size() > 3) {
+      return std::nullopt;
+    }
+    int v = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    if (v > 255) return std::nullopt;
+    out[i] = static_cast<uint8_t>(v);
+    if (i < 3) s.remove_prefix(dot + 1);
+  }
+  return out;
+}
+
+std::optional<std::array<uint8_t, 16>> parse_ipv6(std::string_view s) {
+  std::array<uint8_t, 16> out{};
+  std::vector<uint16_t> head, tail;
+  bool gap = false;
+  std::vector<uint16_t>* cur = &head;
+  size_t words = 0;
+  if (s.substr(0, 2) == "::") {
+    gap = true;
+    cur = &tail;
+    s.remove_prefix(2);
+  }
+  while (!s.empty()) {
+    size_t colon = s.find(':');
+    std::string_view part = s.substr(0, colon);
+    if (part.find('.') != std::string_view::npos) {
+      // An embedded IPv4 address ends the text.
+      auto v4 = parse_ipv4(part);
+      if (!v4 || colon != std::string_view::npos) return std::nullopt;
+      cur->push_back(uint16_t((*v4)[0] << 8 | (*v4)[1]));
+      cur->push_back(uint16_t((*v4)[2] << 8 | (*v4)[3]));
+      s = {};
+      break;
+    }
+    if (part.empty() || part.size() > 4) return std::nullopt;
+    uint16_t v = 0;
+    for (char c : part) {
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d < 0) return std::nullopt;
+      v = uint16_t(v << 4 | d);
+    }
+    cur->push_back(v);
+    if (colon == std::string_view::npos) break;
+    s.remove_prefix(colon + 1);
+    if (s.substr(0, 1) == ":") {
+      if (gap) return std::nullopt;
+      gap = true;
+      cur = &tail;
+      s.remove_prefix(1);
+    } else if (s.empty()) {
+      return std::nullopt;
+    }
+  }
+  words = head.size() + tail.size();
+  if (words > 8 || (!gap && words != 8) || (gap && words == 8)) return std::nullopt;
+  size_t i = 0;
+  for (uint16_t w : head) {
+    out[i++] = uint8_t(w >> 8);
+    out[i++] = uint8_t(w);
+  }
+  i = 16 - tail.size() * 2;
+  for (uint16_t w : tail) {
+    out[i++] = uint8_t(w >> 8);
+    out[i++] = uint8_t(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::array<uint8_t, 16>> parse_ip(std::string_view text, bool* is_v4) {
+  if (text.find(':') == std::string_view::npos) {
+    auto v4 = parse_ipv4(text);
+    if (!v4) return std::nullopt;
+    if (is_v4 != nullptr) *is_v4 = true;
+    std::array<uint8_t, 16> out{};
+    out[10] = out[11] = 0xff;
+    for (int i = 0; i < 4; ++i) out[12 + i] = (*v4)[i];
+    return out;
+  }
+  if (is_v4 != nullptr) *is_v4 = false;
+  return parse_ipv6(text);
+}
+
+void validate_non_special_ip(std::string_view ip, const std::string& path, FieldErrors& errs) {
+  bool v4 = false;
+  auto bytes = parse_ip(ip, &v4);
+  if (!bytes) {
+    errs.invalid(path, std::string(ip), "must be a valid IP address");
+    return;
+  }
+  const auto& b = *bytes;
+  // An IPv6 text of an IPv4-mapped address is an IPv4 address to Go as well.
+  bool mapped = v4 || (std::all_of(b.begin(), b.begin() + 10, [](uint8_t x) { return x == 0; }) &&
+                       b[10] == 0xff && b[11] == 0xff);
+  bool unspecified = mapped ? (b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] == 0)
+                            : std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+  bool loopback = mapped
+                      ? b[12] == 127
+                      : (std::all_of(b.begin(), b.begin() + 15, [](uint8_t x) { return x == 0; }) &&
+                         b[15] == 1);
+  bool link_local =
+      mapped ? (b[12] == 169 && b[13] == 254) : (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+  bool link_local_mc =
+      mapped ? (b[12] == 224 && b[13] == 0 && b[14] == 0) : (b[0] == 0xff && (b[1] & 0x0f) == 0x02);
+  if (unspecified)
+    errs.invalid(path, std::string(ip), fmt::format("may not be unspecified ({})", ip));
+  if (loopback) {
+    errs.invalid(path, std::string(ip), "may not be in the loopback range (127.0.0.0/8, ::1/128)");
+  }
+  if (link_local) {
+    errs.invalid(path, std::string(ip),
+                 "may not be in the link-local range (169.254.0.0/16, fe80::/10)");
+  }
+  if (link_local_mc) {
+    errs.invalid(path, std::string(ip),
+                 "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)");
+  }
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) |
+                 uint32_t(uint8_t(bytes[i + 2]));
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
+    if (rest == 2) n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  // base64.StdEncoding: padding required; Go's decoder skips CR and LF.
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text) {
+    if (c != '\r' && c != '\n') clean += c;
+  }
+  if (clean.size() % 4 != 0) return std::nullopt;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  out.reserve(clean.size() / 4 * 3);
+  for (size_t i = 0; i < clean.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = clean[i + j];
+      if (c == '=' && i + 4 == clean.size() && j >= 2) {
+        v[j] = 0;
+        ++pad;
+      } else if (pad > 0 || (v[j] = value(c)) < 0) {
+        return std::nullopt;
+      }
+    }
+    uint32_t n = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
+    out += char(n >> 16);
+    if (pad < 2) out += char((n >> 8) & 0xff);
+    if (pad < 1) out += char(n & 0xff);
+  }
+  return out;
+}
+
+size_t decoded_size(std::string_view base64) {
+  auto out = base64_decode(base64);
+  return out ? out->size() : base64.size();
 }
 
 // ---- Schema-driven defaulting

@@ -5,6 +5,7 @@
 // strategies of both resource lists. Pure functions; safe from any thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -73,6 +74,20 @@ void validate_kube_finalizer_names(const Json& obj, FieldErrors& errs);
 // apimachinery ValidateFinalizerName plus validateKubeFinalizerName, for spec.finalizers of a
 // namespace.
 void validate_finalizer_name(std::string_view name, const std::string& path, FieldErrors& errs);
+
+// netutils.ParseIPSloppy: the 16 bytes of an IPv4 (as ::ffff:a.b.c.d, octets may have leading
+// zeros) or IPv6 address, nullopt for anything else. `is_v4` tells which form was written.
+std::optional<std::array<uint8_t, 16>> parse_ip(std::string_view text, bool* is_v4 = nullptr);
+// ValidateNonSpecialIP (Endpoints, EndpointSlices): not unspecified, loopback or link-local.
+void validate_non_special_ip(std::string_view ip, const std::string& path, FieldErrors& errs);
+
+// Go's base64.StdEncoding.EncodeToString (what []byte fields look like in JSON).
+std::string base64_encode(std::string_view bytes);
+// base64.StdEncoding.DecodeString (padding required, CR and LF ignored); nullopt when invalid.
+std::optional<std::string> base64_decode(std::string_view text);
+// The decoded size of a base64 value (Secret data, ConfigMap binaryData); the text's own size
+// when it does not decode (strict field validation reports those).
+size_t decoded_size(std::string_view base64);
 
 // ---- Defaulting driven by the schema texts.
 
