@@ -80,11 +80,14 @@ bool reassign(const Comparison& cmp, ManagedFieldsMap& managed, const std::strin
   const FieldSet changed = cmp.modified.unite(cmp.added);
   if (changed.empty() && cmp.removed.empty()) return true;
   if (!force && conflicts) {
-    for (const auto& [id, e] : managed) {
-      if (id == skip) continue;
-      FieldSet owned = e.fields.intersect(changed);
+    for (const auto& entry : managed) {
+      if (entry.first == skip) continue;
+      FieldSet owned = entry.second.fields.intersect(changed);
+      if (owned.empty()) continue;
+      const std::string& id = entry.first;
+      const std::string description = entry.second.describe();
       owned.for_each([&](std::span<const PathElement> path) {
-        conflicts->push_back({id, e.describe(), FieldPath(path.begin(), path.end())});
+        conflicts->push_back({id, description, FieldPath(path.begin(), path.end())});
       });
     }
     if (!conflicts->empty()) return false;
