@@ -171,6 +171,28 @@ FieldErrors validate_deployment_update(const Json& obj, const Json& old) {
   return errs;
 }
 
+// deploymentStatusStrategy: the status endpoint cannot change spec or labels.
+void prepare_status_update(Json& obj, const Json& old) {
+  keep_from_old(obj, old, "spec");
+  keep_metadata_from_old(obj, old, "labels");
+}
+
+FieldErrors validate_status_update(const Json& obj, const Json& old) {
+  FieldErrors errs;
+  const Json* status = member(obj, "status");
+  validate_replica_status(errs, status,
+                          {"observedGeneration", "replicas", "updatedReplicas", "readyReplicas",
+                           "availableReplicas", "unavailableReplicas", "collisionCount"},
+                          {"updatedReplicas", "readyReplicas", "availableReplicas"});
+  // collisionCount only grows: the controller derives ReplicaSet names from it.
+  const Json* before = member(member(old, "status"), "collisionCount");
+  const Json* now = member(status, "collisionCount");
+  if (is_set(before) && (!is_set(now) || int_or_zero(now) < int_or_zero(before))) {
+    errs.invalid("status.collisionCount", int_or_zero(now), "cannot be decremented");
+  }
+  return errs;
+}
+
 std::vector<TableColumn> columns() {
   return {
       name_column(),
@@ -214,6 +236,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy deployment_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_deployment(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

@@ -330,5 +330,53 @@ TEST_F(DeploymentTest, MalformedObjectsDoNotThrow) {
   }
 }
 
+TEST_F(DeploymentTest, StatusSubresourceWritesOnlyStatus) {
+  SubresourceStrategy st = deployment_status_strategy();
+  Json old = create(minimal());
+  old["status"] = {{"collisionCount", 2}};
+  Json obj = old;
+  obj["spec"]["replicas"] = 9;
+  obj["metadata"]["labels"]["tier"] = "front";
+  obj["status"] = Json::parse(R"({"replicas": 3, "updatedReplicas": 4, "readyReplicas": 2,
+      "availableReplicas": 3, "collisionCount": 1, "observedGeneration": -1})");
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"], old["spec"]);
+  EXPECT_EQ(obj["metadata"]["labels"], old["metadata"]["labels"]);
+  EXPECT_EQ(messages(st.validate_update(obj, old)),
+            (std::vector<std::string>{
+                "status.observedGeneration: Invalid value: -1: must be greater than or equal to 0",
+                "status.updatedReplicas: Invalid value: 4: cannot be greater than status.replicas",
+                "status.availableReplicas: Invalid value: 3: cannot be greater than readyReplicas",
+                "status.collisionCount: Invalid value: 1: cannot be decremented"}));
+}
+
+// What `kubectl scale deployment web --replicas=4` reads and writes (samples/scale.json).
+TEST_F(DeploymentTest, ScaleSubresource) {
+  Json d = create(minimal());
+  d["metadata"]["uid"] = "4162fe68-de8a-4186-bd1a-65d84bc8ee99";
+  d["metadata"]["resourceVersion"] = "1010";
+  d["metadata"]["creationTimestamp"] = "2024-05-01T11:00:00Z";
+  d["status"] = {{"replicas", 1}};
+  EXPECT_EQ(scale_of(d), Json::parse(R"({"kind": "Scale", "apiVersion": "autoscaling/v1",
+      "metadata": {"name": "web", "namespace": "default",
+                   "uid": "4162fe68-de8a-4186-bd1a-65d84bc8ee99", "resourceVersion": "1010",
+                   "creationTimestamp": "2024-05-01T11:00:00Z"},
+      "spec": {"replicas": 1}, "status": {"replicas": 1, "selector": "app=web"}})"));
+  Json scale = scale_of(d);
+  scale["spec"]["replicas"] = 4;
+  EXPECT_TRUE(apply_scale(d, scale).empty());
+  EXPECT_EQ(d["spec"]["replicas"], 4);
+  scale["spec"]["replicas"] = -1;
+  EXPECT_EQ(messages(apply_scale(d, scale)),
+            std::vector<std::string>{
+                "spec.replicas: Invalid value: -1: must be greater than or equal to 0"});
+  EXPECT_EQ(d["spec"]["replicas"], 4);
+  // Scaling to zero: autoscaling/v1 leaves replicas out of the spec.
+  scale["spec"] = Json::object();
+  EXPECT_TRUE(apply_scale(d, scale).empty());
+  EXPECT_EQ(d["spec"]["replicas"], 0);
+  EXPECT_EQ(scale_of(d)["spec"], Json::object());
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

@@ -388,6 +388,23 @@ FieldErrors validate_persistent_volume_update(const Json& obj, const Json& old) 
   return errs;
 }
 
+// ---- Status
+// ----------------------------------------------------------------------------------------
+
+void prepare_status_update(Json& obj, const Json& old, const Clock& clock) {
+  keep_from_old(obj, old, "spec");
+  // A phase change without a new transition time gets one
+  // (PersistentVolumeLastPhaseTransitionTime).
+  const Json* status = member(obj, "status");
+  const Json* old_status = member(old, "status");
+  if (str(member(status, "phase")) != str(member(old_status, "phase"))) {
+    const Json* t = member(status, "lastPhaseTransitionTime");
+    if (!is_set(t) || semantically_equal(t, member(old_status, "lastPhaseTransitionTime"))) {
+      object_member(obj, "status")["lastPhaseTransitionTime"] = format_rfc3339(clock.now());
+    }
+  }
+}
+
 // ---- Table --------------------------------------------------------------------------------------
 
 std::vector<TableColumn> columns() {
@@ -453,6 +470,12 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy persistent_volume_status_strategy(const Clock& clock) {
+  // ValidatePersistentVolumeStatusUpdate checks only metadata and the resourceVersion.
+  return {guarded([&clock](Json& obj, const Json& old) { prepare_status_update(obj, old, clock); }),
+          [](const Json&, const Json&) { return FieldErrors(); }};
+}
 
 void install_persistent_volume(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

@@ -225,6 +225,64 @@ FieldErrors validate_claim_update(const Json& obj, const Json& old) {
   return errs;
 }
 
+void prepare_status_update(Json& obj, const Json& old) { keep_from_old(obj, old, "spec"); }
+
+// ValidatePersistentVolumeClaimStatusUpdate (RecoverVolumeExpansionFailure on).
+FieldErrors validate_status_update(const Json& obj, const Json&) {
+  FieldErrors errs;
+  if (!non_empty(member(member(obj, "spec"), "accessModes"))) {
+    // Kubernetes spells this path with a capital S.
+    errs.required("Spec.accessModes");
+  }
+  const Json* status = member(obj, "status");
+  if (const Json* capacity = member(status, "capacity"); capacity && capacity->is_object()) {
+    for (const auto& [k, v] : capacity->items()) {
+      Result<Quantity> q = Quantity::from_json(v);
+      if (q.ok() && q->value() < 0) {
+        errs.invalid(at_key("status.capacity", k), q->value(), "must be a valid resource quantity");
+      }
+    }
+  }
+  auto check_key = [&](std::string_view key, const std::string& path) {
+    std::vector<std::string> msgs = is_qualified_name(key);
+    for (auto& m : msgs) errs.invalid(path, key, std::move(m));
+    if (msgs.empty() && is_native_resource(key) && key != "storage") {
+      errs.not_supported(path, key, {"storage"});
+      return false;
+    }
+    return msgs.empty();
+  };
+  const std::string statuses_path = "status.allocatedResourceStatus";
+  if (const Json* statuses = member(status, "allocatedResourceStatuses");
+      statuses && statuses->is_object()) {
+    for (const auto& [k, v] : statuses->items()) {
+      check_key(k, statuses_path);
+      std::string_view s = str(&v);
+      if (s != "ControllerResizeInProgress" && s != "ControllerResizeInfeasible" &&
+          s != "NodeResizePending" && s != "NodeResizeInProgress" && s != "NodeResizeInfeasible") {
+        // Kubernetes reports the resource name here, not the unsupported status.
+        errs.not_supported(statuses_path, k,
+                           {"ControllerResizeInProgress", "ControllerResizeInfeasible",
+                            "NodeResizeInProgress", "NodeResizeInfeasible", "NodeResizePending"});
+      }
+    }
+  }
+  const std::string allocated_path = "status.allocatedResources";
+  if (const Json* allocated = member(status, "allocatedResources");
+      allocated && allocated->is_object()) {
+    for (const auto& [k, v] : allocated->items()) {
+      if (!check_key(k, allocated_path)) continue;
+      Result<Quantity> q = Quantity::from_json(v);
+      if (q.ok() && q->value() < 0) {
+        errs.invalid(at_key(allocated_path, k), q->value(), "must be a valid resource quantity");
+      } else {
+        validate_resource_quantity(errs, "storage", v, at_key(allocated_path, k));
+      }
+    }
+  }
+  return errs;
+}
+
 std::vector<TableColumn> columns() {
   return {
       name_column(),
@@ -276,6 +334,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy persistent_volume_claim_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_persistent_volume_claim(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

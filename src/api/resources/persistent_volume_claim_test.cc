@@ -125,5 +125,22 @@ TEST_F(PersistentVolumeClaimTest, Table) {
       "<unset>", "2m", "Filesystem"])"));
 }
 
+TEST_F(PersistentVolumeClaimTest, StatusSubresource) {
+  SubresourceStrategy st = persistent_volume_claim_status_strategy();
+  Json old = bound();
+  Json obj = old;
+  obj["spec"]["storageClassName"] = "other";
+  obj["status"]["allocatedResources"] = {{"storage", "2Gi"}, {"cpu", "1"}};
+  obj["status"]["allocatedResourceStatuses"] = {{"storage", "Resizing"}};
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"]["storageClassName"], "standard");
+  EXPECT_EQ(messages(st.validate_update(obj, old)),
+            (Strings{"status.allocatedResourceStatus: Unsupported value: \"storage\": supported "
+                     "values: \"ControllerResizeInProgress\", \"ControllerResizeInfeasible\", "
+                     "\"NodeResizeInProgress\", \"NodeResizeInfeasible\", \"NodeResizePending\"",
+                     "status.allocatedResources: Unsupported value: \"cpu\": supported values: "
+                     "\"storage\""}));
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

@@ -163,5 +163,27 @@ TEST_F(PersistentVolumeTest, Table) {
   EXPECT_EQ(cells[6], "legacy");
 }
 
+TEST_F(PersistentVolumeTest, StatusPhaseTransitionTime) {
+  SubresourceStrategy st = persistent_volume_status_strategy(s_.clock());
+  Json old = create(minimal());
+  s_.clock().advance(std::chrono::minutes(5));
+  Json obj = old;
+  obj["spec"]["capacity"]["storage"] = "1Ti";
+  obj["status"]["phase"] = "Available";
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"], old["spec"]);
+  EXPECT_EQ(obj["status"], Json::parse(R"({"phase": "Available",
+      "lastPhaseTransitionTime": "2024-05-01T12:05:00Z"})"));
+  EXPECT_TRUE(st.validate_update(obj, old).empty());
+  // The same phase keeps its time; a writer's own time is kept.
+  Json same = obj;
+  st.prepare_for_update(same, obj);
+  EXPECT_EQ(same["status"]["lastPhaseTransitionTime"], "2024-05-01T12:05:00Z");
+  Json own = obj;
+  own["status"] = {{"phase", "Bound"}, {"lastPhaseTransitionTime", "2024-05-01T12:04:00Z"}};
+  st.prepare_for_update(own, obj);
+  EXPECT_EQ(own["status"]["lastPhaseTransitionTime"], "2024-05-01T12:04:00Z");
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

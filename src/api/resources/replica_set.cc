@@ -57,6 +57,17 @@ FieldErrors validate_replica_set_update(const Json& obj, const Json& old) {
   return errs;
 }
 
+void prepare_status_update(Json& obj, const Json& old) { keep_from_old(obj, old, "spec"); }
+
+FieldErrors validate_status_update(const Json& obj, const Json&) {
+  FieldErrors errs;
+  validate_replica_status(errs, member(obj, "status"),
+                          {"replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
+                           "observedGeneration"},
+                          {"fullyLabeledReplicas", "readyReplicas", "availableReplicas"});
+  return errs;
+}
+
 std::vector<TableColumn> columns() {
   return {
       name_column(),
@@ -96,6 +107,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy replica_set_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_replica_set(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

@@ -113,5 +113,19 @@ TEST_F(ReplicaSetTest, Table) {
   EXPECT_EQ(st.table_cells(rs)[7], "<none>");
 }
 
+TEST_F(ReplicaSetTest, StatusSubresource) {
+  SubresourceStrategy st = replica_set_status_strategy();
+  Json old = create(minimal());
+  Json obj = old;
+  obj["spec"]["replicas"] = 5;
+  obj["status"] = Json::parse(R"({"replicas": 1, "fullyLabeledReplicas": 2, "readyReplicas": 1,
+      "availableReplicas": 1, "observedGeneration": 1})");
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"]["replicas"], 1);
+  EXPECT_EQ(messages(st.validate_update(obj, old)),
+            Strings{"status.fullyLabeledReplicas: Invalid value: 2: cannot be greater than "
+                    "status.replicas"});
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

@@ -76,6 +76,17 @@ FieldErrors validate_replication_controller_update(const Json& obj, const Json&)
   return validate_replication_controller(obj);
 }
 
+void prepare_status_update(Json& obj, const Json& old) { keep_from_old(obj, old, "spec"); }
+
+FieldErrors validate_status_update(const Json& obj, const Json&) {
+  FieldErrors errs;
+  validate_replica_status(errs, member(obj, "status"),
+                          {"replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
+                           "observedGeneration"},
+                          {"fullyLabeledReplicas", "readyReplicas", "availableReplicas"});
+  return errs;
+}
+
 std::vector<TableColumn> columns() {
   return {
       name_column(),
@@ -107,6 +118,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy replication_controller_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_replication_controller(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

@@ -93,5 +93,23 @@ TEST_F(ReplicationControllerTest, Table) {
   EXPECT_EQ(st.table_columns.back().priority, 1);
 }
 
+TEST_F(ReplicationControllerTest, ScaleAndStatus) {
+  Json rc = create(minimal());
+  rc["status"] = {{"replicas", 1}, {"readyReplicas", 1}, {"availableReplicas", 1}};
+  Json scale = scale_of(rc);
+  EXPECT_EQ(scale["status"], Json::parse(R"({"replicas": 1, "selector": "app=nginx"})"));
+  EXPECT_EQ(scale["spec"], Json::parse(R"({"replicas": 1})"));
+
+  SubresourceStrategy st = replication_controller_status_strategy();
+  Json obj = rc;
+  obj["status"]["availableReplicas"] = 2;
+  st.prepare_for_update(obj, rc);
+  EXPECT_EQ(messages(st.validate_update(obj, rc)),
+            (Strings{"status.availableReplicas: Invalid value: 2: cannot be greater than "
+                     "status.replicas",
+                     "status.availableReplicas: Invalid value: 2: cannot be greater than "
+                     "readyReplicas"}));
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

@@ -218,6 +218,16 @@ FieldErrors validate_create(const Json& obj) {
   return errs;
 }
 
+void prepare_status_update(Json& obj, const Json& old) { keep_from_old(obj, old, "spec"); }
+
+FieldErrors validate_status_update(const Json& obj, const Json&) {
+  FieldErrors errs;
+  const Json* status = member(obj, "status");
+  validate_quota_list(errs, member(status, "hard"), "status.hard");
+  validate_quota_list(errs, member(status, "used"), "status.used");
+  return errs;
+}
+
 FieldErrors validate_update(const Json& obj, const Json& old) {
   FieldErrors errs = validate_spec(obj);
   auto scope_set = [](const Json& o) {
@@ -279,6 +289,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy resource_quota_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_resource_quota(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

@@ -117,5 +117,18 @@ TEST_F(ResourceQuotaTest, Table) {
   EXPECT_EQ(st.table_cells(create(quota({{"pods", "1"}})))[1], "");
 }
 
+TEST_F(ResourceQuotaTest, StatusSubresource) {
+  SubresourceStrategy st = resource_quota_status_strategy();
+  Json old = create(quota({{"pods", "10"}}));
+  Json obj = old;
+  obj["spec"]["hard"]["pods"] = "99";
+  obj["status"] = Json::parse(R"({"hard": {"pods": "10"}, "used": {"pods": "-1"}})");
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"], old["spec"]);
+  EXPECT_EQ(
+      messages(st.validate_update(obj, old)),
+      Strings{"status.used[pods]: Invalid value: \"-1\": must be greater than or equal to 0"});
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

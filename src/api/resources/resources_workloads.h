@@ -23,7 +23,10 @@
 #pragma once
 
 #include "api/registry.h"
+#include "api/resources/resources.h"
 #include "common/clock.h"
+#include "common/field_errors.h"
+#include "common/json.h"
 
 namespace bosun::api::resources {
 
@@ -36,9 +39,36 @@ void install_limit_range(ResourceType& t, const Clock& clock = Clock::real());
 void install_persistent_volume(ResourceType& t, const Clock& clock = Clock::real());
 void install_persistent_volume_claim(ResourceType& t, const Clock& clock = Clock::real());
 
-// All of the above on their entries of `registry` (core/v1 services, replicationcontrollers,
-// resourcequotas, limitranges, persistentvolumes, persistentvolumeclaims; apps/v1 deployments,
-// replicasets). Entries the registry does not have are skipped.
+// ---- Status subresources (<resource>/status): the main entry's default_fields runs first, then
+// these. Only status may change (spec, and for Deployments the labels, are kept from the old
+// object); validation is the type's Validate*StatusUpdate without the ObjectMeta part.
+
+SubresourceStrategy deployment_status_strategy();
+SubresourceStrategy replica_set_status_strategy();
+SubresourceStrategy replication_controller_status_strategy();
+// status.loadBalancer: ingress only for LoadBalancer services, IPs valid, ipMode VIP or Proxy.
+SubresourceStrategy service_status_strategy();
+SubresourceStrategy resource_quota_status_strategy();
+// A phase change stamps status.lastPhaseTransitionTime with `clock` unless the writer set it.
+SubresourceStrategy persistent_volume_status_strategy(const Clock& clock = Clock::real());
+SubresourceStrategy persistent_volume_claim_status_strategy();
+
+// ---- Scale subresource (deployments/scale, replicasets/scale, replicationcontrollers/scale).
+
+// The autoscaling/v1 Scale of a Deployment, ReplicaSet or ReplicationController as Kubernetes'
+// scale REST returns it: the object's name, namespace, uid, resourceVersion and
+// creationTimestamp; spec.replicas (omitted when 0, as autoscaling/v1 omits it); status.replicas
+// and status.selector, the pod selector in its string form ("app=web,tier in (a,b)").
+Json scale_of(const Json& obj);
+// A write through <resource>/scale: ValidateScale's errors (`spec.replicas: Invalid value: -1:
+// must be greater than or equal to 0`) and `obj` untouched, or no errors and obj.spec.replicas
+// set from the Scale. The API server checks the Scale's resourceVersion precondition first and
+// runs the type's own update (prepare_for_update, validate_update) on the result.
+FieldErrors apply_scale(Json& obj, const Json& scale);
+
+// The install_*() functions above on their entries of `registry` (core/v1 services,
+// replicationcontrollers, resourcequotas, limitranges, persistentvolumes, persistentvolumeclaims;
+// apps/v1 deployments, replicasets). Entries the registry does not have are skipped.
 void install_workloads(ResourceRegistry& registry, const Clock& clock = Clock::real());
 
 }  // namespace bosun::api::resources

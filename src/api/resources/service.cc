@@ -923,6 +923,46 @@ FieldErrors validate_update(const Json& obj, const Json& old) {
   return errs;
 }
 
+// ---- Status
+// ----------------------------------------------------------------------------------------
+
+void prepare_status_update(Json& obj, const Json& old) { keep_from_old(obj, old, "spec"); }
+
+// ValidateLoadBalancerStatus.
+FieldErrors validate_status_update(const Json& obj, const Json&) {
+  FieldErrors errs;
+  const Json* ingress = member(member(member(obj, "status"), "loadBalancer"), "ingress");
+  const std::string path = "status.loadBalancer.ingress";
+  if (type_of(obj) != "LoadBalancer" && non_empty(ingress)) {
+    errs.forbidden(path, "may only be used when `spec.type` is 'LoadBalancer'");
+    return errs;
+  }
+  if (!ingress || !ingress->is_array()) return errs;
+  for (size_t i = 0; i < ingress->size(); ++i) {
+    const Json& in = (*ingress)[i];
+    const std::string ipath = at_index(path, i);
+    std::string_view ip = str(member(in, "ip"));
+    if (!ip.empty()) validate_ip(errs, ip, ipath + ".ip");
+    const Json* mode = member(in, "ipMode");
+    if (!is_set(mode)) {
+      if (!ip.empty()) errs.required(ipath + ".ipMode", "must be specified when `ip` is set");
+    } else if (ip.empty()) {
+      errs.forbidden(ipath + ".ipMode", "may not be specified when `ip` is not set");
+    } else if (str(mode) != "VIP" && str(mode) != "Proxy") {
+      errs.not_supported(ipath + ".ipMode", *mode, {"Proxy", "VIP"});
+    }
+    if (std::string_view host = str(member(in, "hostname")); !host.empty()) {
+      for (auto& msg : is_dns1123_subdomain(host)) {
+        errs.invalid(ipath + ".hostname", host, std::move(msg));
+      }
+      if (ip_ok(host)) {
+        errs.invalid(ipath + ".hostname", host, "must be a DNS name, not an IP address");
+      }
+    }
+  }
+  return errs;
+}
+
 // ---- Table -------------------------------------------------------------------------------------
 
 std::vector<TableColumn> columns() {
@@ -1010,6 +1050,10 @@ Json cells(const Json& obj, const Clock& clock) {
 }
 
 }  // namespace
+
+SubresourceStrategy service_status_strategy() {
+  return {guarded(prepare_status_update), guarded(validate_status_update)};
+}
 
 void install_service(ResourceType& t, const Clock& clock) {
   ResourceStrategy& s = t.strategy;

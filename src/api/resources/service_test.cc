@@ -374,5 +374,38 @@ TEST_F(ServiceTest, MalformedObjectsDoNotThrow) {
   }
 }
 
+TEST_F(ServiceTest, StatusSubresource) {
+  SubresourceStrategy st = service_status_strategy();
+  Json old = minimal();
+  old["spec"]["type"] = "LoadBalancer";
+  old = allocated(old, "10.96.0.5");
+  Json obj = old;
+  obj["spec"]["type"] = "ClusterIP";
+  obj["status"] = Json::parse(R"({"loadBalancer": {"ingress": [
+      {"ip": "203.0.113.7", "ipMode": "VIP"}, {"ip": "203.0.113.8"},
+      {"hostname": "10.0.0.1"}, {"ip": "1.2.3.4", "ipMode": "Direct"}]}})");
+  st.prepare_for_update(obj, old);
+  EXPECT_EQ(obj["spec"]["type"], "LoadBalancer");
+  EXPECT_EQ(
+      messages(st.validate_update(obj, old)),
+      (Strings{"status.loadBalancer.ingress[1].ipMode: Required value: must be specified "
+               "when `ip` is set",
+               "status.loadBalancer.ingress[2].hostname: Invalid value: \"10.0.0.1\": must be "
+               "a DNS name, not an IP address",
+               "status.loadBalancer.ingress[3].ipMode: Unsupported value: \"Direct\": "
+               "supported values: \"Proxy\", \"VIP\""}));
+  // Through the status endpoint the ipMode default applies first, as in Kubernetes.
+  Json defaulted = obj;
+  s_.of("", "services").default_fields(defaulted);
+  EXPECT_EQ(defaulted["status"]["loadBalancer"]["ingress"][1]["ipMode"], "VIP");
+
+  Json cluster_ip = create(minimal());
+  Json with_ingress = cluster_ip;
+  with_ingress["status"] = Json::parse(R"({"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}})");
+  EXPECT_EQ(messages(st.validate_update(with_ingress, cluster_ip)),
+            Strings{"status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is "
+                    "'LoadBalancer'"});
+}
+
 }  // namespace
 }  // namespace bosun::api::resources

@@ -170,6 +170,39 @@ void duplicate_go(FieldErrors& errs, std::string field, const std::string& go_va
   errs.add(std::move(e));
 }
 
+void keep_from_old(Json& obj, const Json& old, std::string_view key) {
+  if (!obj.is_object()) return;
+  if (const Json* v = member(old, key)) {
+    obj[std::string(key)] = *v;
+  } else {
+    obj.erase(std::string(key));
+  }
+}
+
+void keep_metadata_from_old(Json& obj, const Json& old, std::string_view key) {
+  if (!obj.is_object()) return;
+  keep_from_old(object_member(obj, "metadata"), member(old, "metadata") ? old["metadata"] : Json(),
+                key);
+}
+
+void validate_replica_status(FieldErrors& errs, const Json* status,
+                             std::initializer_list<std::string_view> nonnegative,
+                             std::initializer_list<std::string_view> counts) {
+  for (std::string_view f : nonnegative) {
+    check_nonnegative(errs, member(status, f), "status." + std::string(f));
+  }
+  int64_t replicas = int_or_zero(member(status, "replicas"));
+  for (std::string_view f : counts) {
+    if (int64_t n = int_or_zero(member(status, f)); n > replicas) {
+      errs.invalid("status." + std::string(f), n, "cannot be greater than status.replicas");
+    }
+  }
+  int64_t available = int_or_zero(member(status, "availableReplicas"));
+  if (available > int_or_zero(member(status, "readyReplicas"))) {
+    errs.invalid("status.availableReplicas", available, "cannot be greater than readyReplicas");
+  }
+}
+
 void check_nonnegative(FieldErrors& errs, const Json* value, const std::string& field) {
   std::optional<int64_t> v = integer(value);
   if (v && *v < 0) errs.invalid(field, *v, std::string(kNegative));
@@ -470,6 +503,54 @@ FieldErrors internal_error(const std::exception& e) {
 }  // namespace bosun::api::resources::workloads
 
 namespace bosun::api::resources {
+
+using namespace workloads;
+
+Json scale_of(const Json& obj) {
+  const Json* meta = member(obj, "metadata");
+  Json scale_meta = Json::object();
+  for (const char* key : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (const Json* v = member(meta, key); is_set(v)) scale_meta[key] = *v;
+  }
+  const Json* spec = member(obj, "spec");
+  const Json* selector = member(spec, "selector");
+  std::string selector_text;
+  if (str(member(obj, "kind")) == "ReplicationController" ||
+      (selector && selector->is_object() && !selector->contains("matchLabels") &&
+       !selector->contains("matchExpressions") && !selector->empty())) {
+    // A ReplicationController's selector is a plain label map.
+    Labels set;
+    if (selector && selector->is_object()) {
+      for (const auto& [k, v] : selector->items()) set.emplace(k, std::string(str(&v)));
+    }
+    selector_text = LabelSelector::from_set(set).to_string();
+  } else {
+    Result<LabelSelector> parsed = LabelSelector::from_json(selector ? *selector : Json());
+    if (parsed.ok()) selector_text = parsed->to_string();
+  }
+  Json scale = {{"kind", "Scale"},
+                {"apiVersion", "autoscaling/v1"},
+                {"metadata", scale_meta},
+                {"spec", Json::object()},
+                {"status", {{"replicas", int_or_zero(member(member(obj, "status"), "replicas"))}}}};
+  // autoscaling/v1 omits zero replicas from the spec and an empty selector from the status.
+  if (int64_t replicas = int_or_zero(member(spec, "replicas")); replicas != 0) {
+    scale["spec"]["replicas"] = replicas;
+  }
+  if (!selector_text.empty()) scale["status"]["selector"] = selector_text;
+  return scale;
+}
+
+FieldErrors apply_scale(Json& obj, const Json& scale) {
+  FieldErrors errs;
+  int64_t replicas = int_or_zero(member(member(scale, "spec"), "replicas"));
+  if (replicas < 0) {
+    errs.invalid("spec.replicas", replicas, std::string(kNegative));
+    return errs;
+  }
+  if (obj.is_object()) object_member(obj, "spec")["replicas"] = replicas;
+  return errs;
+}
 
 void install_workloads(ResourceRegistry& registry, const Clock& clock) {
   struct Entry {

@@ -70,6 +70,17 @@ inline constexpr std::string_view kNegative = "must be greater than or equal to 
 // ValidateNonnegativeField on an integer member (absent reads as 0, as Go's zero value).
 void check_nonnegative(FieldErrors& errs, const Json* value, const std::string& field);
 
+// obj[key] = old[key], or no obj[key] when old has none (a status strategy keeping the spec).
+void keep_from_old(Json& obj, const Json& old, std::string_view key);
+// The same for metadata[key].
+void keep_metadata_from_old(Json& obj, const Json& old, std::string_view key);
+// The replica counts of a controller's status: each non-negative, none above status.replicas and
+// availableReplicas not above readyReplicas (Validate{ReplicaSet,Deployment,...}Status).
+// `counts` lists the members checked against status.replicas, in Kubernetes' order.
+void validate_replica_status(FieldErrors& errs, const Json* status,
+                             std::initializer_list<std::string_view> nonnegative,
+                             std::initializer_list<std::string_view> counts);
+
 // ---- Resource lists (pkg/apis/core/helper).
 
 bool is_native_resource(std::string_view name);
