@@ -237,7 +237,11 @@ Result<std::shared_ptr<const OpenApiDocuments>> OpenApiDocuments::build(
     std::map<std::string, std::string> etags;
     for (const ServedGroup& g : served_groups(registry)) {
       for (const std::string& v : g.versions) {
-        BOSUN_ASSIGN_OR_RETURN(Json doc, build_openapi_v3(registry, schemas, g.name, v));
+        Result<Json> built = build_openapi_v3(registry, schemas, g.name, v);
+        // A group/version whose kinds have no schema text yet publishes no document, as an
+        // aggregated API server without OpenAPI does.
+        if (!built.ok() && built.error().code == ErrorCode::kNotFound) continue;
+        BOSUN_ASSIGN_OR_RETURN(Json doc, std::move(built));
         RenderedOpenApi r;
         r.body = doc.dump();
         r.etag = openapi_etag(r.body);

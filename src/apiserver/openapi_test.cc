@@ -147,6 +147,23 @@ TEST(OpenApiV3, OneDocumentPerServedGroupVersion) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+TEST(OpenApiV3, KindsWithoutSchemaPublishNoDocument) {
+  ResourceRegistry r = ResourceRegistry::make_builtin();
+  ResourceType t = *r.find("", "v1", "pods");
+  t.group = "metrics.k8s.io";
+  t.version = "v1beta1";
+  t.kind = "PodMetrics";
+  t.list_kind = "PodMetricsList";
+  t.schema = nullptr;
+  t.subresources.clear();
+  r.add(std::move(t));
+  auto built = OpenApiDocuments::build(r, schemas());
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ((*built)->v3("apis/metrics.k8s.io/v1beta1"), nullptr);
+  EXPECT_NE((*built)->v3("apis/apps/v1"), nullptr);
+  EXPECT_FALSE(Json::parse((*built)->v3_root())["paths"].contains("apis/metrics.k8s.io/v1beta1"));
+}
+
 TEST(OpenApiV3, RootPointsAtEachDocumentByItsHash) {
   Json root = Json::parse(docs()->v3_root());
   ASSERT_EQ(root["paths"].size(), docs()->v3_documents().size());
