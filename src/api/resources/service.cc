@@ -831,7 +831,8 @@ FieldErrors validate_service_spec(const Json& svc) {
 
 FieldErrors validate_create(const Json& obj) {
   // The REST storage's IP family checks run before validation and stop the request on their own.
-  Json copy = obj;
+  // A dry run on a copy of the spec alone (the check reads and defaults nothing else).
+  Json copy = {{"spec", member(obj, "spec") ? obj["spec"] : Json::object()}};
   if (FieldErrors errs = init_ip_families(copy, nullptr); !errs.empty()) return errs;
   return validate_service_spec(obj);
 }
@@ -903,7 +904,7 @@ void validate_upgrade_downgrade(FieldErrors& errs, const Json& svc, const Json& 
 }
 
 FieldErrors validate_update(const Json& obj, const Json& old) {
-  Json copy = obj;
+  Json copy = {{"spec", member(obj, "spec") ? obj["spec"] : Json::object()}};
   if (FieldErrors errs = init_ip_families(copy, &old); !errs.empty()) return errs;
   FieldErrors errs;
   validate_upgrade_downgrade(errs, obj, old);
