@@ -63,11 +63,45 @@ std::string short_human_duration(nanoseconds d) {
   return fmt::format("{}y", hours / 24 / 365);
 }
 
+namespace {
+
+// The leading four-digit year of an RFC 3339 text, or -1.
+int year_of(std::string_view text) {
+  if (text.size() < 5 || text[4] != '-') return -1;
+  int y = 0;
+  for (char c : text.substr(0, 4)) {
+    if (c < '0' || c > '9') return -1;
+    y = y * 10 + (c - '0');
+  }
+  return y;
+}
+
+// Years a system_clock time_point of nanoseconds can represent without overflow.
+constexpr int kMinYear = 1678;
+constexpr int kMaxYear = 2261;
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view rfc3339) {
+  int year = year_of(rfc3339);
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
+  auto t = parse_rfc3339(rfc3339);
+  if (!t.ok()) return std::nullopt;
+  return *t;
+}
+
 std::string translate_timestamp_since(std::string_view rfc3339,
                                       std::chrono::system_clock::time_point now) {
   if (rfc3339.empty()) return "<unknown>";
-  auto t = parse_rfc3339(rfc3339);
-  if (!t.ok()) return "<unknown>";
+  int year = year_of(rfc3339);
+  if (year > kMaxYear) return "<invalid>";  // centuries ahead: beyond the 2 s of allowed skew
+  if (year >= 0 && year < kMinYear) {
+    // Centuries ago: HumanDuration prints whole 365-day years there.
+    auto y = std::chrono::floor<std::chrono::years>(now.time_since_epoch()).count() + 1970;
+    return fmt::format("{}y", (y - year) * 36525 / 36500);
+  }
+  auto t = parse_time(rfc3339);
+  if (!t) return "<unknown>";
   return human_duration(std::chrono::duration_cast<nanoseconds>(now - *t));
 }
 

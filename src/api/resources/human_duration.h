@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ inline std::string translate_timestamp_since(const char* rfc3339,
                                              std::chrono::system_clock::time_point now) {
   return translate_timestamp_since(std::string_view(rfc3339), now);
 }
+// parse_rfc3339 for the years a nanosecond system_clock can hold (1678..2261); nullopt otherwise
+// (parse_rfc3339 itself overflows outside that range) and for unparsable text.
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view rfc3339);
 // The same for a JSON value (a string, or null/absent).
 std::string translate_timestamp_since(const Json& timestamp,
                                       std::chrono::system_clock::time_point now);

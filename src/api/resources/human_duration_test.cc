@@ -85,6 +85,11 @@ TEST(TranslateTimestampSince, AgeOfAnObject) {
   EXPECT_EQ(translate_timestamp_since("yesterday", now), "<unknown>");
   EXPECT_EQ(translate_timestamp_since(Json(nullptr), now), "<unknown>");
   EXPECT_EQ(translate_timestamp_since(Json(5), now), "<unknown>");
+  // Years a nanosecond clock cannot hold (found by strategy_fuzz: parse_rfc3339 overflowed).
+  EXPECT_EQ(translate_timestamp_since("4048-05-03T14:59:00Z", now), "<invalid>");
+  EXPECT_EQ(translate_timestamp_since("1024-05-03T14:59:00Z", now), "1000y");
+  EXPECT_FALSE(parse_time("9999-12-31T23:59:59Z").has_value());
+  EXPECT_TRUE(parse_time("2024-05-03T14:59:00Z").has_value());
 }
 
 }  // namespace

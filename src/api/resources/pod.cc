@@ -139,6 +139,7 @@ void prepare_pod_status_update(Json& pod, const Json& old) {
   }
   if (status.contains("conditions") && status["conditions"].is_array()) {
     for (Json& c : status["conditions"]) {
+      if (!c.is_object()) continue;
       Json old_gen = 0;
       auto& queue = old_gens[std::string(get_string(c, "type"))];
       if (!queue.empty()) {

@@ -10,7 +10,6 @@
 #include "api/resources/pod_spec.h"
 #include "api/resources/strategy_util.h"
 #include "api/resources/table_util.h"
-#include "common/time_format.h"
 
 namespace bosun::api::resources::pod {
 namespace {
@@ -20,9 +19,7 @@ using TimePoint = std::chrono::system_clock::time_point;
 std::optional<TimePoint> finished_at(const Json& status) {
   const Json* t = get_path(status, {"lastState", "terminated", "finishedAt"});
   if (t == nullptr || !t->is_string()) return std::nullopt;
-  auto parsed = parse_rfc3339(t->get_ref<const std::string&>());
-  if (!parsed.ok()) return std::nullopt;
-  return *parsed;
+  return parse_time(t->get_ref<const std::string&>());
 }
 
 void note_restart(const Json& status, std::optional<TimePoint>& last) {

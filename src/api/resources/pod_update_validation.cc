@@ -158,7 +158,7 @@ FieldErrors validate_update(const Json& pod, const Json& old) {
   }
   // activeDeadlineSeconds may be set, or lowered, but not raised or removed.
   if (const Json* ads = get(spec, "activeDeadlineSeconds")) {
-    int64_t v = ads->is_number() ? ads->get<int64_t>() : 0;
+    int64_t v = json_int(*ads).value_or(0);
     if (v < 0 || v > std::numeric_limits<int32_t>::max()) {
       errs.invalid("spec.activeDeadlineSeconds", v,
                    inclusive_range_error(0, std::numeric_limits<int32_t>::max()));

@@ -301,9 +301,7 @@ void validate_source(std::string_view key, const Json& src, const std::string& s
 
 std::optional<int64_t> as_int(const Json* v) {
   if (v == nullptr) return std::nullopt;
-  if (v->is_number_integer()) return v->get<int64_t>();
-  if (v->is_number_float()) return static_cast<int64_t>(v->get<double>());
-  return std::nullopt;
+  return json_int(*v);
 }
 
 std::vector<std::string_view> container_names(const Json& containers) {

@@ -53,8 +53,17 @@ std::string_view get_string(const Json& obj, std::string_view key) {
 std::optional<int64_t> get_int(const Json& obj, std::string_view key) {
   const Json* v = get(obj, key);
   if (v == nullptr) return std::nullopt;
-  if (v->is_number_integer()) return v->get<int64_t>();
-  if (v->is_number_float()) return static_cast<int64_t>(v->get<double>());
+  return json_int(*v);
+}
+
+std::optional<int64_t> json_int(const Json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    // Out-of-range doubles have no int64 value (and converting them would be undefined).
+    double d = v.get<double>();
+    if (!(d >= -9.2e18 && d <= 9.2e18)) return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
   return std::nullopt;
 }
 

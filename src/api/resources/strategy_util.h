@@ -28,6 +28,8 @@ const Json* get_path(const Json& obj, std::initializer_list<std::string_view> ke
 std::string_view get_string(const Json& obj, std::string_view key);
 std::string_view as_string(const Json* v);
 std::optional<int64_t> get_int(const Json& obj, std::string_view key);
+// An integral JSON number (a float is truncated, as far as it fits in int64), else nullopt.
+std::optional<int64_t> json_int(const Json& v);
 bool get_bool(const Json& obj, std::string_view key);
 // An array (or object) value, or a shared empty one.
 const Json& get_array(const Json& obj, std::string_view key);
