@@ -1,5 +1,6 @@
 #include "apiserver/openapi_v2_proto.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
