@@ -99,7 +99,8 @@ void HealthChecks::install(Router& router) {
         path + "/", Route{[this, endpoint](const std::shared_ptr<Exchange>& ex) {
           const auto& segs = ex->request().segments;
           // Only /<endpoint>/<check>; deeper paths are not registered.
-          std::string_view check = segs.size() == 2 ? segs[1] : "";
+          std::string_view check =
+              segs.size() == 2 ? std::string_view(segs[1]) : std::string_view();
           if (check.empty()) {
             ex->respond(Response::error(make_error(
                 ErrorCode::kNotFound, "the server could not find the requested resource")));

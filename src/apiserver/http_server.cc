@@ -169,6 +169,46 @@ struct RequestMeta {
 class Connection;
 class StreamImpl;
 
+// The live connections. Shared with the connections themselves, which unregister when destroyed,
+// possibly after the server is gone (a handler may keep an Exchange, and with it its connection,
+// longer than the server lives).
+struct ConnectionRegistry {
+  void add(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(mu);
+    conns.emplace(c.get(), c);
+  }
+  void remove(Connection* c) {
+    {
+      std::lock_guard lock(mu);
+      conns.erase(c);
+    }
+    cv.notify_all();
+  }
+  std::vector<std::shared_ptr<Connection>> live() {
+    std::vector<std::shared_ptr<Connection>> out;
+    std::lock_guard lock(mu);
+    for (auto& [ptr, weak] : conns) {
+      if (auto c = weak.lock()) out.push_back(std::move(c));
+    }
+    return out;
+  }
+  size_t size() {
+    std::lock_guard lock(mu);
+    return conns.size();
+  }
+  bool wait_empty(SteadyClock::time_point deadline) {
+    std::unique_lock lock(mu);
+    return cv.wait_until(lock, deadline, [&] { return conns.empty(); });
+  }
+
+  std::mutex mu;  // guards conns
+  std::condition_variable cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;
+  // Set once the io threads are gone: answers that arrive later are dropped instead of queued on an
+  // io_context nobody runs.
+  std::atomic<bool> stopped{false};
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -178,8 +218,6 @@ struct HttpServer::Impl {
   void run_io_thread();
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
-  void add(const std::shared_ptr<Connection>& c);
-  void remove(Connection* c);
   void shutdown(std::chrono::milliseconds grace);
   void record(const RequestMeta& meta, int code);
 
@@ -189,14 +227,12 @@ struct HttpServer::Impl {
   std::mutex shutdown_mu;  // serialises shutdown() callers
   bool stopped = false;    // guarded by shutdown_mu
 
-  // Connections unregister in their destructors, which may run while the io_context below is
-  // destroyed: these members are declared before it, so they are destroyed after it.
-  mutable std::mutex conns_mu;  // guards conns
-  std::condition_variable conns_cv;
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;
-
+  std::shared_ptr<ConnectionRegistry> registry = std::make_shared<ConnectionRegistry>();
   ssl::context ssl_ctx{ssl::context::tls_server};
-  asio::io_context ioc;
+  // Shared with every connection: a socket must be destroyed before its io_context, and a
+  // connection may outlive the server (see ConnectionRegistry).
+  std::shared_ptr<asio::io_context> ioc_owner = std::make_shared<asio::io_context>();
+  asio::io_context& ioc = *ioc_owner;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
   asio::steady_timer accept_retry{acceptor.get_executor()};
@@ -214,9 +250,10 @@ namespace {
 // the connection's.
 class StreamImpl final : public ResponseStream {
  public:
-  StreamImpl(std::weak_ptr<Connection> conn, asio::any_io_executor executor, size_t high,
-             size_t low)
-      : conn_(std::move(conn)), executor_(std::move(executor)), high_(high), low_(low) {}
+  // Holds its connection weakly, and no executor: a producer may keep its stream after the server
+  // is gone.
+  StreamImpl(std::weak_ptr<Connection> conn, size_t high, size_t low)
+      : conn_(std::move(conn)), high_(high), low_(low) {}
 
   bool write(std::string data) override { return enqueue(std::move(data), false); }
   bool write_blocking(std::string data) override {
@@ -345,7 +382,6 @@ class StreamImpl final : public ResponseStream {
   void schedule_flush();
 
   const std::weak_ptr<Connection> conn_;
-  const asio::any_io_executor executor_;
   const size_t high_;
   const size_t low_;
 
@@ -372,7 +408,9 @@ class ExchangeImpl;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(HttpServer::Impl& server, tcp::socket socket)
-      : server_(server),
+      : ioc_(server.ioc_owner),
+        registry_(server.registry),
+        server_(server),
         stream_(std::move(socket), server.ssl_ctx),
         read_timer_(stream_.get_executor()),
         write_timer_(stream_.get_executor()) {
@@ -384,9 +422,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       remote_address_ += ":" + std::to_string(ep.port());
     }
   }
-  ~Connection() { server_.remove(this); }
+  ~Connection() { registry_->remove(this); }
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
+  // Whether the server's io threads are gone (server_ must not be touched then).
+  bool stopped() const { return registry_->stopped.load(); }
 
   void start() {
     state_ = State::kHandshake;
@@ -675,7 +715,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::get_lowest_layer(stream_).close(ignored);
   }
 
-  HttpServer::Impl& server_;
+  // Declared first, destroyed last: the socket below needs the io_context.
+  const std::shared_ptr<asio::io_context> ioc_;
+  const std::shared_ptr<ConnectionRegistry> registry_;
+  HttpServer::Impl& server_;  // valid while !stopped()
   beast::ssl_stream<tcp::socket> stream_;
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
@@ -714,10 +757,12 @@ void StreamImpl::schedule_flush() {
     if (flush_scheduled_) return;
     flush_scheduled_ = true;
   }
+  auto conn = conn_.lock();
+  if (!conn || conn->stopped()) return;
   // Posting (not dispatching) lets writes made in a burst coalesce into one TLS record and one
   // syscall.
-  asio::post(executor_, [weak = conn_] {
-    if (auto conn = weak.lock()) conn->flush_stream();
+  asio::post(conn->executor(), [weak = conn_] {
+    if (auto c = weak.lock()) c->flush_stream();
   });
 }
 
@@ -727,7 +772,7 @@ class ExchangeImpl final : public Exchange {
       : conn_(std::move(conn)), request_(std::move(request)), meta_(std::move(meta)) {}
 
   ~ExchangeImpl() override {
-    if (answered_.load()) return;
+    if (answered_.load() || conn_->stopped()) return;
     // A handler that drops its Exchange without answering must not leave the client hanging.
     RequestMeta meta = take_meta();
     asio::post(conn_->executor(), [conn = conn_, meta = std::move(meta)]() mutable {
@@ -742,6 +787,7 @@ class ExchangeImpl final : public Exchange {
 
   void respond(Response response) override {
     BOSUN_CHECK(!answered_.exchange(true), "an HTTP request was answered twice");
+    if (conn_->stopped()) return;
     // dispatch: a handler running on the strand (one that does not block) is answered without
     // another hop.
     asio::dispatch(conn_->executor(),
@@ -752,9 +798,14 @@ class ExchangeImpl final : public Exchange {
 
   std::shared_ptr<ResponseStream> start_stream(StreamHead head) override {
     BOSUN_CHECK(!answered_.exchange(true), "an HTTP request was answered twice");
+    if (conn_->stopped()) {
+      auto ended = std::make_shared<StreamImpl>(conn_, 0, 0);
+      ended->end(StreamEnd::kServerShutdown);
+      return ended;
+    }
     auto& opts = conn_->server_.options;
-    auto stream = std::make_shared<StreamImpl>(
-        conn_, conn_->executor(), opts.stream_high_water_bytes, opts.stream_low_water_bytes);
+    auto stream = std::make_shared<StreamImpl>(conn_, opts.stream_high_water_bytes,
+                                               opts.stream_low_water_bytes);
     asio::dispatch(conn_->executor(),
                    [conn = conn_, meta = take_meta(), stream, h = std::move(head)]() mutable {
                      conn->begin_stream(std::move(meta), std::move(stream), std::move(h));
@@ -956,7 +1007,10 @@ void Connection::begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stre
 void Connection::flush_stream() {
   if (!stream_impl_ || stream_writing_ || state_ != State::kStreaming) return;
   if (!stream_impl_->has_pending()) return;
-  auto [bytes, last] = stream_impl_->take();
+  // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
+  std::pair<std::string, bool> taken = stream_impl_->take();
+  std::string bytes = std::move(taken.first);
+  const bool last = taken.second;
   if (bytes.empty()) return;
   size_t queued =
       last ? bytes.size() - 5 : bytes.size();  // the terminator was never counted as queued
@@ -1012,22 +1066,9 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
   auto conn = std::make_shared<Connection>(*this, std::move(socket));
-  add(conn);
+  registry->add(conn);
   asio::dispatch(conn->executor(), [conn] { conn->start(); });
   do_accept();
-}
-
-void HttpServer::Impl::add(const std::shared_ptr<Connection>& c) {
-  std::lock_guard lock(conns_mu);
-  conns.emplace(c.get(), c);
-}
-
-void HttpServer::Impl::remove(Connection* c) {
-  {
-    std::lock_guard lock(conns_mu);
-    conns.erase(c);
-  }
-  conns_cv.notify_all();
 }
 
 void HttpServer::Impl::record(const RequestMeta& meta, int code) {
@@ -1051,25 +1092,10 @@ void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
     accept_retry.cancel();
   });
   auto for_each_connection = [&](auto fn) {
-    std::vector<std::shared_ptr<Connection>> live;
-    {
-      std::lock_guard lock(conns_mu);
-      for (auto& [ptr, weak] : conns) {
-        if (auto c = weak.lock()) live.push_back(std::move(c));
-      }
-    }
-    for (auto& c : live) asio::post(c->executor(), [c, fn] { fn(*c); });
+    for (auto& c : registry->live()) asio::post(c->executor(), [c, fn] { fn(*c); });
   };
   for_each_connection([](Connection& c) { c.on_server_shutdown(); });
-  {
-    std::unique_lock lock(conns_mu);
-    conns_cv.wait_until(lock, deadline, [&] { return conns.empty(); });
-  }
-  bool forced = false;
-  {
-    std::lock_guard lock(conns_mu);
-    forced = !conns.empty();
-  }
+  bool forced = !registry->wait_empty(deadline);
   if (forced) {
     if (grace.count() > 0)
       SPDLOG_INFO("http: grace period over, closing the remaining connections");
@@ -1077,15 +1103,18 @@ void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
   }
   // Handlers still running finish; their answers go to closed connections.
   workers->stop();
-  {
-    std::unique_lock lock(conns_mu);
-    conns_cv.wait_for(lock, std::chrono::seconds(5), [&] { return conns.empty(); });
-  }
+  registry->wait_empty(SteadyClock::now() + std::chrono::seconds(5));
+  registry->stopped.store(true);
   work.reset();
   ioc.stop();
   for (auto& t : io_threads) {
     if (t.joinable()) t.join();
   }
+  // Completions of the operations cancelled above still hold their connections; running them here
+  // releases those, so that nothing but a handler's leftover Exchange can keep the io_context
+  // alive.
+  ioc.restart();
+  ioc.poll();
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1095,10 +1124,7 @@ HttpServer::~HttpServer() { impl_->shutdown(std::chrono::milliseconds(0)); }
 uint16_t HttpServer::port() const { return impl_->port; }
 bool HttpServer::shutting_down() const { return impl_->shutting_down.load(); }
 void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
-size_t HttpServer::open_connections() const {
-  std::lock_guard lock(impl_->conns_mu);
-  return impl_->conns.size();
-}
+size_t HttpServer::open_connections() const { return impl_->registry->size(); }
 
 namespace {
 

@@ -134,6 +134,11 @@ class HttpServerTest : public ::testing::Test {
     r.handle("/throw",
              Route{[](const std::shared_ptr<Exchange>&) { throw std::runtime_error("boom"); }});
     r.handle("/forget", Route{[](const std::shared_ptr<Exchange>&) {}});
+    r.handle("/keep", Route{[this](const std::shared_ptr<Exchange>& ex) {
+               std::lock_guard lock(probe_.mu);
+               kept_ = ex;
+               probe_.cv.notify_all();
+             }});
   }
 
   TestClientOptions admin() {
@@ -165,6 +170,7 @@ class HttpServerTest : public ::testing::Test {
   Latch slow_;
   Latch slow_started_;
   std::atomic<bool> flaky_failing_{false};
+  std::shared_ptr<Exchange> kept_;  // guarded by probe_.mu
 };
 
 TEST_F(HttpServerTest, TlsHandshakeVerifiesAgainstTheGeneratedCaForLoopbackNames) {
@@ -495,6 +501,37 @@ TEST_F(HttpServerTest, ShutdownClosesWhatOutlivesTheGracePeriod) {
   EXPECT_FALSE(slow_reply->ok());
   slow_.open();  // lets the worker finish so that shutdown can join it
   stopper.join();
+}
+
+TEST_F(HttpServerTest, AStreamMayOutliveTheServer) {
+  auto c = connect(admin());
+  ASSERT_TRUE(c->start_stream("GET", "/stream").ok());
+  auto stream = probe_.wait_stream();
+  ASSERT_NE(stream, nullptr);
+  server_.reset();
+  EXPECT_EQ(probe_.wait_end(), StreamEnd::kServerShutdown);
+  EXPECT_FALSE(stream->write("after\n"));
+  stream->finish();
+  stream.reset();
+  probe_.stream
+      .reset();  // the last reference goes after the server: must not touch what the server freed
+}
+
+TEST_F(HttpServerTest, AnExchangeKeptPastTheServerIsHarmless) {
+  auto c = connect(admin());
+  std::thread requester([&] { (void)c->request("GET", "/keep"); });
+  std::shared_ptr<Exchange> kept;
+  {
+    std::unique_lock lock(probe_.mu);
+    probe_.cv.wait_for(lock, std::chrono::seconds(10), [&] { return kept_ != nullptr; });
+    kept = std::move(kept_);
+  }
+  ASSERT_NE(kept, nullptr);
+  server_.reset();  // the grace period is zero: the client's connection is closed under it
+  requester.join();
+  EXPECT_EQ(kept->request().path, "/keep");
+  kept->respond(Response::text(200, "too late"));  // dropped
+  kept.reset();  // the connection, and with it the io_context, go now
 }
 
 TEST_F(HttpServerTest, HealthEndpointsListChecksLikeKubernetes) {
