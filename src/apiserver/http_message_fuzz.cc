@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto target = bosun::apiserver::parse_target(input);
   if (target.ok()) {
-    BOSUN_CHECK(!target->path.empty() && target->path.front() == '/', "a parsed path starts with '/'");
+    BOSUN_CHECK(!target->path.empty() && target->path.front() == '/',
+                "a parsed path starts with '/'");
     for (const auto& [key, value] : target->query.items()) {
       BOSUN_CHECK(target->query.get(key).has_value(), "every parsed key can be looked up");
     }
