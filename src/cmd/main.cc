@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "apiserver/apiserver.h"
+#include "apiserver/api_stack.h"
 #include "apiserver/version.h"
 #include "common/log.h"
 
@@ -28,6 +28,7 @@ struct ServeFlags {
   int shutdown_grace_seconds = 60;
   size_t io_threads = 0;
   size_t handler_threads = 0;
+  std::string service_cidr = "10.43.0.0/16";
 };
 
 void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
@@ -45,6 +46,8 @@ void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
   cmd->add_option("--io-threads", f.io_threads, "HTTP event-loop threads (0: one per CPU)");
   cmd->add_option("--handler-threads", f.handler_threads,
                   "Threads for handlers that block (0: automatic)");
+  cmd->add_option("--service-cidr", f.service_cidr, "IPv4 range Service ClusterIPs come from")
+      ->capture_default_str();
 }
 
 // Runs the control plane until SIGTERM or SIGINT. `component` names it in messages.
@@ -57,18 +60,16 @@ int serve(const ServeFlags& f, const char* component) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  bosun::apiserver::ApiServerOptions options;
+  // The store (<data-dir>/state.db), the REST layer, discovery and the HTTPS server; the scheduler,
+  // controllers and agent of `bosun server` start after the API server is up.
+  bosun::apiserver::ApiStackOptions options;
   options.data_dir = f.data_dir;
   options.listen = f.listen;
   options.extra_sans = f.tls_sans;
   options.io_threads = f.io_threads;
   options.worker_threads = f.handler_threads;
-  // The store opens here once it lands (<data-dir>/state.db through store::Store::open_sqlite, or
-  // etcd with
-  // --etcd-servers); install_routes then adds the generic REST handlers over it and registers the
-  // store's readiness check on /readyz, and the scheduler, controllers and agent of `bosun server`
-  // start after the API server is up.
-  auto server = bosun::apiserver::ApiServer::start(std::move(options));
+  options.service_cidr = f.service_cidr;
+  auto server = bosun::apiserver::ApiStack::start(std::move(options));
   if (!server.ok()) {
     std::fprintf(stderr, "bosun %s: %s\n", component, server.error().message.c_str());
     return 1;
@@ -78,7 +79,7 @@ int serve(const ServeFlags& f, const char* component) {
       "To use it with kubectl:\n"
       "  export KUBECONFIG=%s\n"
       "  kubectl version\n",
-      component, (*server)->url().c_str(), (*server)->kubeconfig_path().c_str());
+      component, (*server)->url().c_str(), (*server)->server().kubeconfig_path().c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -1,0 +1,238 @@
+// PUT of an object or its status: Kubernetes' updateHandler and Store.Update. The update is a
+// read-modify-write over the store's guaranteed_update, so a concurrent writer makes it start again
+// from a fresh read, and an update that changes nothing writes nothing (no new resourceVersion).
+#include <fmt/format.h>
+
+#include "api/managed_fields.h"
+#include "api/object_meta.h"
+#include "apiserver/api_errors.h"
+#include "apiserver/object_codec.h"
+#include "apiserver/rest_core.h"
+#include "apiserver/service_allocator.h"
+
+namespace bosun::apiserver {
+
+namespace {
+
+constexpr std::string_view kDeleteDuringUpdate =
+    "\x01"
+    "delete during update";
+constexpr int kDeleteDuringUpdateAttempts = 5;
+
+bool is_services(const ResourceScope& scope) {
+  return scope.type->group.empty() && scope.type->plural == "services";
+}
+
+// rest.ResetObjectMetaForStatus plus the status strategy's PrepareForUpdate: a status update takes
+// only the status (and managedFields); everything else stays as stored.
+Json status_update(const Json& old, const Json& obj) {
+  Json out = old;
+  if (auto s = obj.find("status"); s != obj.end()) {
+    out["status"] = *s;
+  } else {
+    out.erase("status");
+  }
+  if (obj.contains("metadata") && obj["metadata"].is_object()) {
+    Json& m = api::mutable_metadata(out);
+    const Json& nm = obj["metadata"];
+    if (auto mf = nm.find("managedFields"); mf != nm.end()) m["managedFields"] = *mf;
+    if (auto rv = nm.find("resourceVersion"); rv != nm.end()) {
+      m["resourceVersion"] = *rv;
+    } else {
+      m.erase("resourceVersion");
+    }
+  }
+  return out;
+}
+
+// The namespace finalize subresource takes only spec.finalizers.
+Json finalize_update(const Json& old, const Json& obj) {
+  Json out = old;
+  Json finalizers = Json::array();
+  if (obj.contains("spec") && obj["spec"].is_object() && obj["spec"].contains("finalizers")) {
+    finalizers = obj["spec"]["finalizers"];
+  }
+  out["spec"]["finalizers"] = finalizers;
+  if (auto rv = api::resource_version(obj); !rv.empty()) {
+    api::mutable_metadata(out)["resourceVersion"] = rv;
+  } else {
+    api::mutable_metadata(out).erase("resourceVersion");
+  }
+  return out;
+}
+
+// Store.Update's ShouldDeleteDuringUpdate: a deleting object whose last finalizer went, with no
+// grace period left, is deleted instead of written.
+bool should_delete_during_update(const Json& obj) {
+  if (api::deletion_timestamp(obj).empty() || !api::finalizers(obj).empty()) return false;
+  auto grace = api::deletion_grace_period_seconds(obj);
+  return !grace || *grace == 0;
+}
+
+}  // namespace
+
+FieldErrors validate_for_update(const api::ResourceType& type, const Json& obj, const Json& old) {
+  FieldErrors meta = api::validate_object_meta_update(obj, old);
+  FieldErrors own =
+      type.strategy.validate_update ? type.strategy.validate_update(obj, old) : FieldErrors();
+  meta.append(own);
+  return meta;
+}
+
+Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, std::string_view ns,
+                                    std::string_view name, std::string_view subresource,
+                                    const UpdatedObjectFn& fn, const WriteOptions& options,
+                                    bool fn_manages_fields) {
+  const api::ResourceType& type = *scope.type;
+  std::string key = object_key(scope.prefix, ns, name);
+  for (int attempt = 0;; ++attempt) {
+    std::optional<ServiceAllocation> allocation;
+    bool delete_now = false;
+    Json deleting;
+    uint64_t deleting_revision = 0;
+    std::string dry_run_result;
+
+    auto try_update = [&](const store::KeyValue& current) -> Result<std::optional<std::string>> {
+      if (allocation) {
+        core.service_allocator()->rollback(*allocation);
+        allocation.reset();
+      }
+      BOSUN_ASSIGN_OR_RETURN(Json old, decode_stored(current.value, current.mod_revision));
+      BOSUN_ASSIGN_OR_RETURN(Json obj, fn(old));
+      if (!obj.is_object()) return internal_error("the updated object is not an object");
+      if (!fn_manages_fields) {
+        if (const api::FieldManager* fm = scope.manager_for(subresource)) {
+          fm->update(old, obj, options.manager, core.clock());
+        }
+      }
+      if (subresource == "status") {
+        obj = status_update(old, obj);
+      } else if (subresource == "finalize") {
+        obj = finalize_update(old, obj);
+      } else if (subresource == "binding") {
+        // pods/binding writes spec.nodeName and the PodScheduled condition itself.
+      } else if (scope.has_status) {
+        // The main resource ignores status changes: they go through /status.
+        if (auto s = old.find("status"); s != old.end()) {
+          obj["status"] = *s;
+        } else {
+          obj.erase("status");
+        }
+      }
+      // The optimistic-concurrency precondition the new object carries.
+      BOSUN_RETURN_IF_ERROR(api::check_resource_version_precondition(
+          obj, current.mod_revision, scope.qualified_resource, name));
+      // rest.BeforeUpdate.
+      if (type.namespaced) {
+        std::string_view ons = api::namespace_of(obj);
+        if (ons.empty()) {
+          api::set_namespace(obj, ns);
+        } else if (ons != ns) {
+          return bad_request_error(
+              "the namespace of the provided object does not match the namespace sent on the "
+              "request");
+        }
+      } else {
+        api::mutable_metadata(obj).erase("namespace");
+      }
+      api::prepare_object_meta_for_update(obj, old);
+      if (subresource.empty()) {
+        if (type.strategy.default_fields) type.strategy.default_fields(obj);
+        if (type.strategy.prepare_for_update) type.strategy.prepare_for_update(obj, old);
+        // Kubernetes' strategies bump metadata.generation when the spec changes.
+        if (api::generation(old) > 0) api::bump_generation_if_changed(obj, old, "spec");
+      }
+      // The binding is its own validation (a pod's spec is otherwise immutable).
+      FieldErrors errs = subresource == "binding" ? api::validate_object_meta_update(obj, old)
+                                                  : validate_for_update(type, obj, old);
+      if (!errs.empty()) return errs.to_error(scope.qualified_kind, name);
+
+      if (should_delete_during_update(obj)) {
+        delete_now = true;
+        deleting = std::move(obj);
+        deleting_revision = current.mod_revision;
+        return make_error(ErrorCode::kInternal, std::string(kDeleteDuringUpdate));
+      }
+      if (is_services(scope) && core.service_allocator() && subresource.empty()) {
+        BOSUN_ASSIGN_OR_RETURN(allocation, core.service_allocator()->allocate_for_update(obj, old));
+      }
+      std::string value = encode_for_storage(obj);
+      if (options.dry_run) {
+        dry_run_result = with_resource_version(value, current.mod_revision);
+        return std::optional<std::string>();
+      }
+      if (value == current.value) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(value));
+    };
+
+    Result<store::KeyValue> written = make_error(ErrorCode::kInternal, "not run");
+    if (options.dry_run) {
+      BOSUN_ASSIGN_OR_RETURN(store::KeyValue current, get_current(core, scope, ns, name));
+      auto r = try_update(current);
+      if (allocation) core.service_allocator()->rollback(*allocation);
+      if (!r.ok() && !delete_now) return std::move(r).error();
+      if (delete_now) {
+        return UpdateOutcome{to_json(deleting), true};
+      }
+      if (dry_run_result.empty())
+        dry_run_result = with_resource_version(current.value, current.mod_revision);
+      return UpdateOutcome{std::move(dry_run_result), false};
+    }
+    written = core.store().guaranteed_update(key, try_update);
+    if (written.ok()) {
+      if (allocation) core.service_allocator()->commit(*allocation);
+      return UpdateOutcome{with_resource_version(written->value, written->mod_revision), false};
+    }
+    if (allocation) core.service_allocator()->rollback(*allocation);
+    Error e = std::move(written).error();
+    if (!delete_now) {
+      if (e.code == ErrorCode::kNotFound) return not_found_error(scope.qualified_resource, name);
+      return e;
+    }
+    // deleteWithoutFinalizers: remove it, unless it changed since (then start over).
+    auto removed = core.store().remove(key, deleting_revision);
+    if (removed.ok()) {
+      if (is_services(scope) && core.service_allocator()) {
+        core.service_allocator()->commit(core.service_allocator()->release_for_delete(deleting));
+      }
+      api::set_resource_version(deleting, removed->revision);
+      return UpdateOutcome{to_json(deleting), true};
+    }
+    if (removed.error().code == ErrorCode::kNotFound) {
+      return not_found_error(scope.qualified_resource, name);
+    }
+    if (removed.error().code != ErrorCode::kConflict ||
+        attempt + 1 >= kDeleteDuringUpdateAttempts) {
+      return std::move(removed).error();
+    }
+  }
+}
+
+Result<Response> handle_update(RestCore& core, RestRequest& r) {
+  BOSUN_ASSIGN_OR_RETURN(WriteOptions options, parse_write_options(r.req().query, "UpdateOptions"));
+  options.manager = api::manager_or_user_agent(options.field_manager, r.req().header("User-Agent"));
+  BOSUN_ASSIGN_OR_RETURN(Json body,
+                         decode_body(r, r.type().gvk(), r.type().schema, options.field_validation));
+  // checkName.
+  std::string_view body_name = api::name(body);
+  if (body_name != r.info.name) {
+    return bad_request_error(
+        fmt::format("the name of the object ({}) does not match the name on the URL ({})",
+                    body_name, r.info.name));
+  }
+  if (r.type().namespaced) {
+    std::string_view body_ns = api::namespace_of(body);
+    if (!body_ns.empty() && body_ns != r.info.namespace_) {
+      return bad_request_error(fmt::format(
+          "the namespace of the object ({}) does not match the namespace on the request ({})",
+          body_ns, r.info.namespace_));
+    }
+  }
+  BOSUN_ASSIGN_OR_RETURN(UpdateOutcome outcome,
+                         update_object(
+                             core, *r.scope, r.info.namespace_, r.info.name, r.info.subresource,
+                             [&](const Json&) -> Result<Json> { return body; }, options));
+  return object_response(r, 200, std::move(outcome.json));
+}
+
+}  // namespace bosun::apiserver

@@ -1,0 +1,481 @@
+#include "apiserver/watch_cache.h"
+
+#include <fmt/format.h>
+
+#include "api/object_meta.h"
+#include "apiserver/api_errors.h"
+#include "apiserver/object_codec.h"
+#include "common/log.h"
+
+namespace bosun::apiserver {
+
+// ---- CachedObject and filters ---------------------------------------------------------------
+
+CachedObjectPtr make_cached_object(const api::ResourceType& type, std::string key,
+                                   std::string_view stored, uint64_t revision, Json* parsed) {
+  Json obj = Json::parse(stored, nullptr, false);
+  if (!obj.is_object()) return nullptr;
+  api::set_resource_version(obj, revision);
+  auto out = std::make_shared<CachedObject>();
+  out->key = std::move(key);
+  out->namespace_ = std::string(api::namespace_of(obj));
+  out->name = std::string(api::name(obj));
+  out->revision = revision;
+  out->json = with_resource_version(stored, revision);
+  if (auto m = obj.find("metadata"); m != obj.end() && m->is_object()) {
+    if (auto l = m->find("labels"); l != m->end() && l->is_object()) out->labels = *l;
+  }
+  out->fields.reserve(type.selectable_fields.size());
+  for (const api::SelectableField& f : type.selectable_fields) {
+    out->fields.push_back(type.field_value(obj, f.label));
+  }
+  if (parsed) *parsed = std::move(obj);
+  return out;
+}
+
+void ObjectFilter::compile(const api::ResourceType& type) {
+  field_index.clear();
+  for (const api::FieldRequirement& r : fields.requirements()) {
+    int index = -1;
+    for (size_t i = 0; i < type.selectable_fields.size(); ++i) {
+      if (type.selectable_fields[i].label == r.field) {
+        index = static_cast<int>(i);
+        break;
+      }
+    }
+    field_index.push_back(index);
+  }
+}
+
+bool ObjectFilter::matches(const CachedObject& obj) const {
+  if (!namespace_.empty() && obj.namespace_ != namespace_) return false;
+  if (!labels.empty() && !labels.matches(obj.labels)) return false;
+  if (fields.matches_nothing()) return false;
+  const auto& reqs = fields.requirements();
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    int idx = i < field_index.size() ? field_index[i] : -1;
+    std::string_view v = idx >= 0 ? std::string_view(obj.fields[static_cast<size_t>(idx)]) : "";
+    if ((v == reqs[i].value) == reqs[i].not_equals) return false;
+  }
+  return true;
+}
+
+// ---- Watchers ---------------------------------------------------------------------------------
+
+struct WatchCache::Watcher {
+  WatchRequest request;
+  std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
+  bool closed = false;
+  bool sent_any = false;
+  uint64_t last_sent_revision = 0;
+  Clock::MonoTime deadline;
+  Clock::MonoTime next_bookmark;
+};
+
+// ---- WatchCache -------------------------------------------------------------------------------
+
+WatchCache::WatchCache(store::Store& store, const api::ResourceType& type, std::string prefix,
+                       Clock& clock, MetricsRegistry& metrics, WatchCacheOptions options)
+    : store_(store),
+      type_(type),
+      prefix_(std::move(prefix)),
+      clock_(clock),
+      options_(options),
+      watchers_gauge_(metrics
+                          .gauge_vec("apiserver_registered_watchers",
+                                     "Number of currently registered watchers for a given "
+                                     "resource",
+                                     {"group", "version", "kind"})
+                          .with({type.group, type.version, type.kind})) {}
+
+Result<std::unique_ptr<WatchCache>> WatchCache::start(store::Store& store,
+                                                      const api::ResourceType& type,
+                                                      std::string prefix, Clock& clock,
+                                                      MetricsRegistry& metrics,
+                                                      WatchCacheOptions options) {
+  std::unique_ptr<WatchCache> cache(
+      new WatchCache(store, type, std::move(prefix), clock, metrics, options));
+  BOSUN_RETURN_IF_ERROR(cache->load());
+  cache->thread_ = std::thread([c = cache.get()] { c->run(); });
+  return cache;
+}
+
+WatchCache::~WatchCache() {
+  std::unique_ptr<store::Watch> w;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    w = std::move(store_watch_);
+  }
+  // Stops delivery before the thread goes: when this returns no store callback runs any more.
+  w.reset();
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<void> WatchCache::load() {
+  // A consistent snapshot: every page at the first page's revision.
+  std::map<std::string, CachedObjectPtr, std::less<>> objects;
+  store::ListOptions lo;
+  lo.limit = static_cast<int64_t>(options_.list_page_size);
+  uint64_t revision = 0;
+  while (true) {
+    BOSUN_ASSIGN_OR_RETURN(store::ListResult page, store_.list(prefix_, lo));
+    revision = page.revision;
+    for (store::KeyValue& kv : page.items) {
+      auto obj = make_cached_object(type_, kv.key, kv.value, kv.mod_revision);
+      if (obj) objects.emplace(kv.key, std::move(obj));
+    }
+    if (page.continue_token.empty()) break;
+    lo.continue_token = std::move(page.continue_token);
+  }
+  {
+    std::lock_guard lock(mu_);
+    objects_ = std::move(objects);
+    ring_.clear();
+    evicted_since_load_ = false;
+    revision_ = revision;
+    list_revision_ = revision;
+  }
+  BOSUN_ASSIGN_OR_RETURN(auto watch,
+                         store_.watch(prefix_, revision, [this](Result<store::EventList> events) {
+                           on_store_events(std::move(events));
+                         }));
+  std::lock_guard lock(mu_);
+  store_watch_ = std::move(watch);
+  return ok_result();
+}
+
+void WatchCache::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void WatchCache::on_store_events(Result<store::EventList> events) {
+  if (events.ok()) {
+    post([this, batch = std::move(events).value()] { process(batch); });
+    return;
+  }
+  if (events.error().code == ErrorCode::kServiceUnavailable) return;  // the store is closing
+  // The store watch fell behind a compaction: like the cacher's reflector, start over from a fresh
+  // list. Watchers could miss events across the gap, so they are closed and clients re-watch.
+  SPDLOG_WARN("watch cache {}: store watch ended ({}); reloading", prefix_, events.error().message);
+  post([this] {
+    for (auto& w : watchers_) close(*w);
+    watchers_.clear();
+    std::unique_ptr<store::Watch> old;
+    {
+      std::lock_guard lock(mu_);
+      old = std::move(store_watch_);
+    }
+    old.reset();  // outside mu_: it waits for a running callback, which takes mu_
+    while (true) {
+      auto r = load();
+      if (r.ok()) break;
+      SPDLOG_ERROR("watch cache {}: reload failed: {}", prefix_, r.error().message);
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  });
+}
+
+WatchCache::Snapshot WatchCache::list(std::string_view prefix, const ObjectFilter& filter) const {
+  Snapshot out;
+  std::lock_guard lock(mu_);
+  out.revision = revision_;
+  for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
+    if (!std::string_view(it->first).starts_with(prefix)) break;
+    if (filter.matches(*it->second)) out.items.push_back(it->second);
+  }
+  return out;
+}
+
+std::pair<CachedObjectPtr, uint64_t> WatchCache::get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  return {it == objects_.end() ? nullptr : it->second, revision_};
+}
+
+uint64_t WatchCache::revision() const {
+  std::lock_guard lock(mu_);
+  return revision_;
+}
+
+uint64_t WatchCache::oldest_locked() const {
+  // getAllEventsSinceLocked: until the ring drops an event, everything after the list's revision
+  // is still there; afterwards the oldest event kept bounds the history.
+  if (!evicted_since_load_ || ring_.empty()) return list_revision_ + 1;
+  return ring_.front().revision;
+}
+
+void WatchCache::watch(WatchRequest request) {
+  auto w = std::make_shared<Watcher>();
+  w->request = std::move(request);
+  // The stream's end (client gone, write timeout, shutdown) is noticed by flag; the dispatcher
+  // drops the watcher on its next pass.
+  // The callback must not touch the cache: a stream may end after the cache is gone.
+  w->request.stream->on_close([gone = w->gone](StreamEnd) { gone->store(true); });
+  post([this, w] { add_watcher(w); });
+}
+
+void WatchCache::poke() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void WatchCache::sync() {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  post([&] {
+    std::lock_guard lock(m);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  cv.wait_for(lock, std::chrono::seconds(30), [&] { return done; });
+}
+
+void WatchCache::send(Watcher& w, std::string line) {
+  if (w.closed) return;
+  if (w.request.stream->queued_bytes() > options_.max_watcher_queued_bytes) {
+    // The cacher terminates a watcher whose buffer stays full rather than block the others.
+    SPDLOG_INFO("watch cache {}: closing a watcher that fell {} bytes behind", prefix_,
+                w.request.stream->queued_bytes());
+    close(w);
+    return;
+  }
+  if (!w.request.stream->write(std::move(line))) close(w);
+}
+
+void WatchCache::close(Watcher& w) {
+  if (w.closed) return;
+  w.closed = true;
+  w.request.stream->finish();
+  watchers_gauge_.dec();
+  watcher_count_.fetch_sub(1);
+}
+
+void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
+  Watcher& watcher = *w;
+  watchers_gauge_.inc();
+  watcher_count_.fetch_add(1);
+  Clock::MonoTime now = clock_.monotonic();
+  watcher.deadline = now + watcher.request.timeout;
+  watcher.next_bookmark = now + options_.bookmark_interval;
+  const WatchEncoder& enc = *watcher.request.encoder;
+
+  std::vector<CachedObjectPtr> initial;
+  std::vector<Event> replay;
+  uint64_t revision = 0;
+  {
+    std::lock_guard lock(mu_);
+    revision = revision_;
+    if (watcher.request.send_initial_state) {
+      for (auto it = objects_.lower_bound(prefix_); it != objects_.end(); ++it) {
+        if (watcher.request.filter.matches(*it->second)) initial.push_back(it->second);
+      }
+      watcher.request.start_revision = revision_;
+    } else {
+      uint64_t rv = watcher.request.start_revision;
+      uint64_t oldest = oldest_locked();
+      if (rv + 1 < oldest) {
+        Json status = status_json_with_details(
+            expired_error(fmt::format("too old resource version: {} ({})", rv, oldest - 1)));
+        std::string line = "{\"type\":\"ERROR\",\"object\":" + to_json(status) + "}\n";
+        watcher.request.stream->write(std::move(line));
+        close(watcher);
+        return;
+      }
+      for (const Event& e : ring_) {
+        if (e.revision > rv) replay.push_back(e);
+      }
+    }
+  }
+  for (const CachedObjectPtr& obj : initial) {
+    Json parsed;
+    if (enc.needs_parsed()) parsed = Json::parse(obj->json, nullptr, false);
+    std::string encoded = enc.encode(*obj, enc.needs_parsed() ? &parsed : nullptr);
+    send(watcher, enc.frame("ADDED", *obj, encoded, !watcher.sent_any));
+    watcher.sent_any = true;
+    watcher.last_sent_revision = std::max(watcher.last_sent_revision, obj->revision);
+  }
+  if (watcher.request.send_initial_events_end) {
+    send(watcher, enc.bookmark(std::max(revision, watcher.request.start_revision), true));
+  }
+  for (const Event& e : replay) {
+    std::map<std::string, std::string> encoded;
+    CachedObjectPtr prev_at_rev;
+    Json parsed;
+    if (enc.needs_parsed()) parsed = Json::parse(e.object->json, nullptr, false);
+    deliver(watcher, e, encoded, enc.needs_parsed() ? &parsed : nullptr, prev_at_rev);
+  }
+  if (!watcher.closed) watchers_.push_back(std::move(w));
+}
+
+void WatchCache::deliver(Watcher& w, const Event& e, std::map<std::string, std::string>& encoded,
+                         const Json* parsed, CachedObjectPtr& prev_at_rev) {
+  if (w.closed || e.revision <= w.request.start_revision) return;
+  const ObjectFilter& f = w.request.filter;
+  // cacheWatcher.convertToWatchEvent: an object that starts matching is ADDED, one that stops is
+  // DELETED (its previous state at the event's revision), a DELETED event goes to watchers that
+  // saw the previous state.
+  bool cur = e.type != store::EventType::kDeleted && f.matches(*e.object);
+  bool old = e.prev && f.matches(*e.prev);
+  if (!cur && !old) return;
+  const WatchEncoder& enc = *w.request.encoder;
+  std::string_view type;
+  const CachedObject* obj;
+  const Json* obj_parsed = parsed;
+  Json prev_parsed;
+  std::string cache_key;
+  if (cur) {
+    type = old ? "MODIFIED" : "ADDED";
+    obj = e.object.get();
+    cache_key = enc.form();
+  } else {
+    type = "DELETED";
+    if (e.type == store::EventType::kDeleted) {
+      obj = e.object.get();
+    } else {
+      if (!prev_at_rev) {
+        auto p = std::make_shared<CachedObject>(*e.prev);
+        p->revision = e.revision;
+        p->json = with_resource_version(
+            encode_for_storage(Json::parse(e.prev->json, nullptr, false)), e.revision);
+        prev_at_rev = std::move(p);
+      }
+      obj = prev_at_rev.get();
+      if (enc.needs_parsed()) {
+        prev_parsed = Json::parse(obj->json, nullptr, false);
+        obj_parsed = &prev_parsed;
+      } else {
+        obj_parsed = nullptr;
+      }
+    }
+    cache_key = enc.form() + "\x01prev";
+  }
+  auto it = encoded.find(cache_key);
+  if (it == encoded.end()) {
+    it = encoded.emplace(cache_key, enc.encode(*obj, enc.needs_parsed() ? obj_parsed : nullptr))
+             .first;
+  }
+  send(w, enc.frame(type, *obj, it->second, !w.sent_any));
+  w.sent_any = true;
+  w.last_sent_revision = std::max(w.last_sent_revision, e.revision);
+}
+
+void WatchCache::process(const store::EventList& batch) {
+  bool want_parsed = false;
+  for (const auto& w : watchers_) {
+    if (!w->closed && w->request.encoder->needs_parsed()) {
+      want_parsed = true;
+      break;
+    }
+  }
+  for (const auto& se : batch) {
+    Event e;
+    e.type = se->type;
+    e.revision = se->revision;
+    Json parsed;
+    {
+      std::lock_guard lock(mu_);
+      auto it = objects_.find(se->key);
+      CachedObjectPtr prev = it != objects_.end() ? it->second : nullptr;
+      if (!prev && !se->prev_value.empty()) {
+        prev = make_cached_object(type_, se->key, se->prev_value, se->prev_revision);
+      }
+      e.prev = se->type == store::EventType::kAdded ? nullptr : prev;
+      if (se->type == store::EventType::kDeleted) {
+        std::string_view last = se->prev_value;
+        e.object =
+            make_cached_object(type_, se->key, last, se->revision, want_parsed ? &parsed : nullptr);
+        if (it != objects_.end()) objects_.erase(it);
+      } else {
+        e.object = make_cached_object(type_, se->key, se->value, se->revision,
+                                      want_parsed ? &parsed : nullptr);
+        if (e.object) objects_[se->key] = e.object;
+      }
+      revision_ = std::max(revision_, se->revision);
+      if (!e.object) continue;  // a value that is not an object: nothing to tell watchers
+      ring_.push_back(e);
+      while (ring_.size() > options_.ring_capacity) {
+        ring_.pop_front();
+        evicted_since_load_ = true;
+      }
+    }
+    std::map<std::string, std::string> encoded;
+    CachedObjectPtr prev_at_rev;
+    for (const auto& w : watchers_) {
+      if (w->gone->load()) {
+        close(*w);
+        continue;
+      }
+      deliver(*w, e, encoded, want_parsed ? &parsed : nullptr, prev_at_rev);
+    }
+  }
+  std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
+}
+
+void WatchCache::check_deadlines() {
+  Clock::MonoTime now = clock_.monotonic();
+  uint64_t revision = this->revision();
+  for (const auto& w : watchers_) {
+    if (w->closed) continue;
+    if (w->gone->load()) {
+      close(*w);
+      continue;
+    }
+    const WatchEncoder& enc = *w->request.encoder;
+    if (now >= w->deadline) {
+      // The watch's timeout: Kubernetes sends a last bookmark just before, then ends the stream
+      // cleanly so that the client re-watches from where it was.
+      if (w->request.allow_bookmarks) {
+        send(*w, enc.bookmark(std::max(revision, w->last_sent_revision), false));
+      }
+      close(*w);
+      continue;
+    }
+    if (w->request.allow_bookmarks && now >= w->next_bookmark) {
+      send(*w, enc.bookmark(std::max({revision, w->last_sent_revision, w->request.start_revision}),
+                            false));
+      w->next_bookmark = now + options_.bookmark_interval;
+    }
+  }
+  std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
+}
+
+void WatchCache::run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    // Deadlines are on the injected clock, so the loop also wakes on its own once a second.
+    cv_.wait_for(lock, std::chrono::seconds(1),
+                 [&] { return stopping_ || wake_ || !tasks_.empty(); });
+    wake_ = false;
+    if (stopping_) break;
+    std::deque<std::function<void()>> tasks;
+    tasks.swap(tasks_);
+    lock.unlock();
+    for (auto& task : tasks) task();
+    check_deadlines();
+    lock.lock();
+  }
+  // Registrations still queued get their streams ended too.
+  std::deque<std::function<void()>> tasks;
+  tasks.swap(tasks_);
+  lock.unlock();
+  for (auto& task : tasks) task();
+  for (auto& w : watchers_) close(*w);
+  watchers_.clear();
+}
+
+}  // namespace bosun::apiserver

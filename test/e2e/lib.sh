@@ -1,0 +1,108 @@
+# Shared helpers of the end-to-end tests: start `bosun server` on a free port in a temporary
+# directory, drive it with the real kubectl, and clean up (server process and directory) on any
+# exit, failures included. Source it from a test script run by bash with `set -euo pipefail`.
+
+BOSUN=${BOSUN:?BOSUN must name the bosun binary}
+E2E_TMP=$(mktemp -d /tmp/bosun-e2e.XXXXXX)
+E2E_SERVER_PID=""
+E2E_FAILED=0
+
+e2e_cleanup() {
+  local rc=$?
+  if [[ -n "$E2E_SERVER_PID" ]] && kill -0 "$E2E_SERVER_PID" 2>/dev/null; then
+    kill -TERM "$E2E_SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$E2E_SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$E2E_SERVER_PID" 2>/dev/null || true
+    wait "$E2E_SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ $rc -ne 0 || $E2E_FAILED -ne 0 ]]; then
+    echo "---- server log (last 60 lines) ----" >&2
+    tail -n 60 "$E2E_TMP/server.log" >&2 2>/dev/null || true
+  fi
+  rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT
+
+# kubectl's discovery cache and config stay inside the test's directory.
+export HOME="$E2E_TMP/home"
+mkdir -p "$HOME"
+export KUBECONFIG="$E2E_TMP/data/kubeconfig"
+
+# The kubectl versions: the dispatcher on PATH (picks 1.33 from /version) and 1.27 beside it.
+KUBECTL=${KUBECTL:-kubectl}
+KUBECTL_DIR=$(dirname "$(readlink -f "$(command -v kubectl)")")
+KUBECTL_127="$KUBECTL_DIR/kubectl.1.27"
+
+# start_server [extra flags...]: serves on 127.0.0.1 with a port the kernel picks; waits until
+# kubectl can talk to it.
+start_server() {
+  mkdir -p "$E2E_TMP/data"
+  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "$@" \
+    >"$E2E_TMP/server.out" 2>"$E2E_TMP/server.log" &
+  E2E_SERVER_PID=$!
+  for _ in $(seq 200); do
+    if grep -q "is serving on" "$E2E_TMP/server.out" 2>/dev/null; then break; fi
+    if ! kill -0 "$E2E_SERVER_PID" 2>/dev/null; then
+      echo "bosun server exited early" >&2
+      cat "$E2E_TMP/server.log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  E2E_URL=$(sed -n 's/.*is serving on \(https:[^ ]*\).*/\1/p' "$E2E_TMP/server.out" | head -1)
+  [[ -n "$E2E_URL" ]] || { echo "no URL from bosun server" >&2; return 1; }
+}
+
+stop_server() {
+  kill -TERM "$E2E_SERVER_PID"
+  wait "$E2E_SERVER_PID" || true
+  E2E_SERVER_PID=""
+}
+
+k() { "$KUBECTL" --request-timeout=20s "$@"; }
+k127() { "$KUBECTL_127" --request-timeout=20s "$@"; }
+
+fail() {
+  echo "FAIL: $*" >&2
+  E2E_FAILED=1
+  exit 1
+}
+
+# expect_eq ACTUAL EXPECTED [what]
+expect_eq() {
+  if [[ "$1" != "$2" ]]; then
+    fail "${3:-value}: expected [$2], got [$1]"
+  fi
+}
+
+# expect_contains HAYSTACK NEEDLE [what]
+expect_contains() {
+  if [[ "$1" != *"$2"* ]]; then
+    fail "${3:-output}: expected to contain [$2], got [$1]"
+  fi
+}
+
+expect_not_contains() {
+  if [[ "$1" == *"$2"* ]]; then
+    fail "${3:-output}: expected not to contain [$2], got [$1]"
+  fi
+}
+
+# must_fail CMD...: runs CMD, which must exit non-zero; prints its combined output.
+must_fail() {
+  local out
+  if out=$("$@" 2>&1); then
+    fail "expected failure from: $* (output: $out)"
+  fi
+  printf '%s' "$out"
+}
+
+# wait_for SECONDS CMD...: retries CMD until it succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then fail "timed out waiting for: $*"; fi
+    sleep 0.1
+  done
+}
