@@ -31,8 +31,8 @@ void erase_managed_fields(Json& obj) {
   if (m != obj.end() && m->is_object()) m->erase("managedFields");
 }
 
-void store_managed_fields(Json& obj, const ManagedFieldsMap& managed) {
-  Json encoded = encode_managed_fields(managed);
+void store_managed_fields(Json& obj, ManagedFieldsMap&& managed) {
+  Json encoded = encode_managed_fields(std::move(managed));
   if (encoded.is_null()) {
     erase_managed_fields(obj);
     return;
@@ -93,10 +93,13 @@ bool reassign(const Comparison& cmp, ManagedFieldsMap& managed, const std::strin
     if (!conflicts->empty()) return false;
   }
   for (auto it = managed.begin(); it != managed.end();) {
-    if (it->first != skip) {
-      it->second.fields = it->second.fields.difference(changed).difference(cmp.removed);
+    ManagedFieldsEntry& e = it->second;
+    if (it->first != skip && (e.fields.intersects(changed) || e.fields.intersects(cmp.removed))) {
+      e.fields.subtract(changed);
+      e.fields.subtract(cmp.removed);
+      e.decoded_fields_v1.reset();
     }
-    if (it->second.fields.empty()) {
+    if (e.fields.empty()) {
       it = managed.erase(it);
     } else {
       ++it;
@@ -239,18 +242,23 @@ void FieldManager::update(const Json& live, Json& new_obj, std::string_view mana
     return d.ok() ? std::move(*d) : ManagedFieldsMap();
   };
   ManagedFieldsMap managed;
-  const Json* incoming = metadata_member(new_obj, "managedFields");
+  std::optional<Json> incoming;
+  if (auto m = new_obj.find("metadata"); m != new_obj.end() && m->is_object()) {
+    if (auto it = m->find("managedFields"); it != m->end()) {
+      incoming = std::move(*it);
+      m->erase(it);
+    }
+  }
   if (!subresource_.empty()) {
     // A subresource request cannot set managedFields: the live ones are kept.
     managed = decode_live();
   } else if (incoming && is_reset_managed_fields(*incoming)) {
     // managedFields: [] starts the tracking afresh.
   } else {
-    auto d = decode_managed_fields(incoming ? *incoming : Json());
+    auto d = decode_managed_fields(incoming ? std::move(*incoming) : Json());
     // Clients that do not know managedFields send none (or garbage): keep the live ones.
     managed = d.ok() && !d->empty() ? std::move(*d) : decode_live();
   }
-  erase_managed_fields(new_obj);
   // skipNonApplied: an object whose entries are gone is not tracked again until an apply.
   if (managed.empty() && !creating) return;
 
@@ -259,10 +267,10 @@ void FieldManager::update(const Json& live, Json& new_obj, std::string_view mana
   filtered.exclude(reset_fields_);
   reassign(filtered, managed, kCurrentOperation, /*force=*/true, nullptr);
 
-  FieldSet current = cmp.modified.unite(cmp.added)
-                         .difference(cmp.removed)
-                         .recursive_difference(reset_fields_)
-                         .difference(strip_);
+  FieldSet current = cmp.modified.unite(cmp.added);
+  current.subtract(cmp.removed);
+  current.subtract_recursive(reset_fields_);
+  current.subtract(strip_);
   if (!current.empty()) {
     ManagedFieldsEntry e;
     e.manager = manager.empty() ? std::string(kUnknownManager) : std::string(manager);
@@ -272,10 +280,11 @@ void FieldManager::update(const Json& live, Json& new_obj, std::string_view mana
     std::string id = e.identifier();
     auto [it, inserted] = managed.try_emplace(id, std::move(e));
     it->second.fields = inserted ? std::move(current) : current.unite(it->second.fields);
+    it->second.decoded_fields_v1.reset();
     it->second.time = now_seconds(clock);
   }
   cap_update_managers(managed);
-  store_managed_fields(new_obj, managed);
+  store_managed_fields(new_obj, std::move(managed));
 }
 
 Result<FieldManager::Outcome> FieldManager::apply_once(const Json& live, const Json& config,
@@ -304,7 +313,8 @@ Result<FieldManager::Outcome> FieldManager::apply_once(const Json& live, const J
     last = std::move(it->second.fields);
     entry.time = it->second.time;  // a time changes only when the object does
   }
-  entry.fields = applied.recursive_difference(reset_fields_);
+  applied.subtract_recursive(reset_fields_);
+  entry.fields = std::move(applied);
   managed[out.applier] = std::move(entry);
 
   merged = prune(std::move(merged), managed, last, managed[out.applier].fields);
@@ -313,7 +323,8 @@ Result<FieldManager::Outcome> FieldManager::apply_once(const Json& live, const J
   }
   if (!same_object(live, merged)) out.object = std::move(merged);
   if (auto it = managed.find(out.applier); it != managed.end()) {
-    it->second.fields = it->second.fields.difference(strip_);
+    it->second.fields.subtract(strip_);
+    it->second.decoded_fields_v1.reset();
     if (it->second.fields.empty()) managed.erase(it);
   }
   out.managed = std::move(managed);
@@ -419,7 +430,7 @@ Result<ApplyResult> FieldManager::apply(const Json& live, const Json& config,
     result.object = live.is_null() ? Json::object() : live;
   }
   cap_update_managers(out.managed);
-  store_managed_fields(result.object, out.managed);
+  store_managed_fields(result.object, std::move(out.managed));
   // lastAppliedUpdater: keep kubectl's client-side annotation in step with what it applies.
   if (manager == kKubectlApplyManager && has_last_applied(result.object)) {
     set_last_applied(result.object, build_last_applied(applied));

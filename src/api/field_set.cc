@@ -75,6 +75,68 @@ int compare_maps(const Json& a, const Json& b) {
   return 0;
 }
 
+// Go's decoder refuses numbers beyond float64 (strconv.ErrRange); nlohmann reads them as infinity.
+bool all_finite(const Json& v) {
+  if (v.is_number_float()) return std::isfinite(v.get<double>());
+  if (v.is_array() || v.is_object()) {
+    for (const Json& x : v)
+      if (!all_finite(x)) return false;
+  }
+  return true;
+}
+
+// The common list-map key, a flat object of plain strings and integers (`{"containerPort":80,
+// "protocol":"TCP"}`), read without the general parser. nullopt for anything else.
+std::optional<PathElement::KeyFields> parse_simple_key(std::string_view t) {
+  PathElement::KeyFields out;
+  size_t i = 0;
+  auto plain_string = [&](std::string* s) {
+    if (i >= t.size() || t[i] != '"') return false;
+    size_t end = ++i;
+    while (end < t.size() && t[end] != '"') {
+      auto c = static_cast<unsigned char>(t[end]);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++end;
+    }
+    if (end >= t.size()) return false;
+    s->assign(t.substr(i, end - i));
+    i = end + 1;
+    return true;
+  };
+  if (t.size() < 2 || t[0] != '{') return std::nullopt;
+  i = 1;
+  if (t[i] == '}') return i + 1 == t.size() ? std::optional(out) : std::nullopt;
+  while (true) {
+    std::string name;
+    if (!plain_string(&name) || i >= t.size() || t[i] != ':') return std::nullopt;
+    ++i;
+    if (i < t.size() && t[i] == '"') {
+      std::string value;
+      if (!plain_string(&value)) return std::nullopt;
+      out.emplace_back(std::move(name), Json(std::move(value)));
+    } else {
+      size_t start = i;
+      if (i < t.size() && t[i] == '-') ++i;
+      if (i >= t.size() || t[i] < '1' || t[i] > '9') {
+        // A lone 0 is fine; leading zeros, fractions and the rest take the general parser.
+        if (!(i < t.size() && t[i] == '0' && i + 1 < t.size() &&
+              (t[i + 1] == ',' || t[i + 1] == '}'))) {
+          return std::nullopt;
+        }
+      }
+      while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+      if (i - start > 18) return std::nullopt;  // may not fit int64
+      int64_t n = 0;
+      for (size_t k = start + (t[start] == '-' ? 1 : 0); k < i; ++k) n = n * 10 + (t[k] - '0');
+      out.emplace_back(std::move(name), Json(t[start] == '-' ? -n : n));
+    }
+    if (i >= t.size()) return std::nullopt;
+    if (t[i] == '}') return i + 1 == t.size() ? std::optional(out) : std::nullopt;
+    if (t[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
 // Parses JSON text nested no deeper than FieldSet::kMaxFieldsV1Depth.
 Result<Json> parse_limited(std::string_view text) {
   try {
@@ -82,7 +144,9 @@ Result<Json> parse_limited(std::string_view text) {
       if (depth > FieldSet::kMaxFieldsV1Depth) throw std::length_error("JSON nested too deeply");
       return true;
     };
-    return Json::parse(text.begin(), text.end(), limit);
+    Json v = Json::parse(text.begin(), text.end(), limit);
+    if (!all_finite(v)) return make_error(ErrorCode::kBadRequest, "number out of range");
+    return v;
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kBadRequest, e.what());
   }
@@ -397,6 +461,9 @@ Result<std::optional<PathElement>> PathElement::parse(std::string_view key) {
       return std::optional<PathElement>(value(std::move(v)));
     }
     case 'k': {
+      if (auto simple = parse_simple_key(body)) {
+        return std::optional<PathElement>(PathElement::key(std::move(*simple)));
+      }
       BOSUN_ASSIGN_OR_RETURN(Json v, parse_limited(body));
       if (!v.is_object() && !v.is_null()) {
         return make_error(ErrorCode::kBadRequest,
@@ -647,6 +714,67 @@ FieldSet FieldSet::recursive_difference(const FieldSet& o) const {
   return out;
 }
 
+void FieldSet::subtract(const FieldSet& o) {
+  if (!o.members_.empty() && !members_.empty()) {
+    members_ = members_difference(members_, o.members_);
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < children_.size(); ++i) {
+    if (const FieldSet* sub = o.child(children_[i].element)) {
+      children_[i].set.subtract(*sub);
+      if (children_[i].set.empty()) continue;
+    }
+    if (out != i) children_[out] = std::move(children_[i]);
+    ++out;
+  }
+  children_.resize(out);
+}
+
+void FieldSet::subtract_recursive(const FieldSet& o) {
+  if (!o.members_.empty() && !members_.empty()) {
+    members_ = members_difference(members_, o.members_);
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < children_.size(); ++i) {
+    if (o.has_member(children_[i].element)) continue;
+    if (const FieldSet* sub = o.child(children_[i].element)) {
+      children_[i].set.subtract_recursive(*sub);
+      if (children_[i].set.empty()) continue;
+    }
+    if (out != i) children_[out] = std::move(children_[i]);
+    ++out;
+  }
+  children_.resize(out);
+}
+
+bool FieldSet::intersects(const FieldSet& o) const {
+  size_t i = 0, j = 0;
+  while (i < members_.size() && j < o.members_.size()) {
+    int c = members_[i].compare(o.members_[j]);
+    if (c == 0) return true;
+    if (c < 0) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  i = 0;
+  j = 0;
+  while (i < children_.size() && j < o.children_.size()) {
+    int c = children_[i].element.compare(o.children_[j].element);
+    if (c == 0) {
+      if (children_[i].set.intersects(o.children_[j].set)) return true;
+      ++i;
+      ++j;
+    } else if (c < 0) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
+
 bool FieldSet::operator==(const FieldSet& o) const {
   if (members_.size() != o.members_.size() || children_.size() != o.children_.size()) {
     return false;
@@ -764,6 +892,7 @@ Result<void> FieldSet::read_v1(const Json& v, int depth, FieldSet* children, boo
   }
   std::vector<PathElement> members;
   std::vector<FieldSet::Node> nodes;
+  members.reserve(v.size());
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (it.key() == ".") {
       *is_member = true;
@@ -775,7 +904,12 @@ Result<void> FieldSet::read_v1(const Json& v, int depth, FieldSet* children, boo
     bool has_grandchildren = false, child_is_member = false;
     BOSUN_RETURN_IF_ERROR(
         read_v1(it.value(), depth + 1, &grandchildren, &has_grandchildren, &child_is_member));
-    if (child_is_member) members.push_back(*pe);
+    if (child_is_member && has_grandchildren) {
+      members.push_back(*pe);
+    } else if (child_is_member) {
+      members.push_back(std::move(*pe));
+      continue;
+    }
     if (has_grandchildren) nodes.push_back({std::move(*pe), std::move(grandchildren)});
   }
   if (members.empty() && nodes.empty()) {
@@ -783,22 +917,30 @@ Result<void> FieldSet::read_v1(const Json& v, int depth, FieldSet* children, boo
     return {};
   }
   *has_children = true;
-  std::sort(members.begin(), members.end());
+  // Keys come in string order, which is SMD's order for field names: sort only when needed.
+  if (!std::is_sorted(members.begin(), members.end())) {
+    std::sort(members.begin(), members.end());
+  }
   members.erase(std::unique(members.begin(), members.end()), members.end());
-  std::stable_sort(
-      nodes.begin(), nodes.end(),
-      [](const FieldSet::Node& a, const FieldSet::Node& b) { return a.element < b.element; });
+  auto by_element = [](const FieldSet::Node& a, const FieldSet::Node& b) {
+    return a.element < b.element;
+  };
+  if (!std::is_sorted(nodes.begin(), nodes.end(), by_element)) {
+    std::stable_sort(nodes.begin(), nodes.end(), by_element);
+  }
   // Of equal elements the last one read wins, as in SMD.
-  std::vector<FieldSet::Node> unique;
-  for (auto& n : nodes) {
-    if (!unique.empty() && unique.back().element == n.element) {
-      unique.back() = std::move(n);
+  size_t out = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (out > 0 && nodes[out - 1].element == nodes[i].element) {
+      nodes[out - 1] = std::move(nodes[i]);
     } else {
-      unique.push_back(std::move(n));
+      if (out != i) nodes[out] = std::move(nodes[i]);
+      ++out;
     }
   }
+  nodes.resize(out);
   children->members_ = std::move(members);
-  children->children_ = std::move(unique);
+  children->children_ = std::move(nodes);
   return {};
 }
 

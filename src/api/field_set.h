@@ -122,8 +122,14 @@ class FieldSet {
   FieldSet difference(const FieldSet& o) const;
   // Removes every path of `o` and every path below a member of `o` (Set.RecursiveDifference).
   FieldSet recursive_difference(const FieldSet& o) const;
+  // Whether a path is in both sets (without building the intersection).
+  bool intersects(const FieldSet& o) const;
   // In place: this = this ∪ o.
   void merge_from(const FieldSet& o);
+  // In place: this = difference(o) and this = recursive_difference(o), touching only what they
+  // share.
+  void subtract(const FieldSet& o);
+  void subtract_recursive(const FieldSet& o);
 
   bool operator==(const FieldSet& o) const;
 

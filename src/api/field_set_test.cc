@@ -190,6 +190,21 @@ TEST(FieldSetTest, SetAlgebra) {
   EXPECT_EQ(abc.recursive_difference(ab).to_string(), ".a.x\n");
   EXPECT_TRUE(abc.recursive_difference(FieldSet{{F("a")}}).empty());
 
+  EXPECT_TRUE(a.intersects(b));
+  EXPECT_FALSE(a.intersects(FieldSet{{F("e")}}));
+  EXPECT_TRUE(abc.intersects(FieldSet{{F("a"), F("b"), F("c")}}));
+  EXPECT_FALSE(abc.intersects(ab));
+  FieldSet in_place = a;
+  in_place.subtract(b);
+  EXPECT_EQ(in_place, a.difference(b));
+  in_place = abc;
+  in_place.subtract_recursive(ab);
+  EXPECT_EQ(in_place, abc.recursive_difference(ab));
+  in_place = abc;
+  in_place.subtract(abc);
+  EXPECT_TRUE(in_place.empty());
+  EXPECT_TRUE(in_place.children().empty());
+
   FieldSet merged = a;
   merged.merge_from(b);
   EXPECT_EQ(merged, a.unite(b));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <type_traits>
 
 #include "api/go_json.h"
 #include "common/time_format.h"
@@ -132,19 +133,23 @@ Json ManagedFieldsEntry::to_json() const {
   if (!api_version.empty()) e["apiVersion"] = api_version;
   if (time) e["time"] = format_rfc3339(*time);
   e["fieldsType"] = "FieldsV1";
-  e["fieldsV1"] = fields.to_fields_v1();
+  e["fieldsV1"] = decoded_fields_v1 ? *decoded_fields_v1 : fields.to_fields_v1();
   if (!subresource.empty()) e["subresource"] = subresource;
   return e;
 }
 
-Result<ManagedFieldsMap> decode_managed_fields(const Json& entries) {
+namespace {
+
+// Decodes the entries; with `keep`, each entry keeps its fieldsV1 (moved out of `entries`) to be
+// written back unchanged.
+Result<ManagedFieldsMap> decode_entries(Json& entries, bool keep) {
   ManagedFieldsMap out;
   if (entries.is_null()) return out;
   if (!entries.is_array()) {
     return make_error(ErrorCode::kBadRequest, "managedFields must be a list");
   }
   for (size_t i = 0; i < entries.size(); ++i) {
-    const Json& raw = entries[i];
+    Json& raw = entries[i];
     if (!raw.is_object()) {
       return make_error(ErrorCode::kBadRequest,
                         "managed fields entry " + std::to_string(i) + " must be an object");
@@ -187,6 +192,7 @@ Result<ManagedFieldsMap> decode_managed_fields(const Json& entries) {
                               std::to_string(i) + ": " + fields.error().message);
       }
       e.fields = std::move(*fields);
+      if (keep) e.decoded_fields_v1 = std::move(*it);
     }
     std::string id = e.identifier();
     out[id] = std::move(e);
@@ -194,11 +200,26 @@ Result<ManagedFieldsMap> decode_managed_fields(const Json& entries) {
   return out;
 }
 
-Json encode_managed_fields(const ManagedFieldsMap& managed) {
+}  // namespace
+
+Result<ManagedFieldsMap> decode_managed_fields(const Json& entries) {
+  // Only read: const_cast is safe because nothing is moved out without `keep`.
+  return decode_entries(const_cast<Json&>(entries), /*keep=*/false);
+}
+
+Result<ManagedFieldsMap> decode_managed_fields(Json&& entries) {
+  return decode_entries(entries, /*keep=*/true);
+}
+
+namespace {
+
+template <typename Map>
+Json encode_entries(Map& managed) {
   if (managed.empty()) return Json();
-  std::vector<const ManagedFieldsEntry*> sorted;
+  using Entry = std::remove_pointer_t<decltype(&managed.begin()->second)>;
+  std::vector<Entry*> sorted;
   sorted.reserve(managed.size());
-  for (const auto& [id, e] : managed) sorted.push_back(&e);
+  for (auto& [id, e] : managed) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(),
             [](const ManagedFieldsEntry* p, const ManagedFieldsEntry* q) {
               if (p->operation != q->operation) {
@@ -211,9 +232,26 @@ Json encode_managed_fields(const ManagedFieldsMap& managed) {
               return p->subresource < q->subresource;
             });
   Json out = Json::array();
-  for (const auto* e : sorted) out.push_back(e->to_json());
+  for (auto* e : sorted) {
+    if constexpr (std::is_const_v<Entry>) {
+      out.push_back(e->to_json());
+    } else {
+      // Moving the kept fieldsV1 out saves copying it.
+      std::optional<Json> kept = std::move(e->decoded_fields_v1);
+      e->decoded_fields_v1.reset();
+      Json j = e->to_json();
+      if (kept) j["fieldsV1"] = std::move(*kept);
+      out.push_back(std::move(j));
+    }
+  }
   return out;
 }
+
+}  // namespace
+
+Json encode_managed_fields(const ManagedFieldsMap& managed) { return encode_entries(managed); }
+
+Json encode_managed_fields(ManagedFieldsMap&& managed) { return encode_entries(managed); }
 
 bool is_reset_managed_fields(const Json& entries) {
   if (!entries.is_array()) return false;
@@ -263,11 +301,13 @@ void cap_update_managers(ManagedFieldsMap& managed, size_t max) {
       moved.operation = ManagedFieldsOperation::kUpdate;
       moved.api_version = version;
       moved.subresource.clear();
+      moved.decoded_fields_v1.reset();
       managed[bucket] = std::move(moved);
     }
     ManagedFieldsEntry& b = managed.at(bucket);
     ManagedFieldsEntry& merging = managed.at(id);
     b.fields = merging.fields.unite(b.fields);
+    b.decoded_fields_v1.reset();
     // The bucket takes the time of the entry merged last, the most recent.
     b.time = merging.time;
     if (id != bucket) {

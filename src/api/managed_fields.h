@@ -41,6 +41,10 @@ struct ManagedFieldsEntry {
   std::optional<Clock::WallTime> time;  // whole seconds, as metav1.Time keeps it
   std::string subresource;
   FieldSet fields;
+  // The fieldsV1 this entry was decoded from (decode_managed_fields(Json&&)), written back as it
+  // was while `fields` is unchanged, so that untouched entries are not encoded again on every
+  // write. Whoever changes `fields` resets it.
+  std::optional<Json> decoded_fields_v1;
 
   // BuildManagerIdentifier: the JSON of manager, operation, subresource and, for Update only,
   // apiVersion, e.g. `{"manager":"kubectl","operation":"Apply"}`. Entries with equal identifiers
@@ -61,10 +65,15 @@ using ManagedFieldsMap = std::map<std::string, ManagedFieldsEntry>;
 // Error (BadRequest) such as `operation must be `Apply` or `Update``. A later entry with the same
 // identifier replaces an earlier one.
 Result<ManagedFieldsMap> decode_managed_fields(const Json& entries);
+// The same, keeping each entry's fieldsV1 (moved out of `entries`) to write it back unchanged
+// while the entry's fields do not change.
+Result<ManagedFieldsMap> decode_managed_fields(Json&& entries);
 
 // encodeManagedFields: the entries sorted by operation, time (seconds; none first), manager,
 // apiVersion and subresource; null when there are none (the field is then left out).
 Json encode_managed_fields(const ManagedFieldsMap& managed);
+// The same, moving the kept fieldsV1 of unchanged entries into the result.
+Json encode_managed_fields(ManagedFieldsMap&& managed);
 
 // isResetManagedFields: `managedFields: []`, or a list of one empty entry, asks the server to drop
 // all entries.

@@ -373,6 +373,8 @@ class Comparer {
 
   // At least one of l and r is set; a null pointer is a field that is absent on that side.
   void walk(Position pos, const Json* l, const Json* r) {
+    // Equal values hold no change anywhere below: skip the walk (most of an update).
+    if (l && r && *l == *r) return;
     Atom a = resolve(pos);
     switch (a.kind) {
       case AtomKind::kScalar:
@@ -483,6 +485,7 @@ class Merger {
   // The merged value of one position; `r` is always there (a live-only value is copied by the
   // caller).
   Json merge(Position pos, const Json* l, const Json& r) {
+    if (l && *l == r) return r;
     Atom a = resolve(pos);
     switch (a.kind) {
       case AtomKind::kScalar:
