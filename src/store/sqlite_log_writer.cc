@@ -38,7 +38,8 @@ LogWriter::LogWriter(Connection conn, Revisions& revisions, const SqliteOptions&
     : conn_(std::move(conn)),
       revisions_(revisions),
       checkpoint_pages_(options.checkpoint_pages),
-      max_batch_(std::max<size_t>(options.max_write_batch, 1)) {}
+      max_batch_(std::max<size_t>(options.max_write_batch, 1)),
+      before_commit_for_test_(options.before_commit_for_test) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const SqliteOptions& options,
                                                    Revisions& revisions) {
@@ -58,6 +59,12 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const SqliteOptions& options,
   BOSUN_RETURN_IF_ERROR(
       conn.exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
   BOSUN_RETURN_IF_ERROR(conn.exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"));
+  if (options.max_database_bytes > 0) {
+    BOSUN_ASSIGN_OR_RETURN(int64_t page_size, conn.query_int("PRAGMA page_size"));
+    uint64_t pages =
+        std::max<uint64_t>(options.max_database_bytes / static_cast<uint64_t>(page_size), 1);
+    BOSUN_RETURN_IF_ERROR(conn.exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str()));
+  }
   BOSUN_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
   if (auto r = conn.exec(kSchema); !r.ok()) {
     (void)conn.exec("ROLLBACK");
@@ -268,6 +275,15 @@ void LogWriter::commit_group(std::span<Op*> ops) {
       return;
     }
   }
+  if (before_commit_for_test_) {
+    if (auto r = before_commit_for_test_(ops.size()); !r.ok()) {
+      rollback_.step();
+      rollback_.reset();
+      undo_batch();
+      fail_all(r.error());
+      return;
+    }
+  }
   int rc = commit_.step();
   commit_.reset();
   if (rc != SQLITE_DONE) {
@@ -391,6 +407,13 @@ Result<void> LogWriter::apply(Op& op, uint64_t& revision, EventList& events) {
                      op.key);
         op.error = make_error(ErrorCode::kConflict, std::string(kConflictMessage));
         return ok_result();
+      }
+      if (sqlite3_errcode(conn_.get()) == SQLITE_FULL) {
+        // etcd's wording for a full backend; the whole group fails, as the transaction cannot
+        // commit.
+        return make_error(ErrorCode::kInternal,
+                          "database space exceeded: the store is at max_database_bytes; compact or "
+                          "raise the limit");
       }
       return conn_.error("insert " + std::string(op.key));
     }

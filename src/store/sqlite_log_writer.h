@@ -119,6 +119,7 @@ class LogWriter {
   Revisions& revisions_;
   const int checkpoint_pages_;
   const size_t max_batch_;
+  const std::function<Result<void>(size_t)> before_commit_for_test_;
   Statement begin_, commit_, rollback_, insert_, read_value_, tombstones_, compact_, set_meta_;
 
   // Writer thread only (and open() before it starts).

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -39,6 +40,13 @@ struct SqliteOptions {
   // Checkpoint the WAL into the database file once it holds this many pages (SQLite's default is
   // 1000). Run off the writer thread, so commits never wait for a checkpoint's fsync.
   int checkpoint_pages = 1000;
+  // Refuse writes once the database file would grow past this size (0: no limit), like etcd's
+  // --quota-backend-bytes: writes fail with "database space exceeded" until compaction frees pages.
+  uint64_t max_database_bytes = 0;
+  // Fault injection for tests: called on the writer thread with the number of writes in a group
+  // after they are applied and before COMMIT; an Error fails the whole group as a failed COMMIT
+  // would.
+  std::function<Result<void>(size_t writes)> before_commit_for_test;
 };
 
 }  // namespace bosun::store

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -281,6 +283,143 @@ TEST(SqliteStore, WatchStartedFarBehindTheRingReplaysTheLog) {
   auto got = events.pop(100);
   ASSERT_TRUE(got.ok()) << got.error().message;
   for (size_t i = 0; i < got->size(); ++i) EXPECT_EQ((*got)[i].revision, start + 1 + i);
+}
+
+TEST(SqliteStore, FailedGroupCommitLeavesNoTrace) {
+  // A full database fails every write of the group that hit it: none is acknowledged, no revision
+  // is used, and the compare-and-swap index still matches the log afterwards.
+  SqliteOptions options = test_options("full");
+  options.max_database_bytes = 512 * 1024;
+  options.checkpoint_pages = 1;  // keep the database file, where the limit applies, up to date
+  auto store = must(Store::open_sqlite(options));
+  uint64_t lease = must(store->create("/registry/leases/default/l", "v0"));
+  EventQueue events;
+  auto watch = must(store->watch("/registry", 0, events.callback()));
+  const std::string big = "/registry/configmaps/default/big";
+  uint64_t revision = must(store->create(big, std::string(8 * 1024, 'x')));
+  Result<KeyValue> failed = make_error(ErrorCode::kInternal, "not yet");
+  for (int i = 0; i < 1000; ++i) {
+    failed = store->update(big, std::string(8 * 1024, 'a' + i % 26), revision);
+    if (!failed.ok()) break;
+    revision = failed->mod_revision;
+  }
+  ASSERT_FALSE(failed.ok()) << "the database never filled up";
+  EXPECT_EQ(failed.error().code, ErrorCode::kInternal);
+  EXPECT_THAT(failed.error().message, ::testing::HasSubstr("database space exceeded"));
+  uint64_t before = store->current_revision();
+  EXPECT_EQ(before, revision) << "a failed commit used a revision";
+  auto update = store->update("/registry/leases/default/l", std::string(64 * 1024, 'y'), lease);
+  ASSERT_FALSE(update.ok());
+  EXPECT_EQ(store->current_revision(), before);
+  EXPECT_EQ(must(store->get("/registry/leases/default/l")).mod_revision, lease);
+  EXPECT_EQ(must(store->get(big)).mod_revision, revision);
+
+  // Compaction frees the superseded rows' pages; the store then goes on as if the failures never
+  // happened: the same compare-and-swap revisions win, and watchers see no gap.
+  ASSERT_TRUE(store->compact(store->current_revision()).ok());
+  auto next = store->update("/registry/leases/default/l", "v1", lease);
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->mod_revision, before + 1);
+  ASSERT_TRUE(store->update(big, "small", revision).ok());
+  auto got = events.pop(before + 2 - lease);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  for (size_t i = 0; i < got->size(); ++i) EXPECT_EQ((*got)[i].revision, lease + 1 + i);
+}
+
+// One attempt of the scenario below; false if the writes did not end up in one group (scheduling).
+bool fail_a_group_of_writes(int attempt) {
+  std::mutex mu;
+  std::condition_variable cv;
+  enum { kHoldNext, kHolding, kReleased } phase = kReleased;  // setup writes go straight through
+  size_t failed_group = 0;
+  SqliteOptions options = test_options("inject-" + std::to_string(attempt));
+  options.before_commit_for_test = [&](size_t writes) -> Result<void> {
+    std::unique_lock lock(mu);
+    if (phase == kHoldNext) {
+      phase = kHolding;
+      cv.notify_all();
+      cv.wait(lock, [&] { return phase == kReleased; });
+    } else if (phase == kReleased && failed_group == 0 && writes >= 2) {
+      failed_group = writes;
+      return make_error(ErrorCode::kInternal, "injected commit failure");
+    }
+    return ok_result();
+  };
+  std::unique_ptr<Store> store = must(Store::open_sqlite(options));
+  constexpr int kKeys = 5;
+  std::vector<uint64_t> revisions(kKeys);
+  for (int k = 0; k < kKeys; ++k) {
+    revisions[k] = must(store->create("/registry/leases/default/l" + std::to_string(k), "v0"));
+  }
+  EventQueue events;
+  auto watch = must(store->watch("/registry", 0, events.callback()));
+  {
+    std::lock_guard lock(mu);
+    phase = kHoldNext;
+  }
+  // The first write's group is held at its commit while the others queue up behind it.
+  std::vector<Result<KeyValue>> results(kKeys, make_error(ErrorCode::kInternal, "not run"));
+  std::vector<std::thread> writers;
+  writers.emplace_back(
+      [&] { results[0] = store->update("/registry/leases/default/l0", "v1", revisions[0]); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return phase == kHolding; });
+  }
+  std::atomic<int> ready{0};
+  for (int k = 1; k < kKeys; ++k) {
+    writers.emplace_back([&, k] {
+      ready.fetch_add(1);
+      results[k] =
+          store->update("/registry/leases/default/l" + std::to_string(k), "v1", revisions[k]);
+    });
+  }
+  while (ready.load() < kKeys - 1) std::this_thread::yield();
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(50));  // from ready to queued: a few instructions
+  {
+    std::lock_guard lock(mu);
+    phase = kReleased;
+  }
+  cv.notify_all();
+  for (auto& w : writers) w.join();
+  EXPECT_TRUE(results[0].ok());
+  if (failed_group < 2) return false;
+
+  // Every write of the failed group was applied inside the transaction before the commit failed:
+  // none may be acknowledged, use a revision, or stay in the compare-and-swap index.
+  int failed = 0;
+  uint64_t expected_revision = results[0]->mod_revision;
+  for (int k = 1; k < kKeys; ++k) {
+    const std::string key = "/registry/leases/default/l" + std::to_string(k);
+    if (results[k].ok()) {
+      expected_revision = std::max(expected_revision, results[k]->mod_revision);
+      continue;
+    }
+    ++failed;
+    EXPECT_EQ(results[k].error().message, "injected commit failure");
+    EXPECT_EQ(must(store->get(key)).mod_revision, revisions[k]);
+    auto retry = store->update(key, "v2", revisions[k]);
+    EXPECT_TRUE(retry.ok()) << key << ": " << retry.error().message;
+  }
+  EXPECT_EQ(static_cast<size_t>(failed), failed_group);
+  uint64_t last = store->current_revision();
+  EXPECT_EQ(last, expected_revision + static_cast<uint64_t>(failed))
+      << "revisions were used or skipped";
+  auto got = events.pop(last - revisions.back());
+  EXPECT_TRUE(got.ok());
+  if (got.ok()) {
+    for (size_t i = 0; i < got->size(); ++i)
+      EXPECT_EQ((*got)[i].revision, revisions.back() + 1 + i);
+  }
+  return true;
+}
+
+TEST(SqliteStore, FailedCommitUndoesEveryWriteOfItsGroup) {
+  bool exercised = false;
+  for (int attempt = 0; attempt < 10 && !exercised; ++attempt)
+    exercised = fail_a_group_of_writes(attempt);
+  EXPECT_TRUE(exercised) << "the queued writes never shared a group";
 }
 
 TEST(SqliteStore, OversizedValuesAreRefused) {
