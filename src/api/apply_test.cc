@@ -53,6 +53,12 @@ std::vector<std::string> managers(const Json& obj) {
   return out;
 }
 
+bool same_except_managed_fields(Json a, Json b) {
+  a["metadata"].erase("managedFields");
+  b["metadata"].erase("managedFields");
+  return a == b;
+}
+
 // `kubectl create deployment nginx --image=nginx` as it reaches the field manager: kubectl's body
 // with the server's defaults.
 const char* kCreated = R"(
@@ -555,8 +561,23 @@ TEST_F(FieldManagerTest, KubectlTakesOverFromItsClientSideApply) {
   live = created;
   live["metadata"]["uid"] = "u";
 
-  // kubectl apply --server-side with a new replica count: no conflict on the fields whose live
-  // values are still what kubectl last applied.
+  // kubectl first claims the annotation itself for its last-applied manager (same value: shared,
+  // no conflict, nothing in the object changes)...
+  std::string just_annotation =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"nginx",)"
+      R"("namespace":"default","annotations":{)" +
+      Json(std::string(kLastAppliedConfigAnnotation)).dump() + ":" + Json(annotation).dump() +
+      "}}}";
+  auto claim = fm_.apply(live, Json::parse(just_annotation), "kubectl-last-applied", false, clock_);
+  ASSERT_TRUE(claim.ok()) << claim.error().message;
+  EXPECT_TRUE(same_except_managed_fields(claim->object, live));
+  EXPECT_EQ(
+      fields(claim->object, "kubectl-last-applied"),
+      R"({"f:metadata":{"f:annotations":{"f:kubectl.kubernetes.io/last-applied-configuration":{}}}})");
+  live = claim->object;
+
+  // ...then kubectl apply --server-side with a new replica count: no conflict on the fields whose
+  // live values are still what kubectl last applied.
   auto r = apply(live, R"(
 apiVersion: apps/v1
 kind: Deployment
@@ -596,6 +617,24 @@ spec: {replicas: 4}
   EXPECT_EQ(conflict.error().message,
             "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: "
             ".spec.replicas");
+}
+
+TEST_F(FieldManagerTest, ApplyToTheStatusSubresourceOwnsOnlyStatus) {
+  Json live = create(kCreated, "kubectl-create");
+  FieldManager status_fm(deployment(), kDeploymentKind, "status");
+  auto r = status_fm.apply(live, yaml(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: default}
+spec: {replicas: 9}
+status: {readyReplicas: 1}
+)"),
+                           "my-controller", false, clock_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(fields(r->object, "my-controller"), R"({"f:status":{"f:readyReplicas":{}}})");
+  EXPECT_EQ(entry(r->object, "my-controller")->at("subresource"), "status");
+  // spec is reset on this subresource: a value there conflicts with nobody.
+  EXPECT_THAT(fields(r->object, "kubectl-create"), HasSubstr("f:replicas"));
 }
 
 TEST_F(FieldManagerTest, ApplyRejectsWrongKindsManagedFieldsAndUnkeyedItems) {
