@@ -14,12 +14,12 @@
 //   metadata.generation 1 on create and bumped on spec changes for types that have one), plus for
 //   Services the pure part of the REST storage's preparation (clusterIP/clusterIPs normalization,
 //   IP family and policy defaults for a single-stack IPv4 cluster, keeping allocated IPs and node
-//   ports on update). Cluster IP and node port allocation are left to the API server, which runs
-//   them between prepare_for_* and validate_* as Kubernetes' service REST storage does: cluster
-//   IPs for spec.ipFamilies, node ports for NodePort and LoadBalancer services, and the
-//   healthCheckNodePort of LoadBalancer services with externalTrafficPolicy Local (validation
-//   requires it). A Service's IP family errors (`this cluster is not configured for dual-stack
-//   services`, ...) are returned alone, as Kubernetes returns them before validating.
+//   ports on update). Allocating cluster IPs (for spec.ipFamilies), node ports and the
+//   healthCheckNodePort of LoadBalancer services with externalTrafficPolicy Local is the API
+//   server's. Kubernetes allocates before validating; Bosun's server allocates after, so
+//   validation accepts a healthCheckNodePort still unset. A Service's IP family errors (`this
+//   cluster is not configured for dual-stack services`, ...) are returned alone, as Kubernetes
+//   returns them before validating.
 // - validate_create / validate_update: the type's fields with Kubernetes' paths and messages.
 //   metadata is not checked here: the API server runs validate_object_meta /
 //   validate_object_meta_update first, as every Kubernetes Validate* function starts with them.

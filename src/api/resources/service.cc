@@ -709,9 +709,10 @@ void validate_traffic_policies(FieldErrors& errs, const Json& svc) {
                    "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is "
                    "'Local'");
     }
-  } else if (hc == 0) {
-    errs.required("spec.healthCheckNodePort");
-  } else {
+  } else if (hc != 0) {
+    // Kubernetes allocates the health check port before validating and then requires it. Bosun's
+    // API server allocates after validation, so 0 here means "to be allocated"; users never see
+    // Kubernetes' Required error either way.
     for (auto& msg : is_valid_port_num(hc)) {
       errs.invalid("spec.healthCheckNodePort", hc, std::move(msg));
     }

@@ -249,14 +249,22 @@ TEST_F(ServiceTest, SpecValidation) {
                     "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"});
 }
 
+// The API server allocates the health check node port after validation: validation accepts it
+// unset, checks it when set, and refuses it where it means nothing.
 TEST_F(ServiceTest, LoadBalancerHealthCheckNodePortIsTheServersToAllocate) {
   Json lb = minimal();
   lb["spec"]["type"] = "LoadBalancer";
   lb["spec"]["externalTrafficPolicy"] = "Local";
   lb = create(lb);
-  EXPECT_EQ(errors(lb), Strings{"spec.healthCheckNodePort: Required value"});
-  lb["spec"]["healthCheckNodePort"] = 31000;
   EXPECT_EQ(errors(lb), Strings{});
+  lb["spec"]["healthCheckNodePort"] = 70000;
+  EXPECT_EQ(errors(lb), Strings{"spec.healthCheckNodePort: Invalid value: 70000: must be between "
+                                "1 and 65535, inclusive"});
+  lb["spec"]["externalTrafficPolicy"] = "Cluster";
+  lb["spec"]["healthCheckNodePort"] = 31000;
+  EXPECT_EQ(errors(lb), Strings{"spec.healthCheckNodePort: Invalid value: 31000: may only be set "
+                                "when `type` is 'LoadBalancer' and `externalTrafficPolicy` is "
+                                "'Local'"});
 }
 
 TEST_F(ServiceTest, UpdateKeepsAllocatedValues) {
