@@ -1,11 +1,12 @@
 // The field manager of one resource (kube-apiserver's FieldManager with its default layers):
-// managedFields maintenance on every create, update and non-apply patch, and server-side apply
-// (PATCH with application/apply-patch+yaml): the applied configuration merged into the live object
-// by the schema's list and map types, fields the applier dropped since its last apply removed
-// unless another manager owns them, conflicts with other managers (409) unless forced, and the
-// client-side-apply upgrade for kubectl (last-applied-configuration). Used by the API server's
-// handlers, one FieldManager per resource and subresource. Immutable after construction: share it
-// between threads.
+// managedFields maintenance on create, update and non-apply patch, and server-side apply; used by
+// the API server's handlers, one per resource and subresource. Immutable after construction:
+// share it between threads.
+//
+// Apply (PATCH application/apply-patch+yaml) merges the applied configuration into the live object
+// by the schema's list and map types, removes what the applier set last time and dropped unless
+// another manager owns it, refuses (409) to change fields other managers own unless forced, and
+// lets kubectl take over from its own client-side apply (last-applied-configuration).
 #pragma once
 
 #include <string>

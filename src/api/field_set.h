@@ -1,8 +1,10 @@
-// Field paths and field sets as server-side apply tracks them (sigs.k8s.io/structured-merge-diff's
-// fieldpath package): path elements (`.name`, `[name="nginx"]`, `[="a"]`, `[0]`), sets of paths as
-// a trie of members and children with SMD's ordering, their set algebra, and the `fieldsV1`
-// encoding of managedFields entries (`{"f:spec":{"f:containers":{"k:{\"name\":\"nginx\"}":{".":{},
-// "f:image":{}}}}}`). Used by the managed-fields bookkeeping and apply. Values; not synchronised.
+// Field paths and sets of them as server-side apply tracks ownership (structured-merge-diff's
+// fieldpath package), with their set algebra and the `fieldsV1` encoding of managedFields; used
+// by the field manager (apply.h). Values; not synchronised.
+//
+// Paths are made of elements (`.name`, `[name="nginx"]`, `[="a"]`, `[0]`) ordered as SMD orders
+// them; fieldsV1 writes them as `f:name`, `k:{"name":"nginx"}`, `v:"a"`, `i:0`, with `.` for a
+// path that is both a member and a prefix of others.
 #pragma once
 
 #include <cstdint>

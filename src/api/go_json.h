@@ -1,8 +1,6 @@
-// JSON text byte-for-byte as Go's encoding/json (and json-iterator's standard-library mode) writes
-// it: compact, object keys sorted, `<`, `>` and `&` escaped as \u003c.., floats in strconv's
-// shortest form. Server-side apply needs those exact bytes where Kubernetes stores JSON inside
-// strings: list-map keys in fieldsV1 (`k:{"name":"nginx"}`), manager identifiers, and the
-// last-applied-configuration annotation. Pure functions; safe from any thread.
+// JSON text byte-for-byte as Go's encoding/json writes it (sorted keys, `<>&` escaped, strconv's
+// float forms), for where Kubernetes keeps JSON inside strings: fieldsV1 keys, manager identifiers
+// and the last-applied-configuration annotation. Pure functions; safe from any thread.
 #pragma once
 
 #include <string>

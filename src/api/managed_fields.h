@@ -1,9 +1,8 @@
-// metadata.managedFields as kube-apiserver keeps it (k8s.io/apimachinery/pkg/util/managedfields):
-// entries decoded into one field set per manager identity (manager, operation, subresource, and
-// for updates the apiVersion), encoded back sorted as Kubernetes sorts them, the cap on update
-// entries, apply-conflict errors worded as Kubernetes words them, and the field manager name of a
-// request (fieldManager, else the User-Agent's program name). Used by the field manager
-// (apply.h) and the API server's handlers. Values and pure functions; safe from any thread.
+// metadata.managedFields as kube-apiserver keeps it (apimachinery's util/managedfields): entries
+// decoded into one field set per manager identity and encoded back in Kubernetes' order, the cap
+// on update entries, apply-conflict errors, and the field manager name of a request; used by the
+// field manager (apply.h) and the API server's handlers. Values and pure functions; safe from any
+// thread.
 #pragma once
 
 #include <cstddef>

@@ -1,11 +1,11 @@
-// The typed operations of server-side apply over a JSON object and its schema, as
-// sigs.k8s.io/structured-merge-diff's typed package defines them: the set of fields an object sets
-// (ToFieldSet), the fields added, changed and removed between two objects (Compare), the merge of
-// an applied configuration into a live object (Merge: list-maps by key, sets by value, atomic
-// lists, maps and structs replaced whole), removal of a set of fields (RemoveItems). The schema's
-// list and map types decide what is granular; `any` values are atomic leaves, preserve-unknown
-// values and fields the schema does not know are deduced from the JSON (objects granular, arrays
-// atomic). Used by the field manager (apply.h). Pure functions; safe from any thread.
+// The typed operations of server-side apply over a JSON object and its schema (structured-merge-
+// diff's typed package: ToFieldSet, Compare, Merge, RemoveItems), used by the field manager
+// (apply.h). Pure functions; safe from any thread.
+//
+// The schema's list and map types decide what is granular: list-maps are keyed by their
+// list-map keys (or merge key), sets by value, atomic lists, maps and structs are leaves. `any`
+// values are atomic leaves; preserve-unknown values and fields the schema does not know are
+// deduced from the JSON (objects granular, arrays atomic), as SMD's deduced type does.
 #pragma once
 
 #include <string>
