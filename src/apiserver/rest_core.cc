@@ -43,6 +43,9 @@ RestCore::RestCore(store::Store& store, std::shared_ptr<const api::ResourceRegis
     if (s->has_status) {
       s->status_field_manager = std::make_unique<api::FieldManager>(t.schema, t.gvk(), "status");
     }
+    if (t.subresource("scale") != nullptr) {
+      s->scale_field_manager = std::make_unique<api::FieldManager>(t.schema, t.gvk(), "scale");
+    }
     by_gvr_.emplace(fmt::format("{}/{}/{}", t.group, t.version, t.plural), s.get());
     scopes_.push_back(std::move(s));
   }

@@ -45,11 +45,13 @@ struct ResourceScope {
   // managedFields upkeep and server-side apply, for the resource and its status.
   std::unique_ptr<api::FieldManager> field_manager;
   std::unique_ptr<api::FieldManager> status_field_manager;
+  std::unique_ptr<api::FieldManager> scale_field_manager;  // the parent's fields, via /scale
 
   // The field manager of a subresource ("" or "status"); nullptr for others.
   const api::FieldManager* manager_for(std::string_view subresource) const {
     if (subresource.empty()) return field_manager.get();
     if (subresource == "status") return status_field_manager.get();
+    if (subresource == "scale") return scale_field_manager.get();
     return nullptr;
   }
 };

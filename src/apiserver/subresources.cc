@@ -139,10 +139,14 @@ Result<Response> handle_scale(RestCore& core, RestRequest& r) {
     if (!rv.empty()) {
       api::mutable_metadata(obj)["resourceVersion"] = std::string(rv);
     }
+    // The change is the parent's, recorded for the manager with subresource "scale".
+    if (scope.scale_field_manager) {
+      scope.scale_field_manager->update(current, obj, options.manager, core.clock());
+    }
     return obj;
   };
   BOSUN_ASSIGN_OR_RETURN(UpdateOutcome outcome,
-                         update_object(core, scope, ns, name, "", fn, options));
+                         update_object(core, scope, ns, name, "", fn, options, true));
   Json updated = Json::parse(outcome.json, nullptr, false);
   return object_response(r, 200, to_json(scale_of(scope, updated)));
 }
