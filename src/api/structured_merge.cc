@@ -315,9 +315,11 @@ class FieldSetBuilder {
       bool declared = false;
       Position cp = entry_position(a, key, &declared);
       path_.push_back({&key, nullptr});
-      walk(cp, it.value());
-      // Map entries are owned themselves; struct fields only through what they hold.
-      if (!declared) out_->insert(path_);
+      const Json& val = it.value();
+      walk(cp, val);
+      // Map entries are owned themselves; struct fields only through what they hold, unless they
+      // hold nothing: an applied `struct: {}` or `struct: null` is owned (SMD since v4.1).
+      if (!declared || val.is_null() || (val.is_object() && val.empty())) out_->insert(path_);
       path_.pop_back();
     }
   }

@@ -24,8 +24,8 @@ struct TypedOptions {
 };
 
 // The paths set in `value`: every scalar, atomic list, map and struct, every list item and map
-// entry, but not the structs that merely contain them. With `errors`, the problems
-// structured-merge-diff reports for list items are collected in its words, e.g.
+// entry, and empty or null structs, but not the structs that merely contain others. With `errors`,
+// the problems structured-merge-diff reports for list items are collected in its words, e.g.
 // `.spec.ports: element 0: associative list with keys has an element that omits key field
 // "protocol" (and doesn't have default value)` or `.spec.template.spec.containers[name="c"].env:
 // duplicate entries for key [name="FOO"]`.

@@ -122,8 +122,11 @@ spec:
   strategy: null
   paused: null
 )"));
-  // A null struct owns nothing; a null scalar is set (to nothing).
-  EXPECT_EQ(set.to_string(), ".spec.paused\n");
+  // Null and empty structs are owned as such, like a null scalar.
+  EXPECT_EQ(set.to_string(), ".spec.paused\n.spec.strategy\n");
+  EXPECT_EQ(to_field_set(deployment(), yaml("spec: {template: {spec: {securityContext: {}}}}"))
+                .to_string(),
+            ".spec.template.spec.securityContext\n");
 }
 
 TEST(CompareTest, ChangesAreSortedIntoAddedModifiedRemoved) {
