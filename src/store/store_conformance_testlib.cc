@@ -14,10 +14,13 @@
 #include "store/event_queue.h"
 #include "store/store.h"
 #include "store/store_conformance.h"
+#include "store/store_conformance_helpers.h"
 
 namespace bosun::store {
 
-bool store_conformance_tests_linked() { return true; }
+bool store_conformance_watch_tests_linked();
+
+bool store_conformance_tests_linked() { return store_conformance_watch_tests_linked(); }
 
 void StoreConformanceTest::SetUp() {
   Result<std::unique_ptr<Store>> store = GetParam().open();
@@ -29,62 +32,27 @@ void StoreConformanceTest::TearDown() { store_.reset(); }
 
 namespace {
 
+using namespace conformance;
 using ::testing::ElementsAre;
-using ::testing::ElementsAreArray;
 
-#define ASSERT_OK(expr)                                                        \
-  do {                                                                         \
-    const auto& bosun_ok_ = (expr);                                            \
-    ASSERT_TRUE(bosun_ok_.ok()) << #expr << ": " << bosun_ok_.error().message; \
-  } while (0)
-
-// The value of a store call the test cannot go on without; a failure ends the test (GoogleTest
-// reports the exception) instead of the whole binary.
-template <typename T>
-T must(Result<T> result) {
-  if (!result.ok()) throw std::runtime_error("store call failed: " + result.error().message);
-  return std::move(result).value();
-}
-
-std::vector<std::string> keys_of(const std::vector<KeyValue>& items) {
-  std::vector<std::string> keys;
-  for (const auto& kv : items) keys.push_back(kv.key);
-  return keys;
-}
-
-std::vector<uint64_t> revisions_of(const std::vector<Event>& events) {
-  std::vector<uint64_t> revisions;
-  for (const auto& e : events) revisions.push_back(e.revision);
-  return revisions;
-}
-
-std::vector<uint64_t> range(uint64_t first, uint64_t last) {
-  std::vector<uint64_t> out;
-  for (uint64_t r = first; r <= last; ++r) out.push_back(r);
-  return out;
-}
-
-constexpr const char* kPods = "/registry/pods/";
-
-// --- CRUD and compare-and-swap
-// -------------------------------------------------------------------------------
+// CRUD and compare-and-swap.
 
 TEST_P(StoreConformanceTest, NewStoreRevisionIsNeverZero) {
   // resourceVersion "0" means "any version" to Kubernetes clients, so no list may ever report it.
   EXPECT_GE(store_->current_revision(), 1u);
   auto list = store_->list(kPods, {});
-  ASSERT_OK(list);
+  STORE_ASSERT_OK(list);
   EXPECT_GE(list->revision, 1u);
 }
 
 TEST_P(StoreConformanceTest, CreateThenGetReturnsValueAndRevisions) {
   uint64_t before = store_->current_revision();
   auto revision = store_->create("/registry/pods/default/a", "{\"kind\":\"Pod\"}");
-  ASSERT_OK(revision);
+  STORE_ASSERT_OK(revision);
   EXPECT_GT(*revision, before);
   EXPECT_EQ(store_->current_revision(), *revision);
   auto kv = store_->get("/registry/pods/default/a");
-  ASSERT_OK(kv);
+  STORE_ASSERT_OK(kv);
   EXPECT_EQ(*kv,
             (KeyValue{"/registry/pods/default/a", "{\"kind\":\"Pod\"}", *revision, *revision}));
 }
@@ -116,7 +84,7 @@ TEST_P(StoreConformanceTest, InvalidKeysAreBadRequest) {
 TEST_P(StoreConformanceTest, UpdateIsCompareAndSwapOnModRevision) {
   uint64_t created = must(store_->create("/registry/pods/default/a", "v1"));
   auto updated = store_->update("/registry/pods/default/a", "v2", created);
-  ASSERT_OK(updated);
+  STORE_ASSERT_OK(updated);
   EXPECT_EQ(updated->value, "v2");
   EXPECT_EQ(updated->create_revision, created);
   EXPECT_EQ(updated->mod_revision, created + 1);
@@ -130,7 +98,7 @@ TEST_P(StoreConformanceTest, UpdateIsCompareAndSwapOnModRevision) {
   EXPECT_EQ(must(store_->get("/registry/pods/default/a")), updated.value());
 
   auto next = store_->update("/registry/pods/default/a", "v3", updated->mod_revision);
-  ASSERT_OK(next);
+  STORE_ASSERT_OK(next);
   EXPECT_EQ(next->mod_revision, created + 2);
 }
 
@@ -140,7 +108,7 @@ TEST_P(StoreConformanceTest, UpdateOfMissingOrDeletedKeyIsNotFound) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 
   uint64_t created = must(store_->create("/registry/pods/default/a", "v1"));
-  ASSERT_OK(store_->remove("/registry/pods/default/a"));
+  STORE_ASSERT_OK(store_->remove("/registry/pods/default/a"));
   auto deleted = store_->update("/registry/pods/default/a", "v2", created);
   ASSERT_FALSE(deleted.ok());
   EXPECT_EQ(deleted.error().code, ErrorCode::kNotFound);
@@ -150,7 +118,7 @@ TEST_P(StoreConformanceTest, RemoveReturnsPreviousValueAndItsRevision) {
   uint64_t created = must(store_->create("/registry/pods/default/a", "v1"));
   KeyValue updated = must(store_->update("/registry/pods/default/a", "v2", created));
   auto removed = store_->remove("/registry/pods/default/a");
-  ASSERT_OK(removed);
+  STORE_ASSERT_OK(removed);
   EXPECT_EQ(removed->prev, updated);
   EXPECT_EQ(removed->revision, updated.mod_revision + 1);
   EXPECT_EQ(store_->current_revision(), removed->revision);
@@ -167,12 +135,12 @@ TEST_P(StoreConformanceTest, RemoveWithStaleRevisionIsConflict) {
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
   EXPECT_EQ(must(store_->get("/registry/pods/default/a")), updated);
-  ASSERT_OK(store_->remove("/registry/pods/default/a", updated.mod_revision));
+  STORE_ASSERT_OK(store_->remove("/registry/pods/default/a", updated.mod_revision));
 }
 
 TEST_P(StoreConformanceTest, RecreatedKeyStartsANewIncarnation) {
   must(store_->create("/registry/pods/default/a", "v1"));
-  ASSERT_OK(store_->remove("/registry/pods/default/a"));
+  STORE_ASSERT_OK(store_->remove("/registry/pods/default/a"));
   uint64_t again = must(store_->create("/registry/pods/default/a", "v2"));
   KeyValue kv = must(store_->get("/registry/pods/default/a"));
   EXPECT_EQ(kv.create_revision, again);
@@ -192,13 +160,12 @@ TEST_P(StoreConformanceTest, ValuesAreOpaqueBytes) {
   ASSERT_EQ(list.items.size(), 2u);
   EXPECT_EQ(list.items[0].value, binary);
   auto got = events.pop(2);
-  ASSERT_OK(got);
+  STORE_ASSERT_OK(got);
   EXPECT_EQ((*got)[0].value, binary);
   EXPECT_EQ((*got)[1].value, "");
 }
 
-// --- GuaranteedUpdate
-// ------------------------------------------------------------------------------------------
+// GuaranteedUpdate.
 
 TEST_P(StoreConformanceTest, GuaranteedUpdateRetriesConflictsUnderContention) {
   const std::string key = "/registry/configmaps/default/counter";
@@ -234,13 +201,13 @@ TEST_P(StoreConformanceTest, GuaranteedUpdateWithoutChangeWritesNothing) {
       store_->guaranteed_update(key, [](const KeyValue&) -> Result<std::optional<std::string>> {
         return std::optional<std::string>();
       });
-  ASSERT_OK(unchanged);
+  STORE_ASSERT_OK(unchanged);
   EXPECT_EQ(unchanged->mod_revision, created);
   auto same_bytes = store_->guaranteed_update(
       key, [](const KeyValue& current) -> Result<std::optional<std::string>> {
         return std::optional<std::string>(current.value);
       });
-  ASSERT_OK(same_bytes);
+  STORE_ASSERT_OK(same_bytes);
   EXPECT_EQ(same_bytes->mod_revision, created);
   EXPECT_EQ(store_->current_revision(), created);
 }
@@ -267,8 +234,7 @@ TEST_P(StoreConformanceTest, GuaranteedUpdatePassesErrorsThrough) {
   EXPECT_EQ(invalid.error().message, "spec.replicas: Invalid value");
 }
 
-// --- Lists
-// -----------------------------------------------------------------------------------------------------
+// Lists and pagination.
 
 TEST_P(StoreConformanceTest, ListReturnsKeysUnderPrefixSortedAtCurrentRevision) {
   for (const char* key :
@@ -277,7 +243,7 @@ TEST_P(StoreConformanceTest, ListReturnsKeysUnderPrefixSortedAtCurrentRevision) 
     must(store_->create(key, std::string("value of ") + key));
   }
   auto list = store_->list("/registry/pods/ns1", {});
-  ASSERT_OK(list);
+  STORE_ASSERT_OK(list);
   EXPECT_THAT(keys_of(list->items),
               ElementsAre("/registry/pods/ns1/a", "/registry/pods/ns1/b", "/registry/pods/ns1/c"));
   EXPECT_EQ(list->items[0].value, "value of /registry/pods/ns1/a");
@@ -294,16 +260,16 @@ TEST_P(StoreConformanceTest, PrefixesAreIsolatedInListsAndWatches) {
   uint64_t inside = must(store_->create("/registry/pods/a/x", "inside"));
   for (const char* prefix : {"/registry/pods/a", "/registry/pods/a/"}) {
     auto list = store_->list(prefix, {});
-    ASSERT_OK(list);
+    STORE_ASSERT_OK(list);
     EXPECT_THAT(keys_of(list->items), ElementsAre("/registry/pods/a/x")) << prefix;
   }
   auto got = events.pop(1);
-  ASSERT_OK(got);
+  STORE_ASSERT_OK(got);
   EXPECT_EQ((*got)[0].key, "/registry/pods/a/x");
   EXPECT_EQ((*got)[0].revision, inside);
   uint64_t after = must(store_->create("/registry/pods/a/z", "barrier"));
   got = events.pop(1);
-  ASSERT_OK(got);
+  STORE_ASSERT_OK(got);
   EXPECT_EQ((*got)[0].revision, after) << "an event from outside the prefix was delivered";
 }
 
@@ -312,13 +278,13 @@ TEST_P(StoreConformanceTest, ListAtOldRevisionShowsThePast) {
   uint64_t b1 = must(store_->create("/registry/pods/default/b", "b1"));
   uint64_t then = store_->current_revision();
   must(store_->update("/registry/pods/default/a", "a2", a1));
-  ASSERT_OK(store_->remove("/registry/pods/default/b"));
+  STORE_ASSERT_OK(store_->remove("/registry/pods/default/b"));
   must(store_->create("/registry/pods/default/c", "c1"));
 
   ListOptions at_then;
   at_then.revision = then;
   auto past = store_->list(kPods, at_then);
-  ASSERT_OK(past);
+  STORE_ASSERT_OK(past);
   EXPECT_EQ(past->revision, then);
   EXPECT_THAT(past->items, ElementsAre(KeyValue{"/registry/pods/default/a", "a1", a1, a1},
                                        KeyValue{"/registry/pods/default/b", "b1", b1, b1}));
@@ -374,7 +340,7 @@ TEST_P(StoreConformanceTest, PagesStayAtOneRevisionUnderConcurrentWrites) {
   std::vector<int64_t> remaining;
   for (int page = 0; page < 10; ++page) {
     auto list = store_->list(kPods, options);
-    ASSERT_OK(list);
+    STORE_ASSERT_OK(list);
     if (page == 0) {
       EXPECT_GE(list->revision, at);
       at = list->revision;
@@ -399,7 +365,7 @@ TEST_P(StoreConformanceTest, PagesStayAtOneRevisionUnderConcurrentWrites) {
   ListOptions at_options;
   at_options.revision = at;
   auto whole = store_->list(kPods, at_options);
-  ASSERT_OK(whole);
+  STORE_ASSERT_OK(whole);
   EXPECT_EQ(all, whole->items);
   int64_t total = static_cast<int64_t>(whole->items.size());
   ASSERT_GE(remaining.size(), 1u);
@@ -446,7 +412,7 @@ TEST_P(StoreConformanceTest, ContinueTokenIsKubernetesEncoding) {
   options.limit = 1;
   auto page = must(store_->list(kPods, options));
   auto json = base64url_decode(page.continue_token);
-  ASSERT_OK(json);
+  STORE_ASSERT_OK(json);
   EXPECT_EQ(*json, "{\"v\":\"meta.k8s.io/v1\",\"rv\":" + std::to_string(page.revision) +
                        ",\"start\":\"default/a\\u0000\"}");
   EXPECT_EQ(page.continue_token.find('='), std::string::npos)
@@ -498,7 +464,7 @@ TEST_P(StoreConformanceTest, CompactedContinueTokenIsGoneWithKubernetesMessage) 
   auto page = must(store_->list(kPods, options));
   KeyValue b = must(store_->get("/registry/pods/default/b"));
   must(store_->update("/registry/pods/default/b", "v2", b.mod_revision));
-  ASSERT_OK(store_->compact(store_->current_revision()));
+  STORE_ASSERT_OK(store_->compact(store_->current_revision()));
 
   options.continue_token = page.continue_token;
   auto expired = store_->list(kPods, options);
@@ -509,11 +475,11 @@ TEST_P(StoreConformanceTest, CompactedContinueTokenIsGoneWithKubernetesMessage) 
 
   // The token Kubernetes offers with the 410 continues at the newest revision.
   auto inconsistent = inconsistent_continue_token(page.continue_token, kPods);
-  ASSERT_OK(inconsistent);
+  STORE_ASSERT_OK(inconsistent);
   options.continue_token = *inconsistent;
   options.limit = 0;
   auto rest = store_->list(kPods, options);
-  ASSERT_OK(rest);
+  STORE_ASSERT_OK(rest);
   EXPECT_THAT(keys_of(rest->items),
               ElementsAre("/registry/pods/default/b", "/registry/pods/default/c"));
   EXPECT_EQ(rest->items[0].value, "v2");
@@ -525,7 +491,7 @@ TEST_P(StoreConformanceTest, ListAtCompactedRevisionIsGone) {
   KeyValue kv = must(store_->update("/registry/pods/default/a", "v2", first));
   must(store_->update("/registry/pods/default/a", "v3", kv.mod_revision));
   uint64_t compact_to = kv.mod_revision;
-  ASSERT_OK(store_->compact(compact_to));
+  STORE_ASSERT_OK(store_->compact(compact_to));
   EXPECT_EQ(store_->compacted_revision(), compact_to);
 
   ListOptions options;
@@ -537,297 +503,9 @@ TEST_P(StoreConformanceTest, ListAtCompactedRevisionIsGone) {
 
   options.revision = compact_to;
   auto at = store_->list(kPods, options);
-  ASSERT_OK(at);
+  STORE_ASSERT_OK(at);
   ASSERT_EQ(at->items.size(), 1u);
   EXPECT_EQ(at->items[0].value, "v2") << "the state at the compacted revision itself is kept";
-}
-
-// --- Watches
-// ---------------------------------------------------------------------------------------------------
-
-TEST_P(StoreConformanceTest, WatchDeliversAddedModifiedDeletedInOrder) {
-  EventQueue events;
-  auto watch = must(store_->watch(kPods, 0, events.callback()));
-  uint64_t r1 = must(store_->create("/registry/pods/default/a", "v1"));
-  KeyValue kv2 = must(store_->update("/registry/pods/default/a", "v2", r1));
-  RemoveResult removed = must(store_->remove("/registry/pods/default/a"));
-
-  auto got = events.pop(3);
-  ASSERT_OK(got);
-  const auto& e = *got;
-  EXPECT_EQ(e[0].type, EventType::kAdded);
-  EXPECT_EQ(e[0].key, "/registry/pods/default/a");
-  EXPECT_EQ(e[0].value, "v1");
-  EXPECT_EQ(e[0].prev_value, "");
-  EXPECT_EQ(e[0].revision, r1);
-  EXPECT_EQ(e[0].create_revision, r1);
-  EXPECT_EQ(e[0].prev_revision, 0u);
-
-  EXPECT_EQ(e[1].type, EventType::kModified);
-  EXPECT_EQ(e[1].value, "v2");
-  EXPECT_EQ(e[1].prev_value, "v1");
-  EXPECT_EQ(e[1].revision, kv2.mod_revision);
-  EXPECT_EQ(e[1].create_revision, r1);
-  EXPECT_EQ(e[1].prev_revision, r1);
-
-  EXPECT_EQ(e[2].type, EventType::kDeleted);
-  EXPECT_EQ(e[2].value, "");
-  EXPECT_EQ(e[2].prev_value, "v2")
-      << "a DELETED event carries the last value, as Kubernetes' watch does";
-  EXPECT_EQ(e[2].revision, removed.revision);
-  EXPECT_EQ(e[2].prev_revision, kv2.mod_revision);
-  EXPECT_EQ(event_type_name(e[2].type), "DELETED");
-}
-
-TEST_P(StoreConformanceTest, WatchResumesFromEveryRetainedRevision) {
-  // A history with every kind of change; each write's revision and expected event.
-  std::vector<Event> history;
-  uint64_t start = store_->current_revision();
-  for (int i = 0; i < 12; ++i) {
-    std::string key = "/registry/pods/default/p" + std::to_string(i % 4);
-    auto current = store_->get(key);
-    Event e;
-    e.key = key;
-    if (!current.ok()) {
-      e.type = EventType::kAdded;
-      e.value = "v" + std::to_string(i);
-      e.revision = must(store_->create(key, e.value));
-    } else if (i % 3 == 0) {
-      e.type = EventType::kDeleted;
-      e.prev_value = current->value;
-      e.revision = must(store_->remove(key)).revision;
-    } else {
-      e.type = EventType::kModified;
-      e.value = "v" + std::to_string(i);
-      e.prev_value = current->value;
-      e.revision = must(store_->update(key, e.value, current->mod_revision)).mod_revision;
-    }
-    history.push_back(e);
-  }
-  const uint64_t end = store_->current_revision();
-  ASSERT_EQ(end, start + history.size());
-
-  for (uint64_t from = start; from <= end; ++from) {
-    uint64_t last =
-        store_->current_revision();  // grows: each round adds two live events to the history
-    EventQueue events;
-    auto watch = must(store_->watch(kPods, from, events.callback()));
-    auto got = events.pop(last - from);
-    ASSERT_OK(got);
-    EXPECT_EQ(revisions_of(*got), range(from + 1, last)) << "from " << from;
-    for (const Event& e : *got) {
-      const Event& want = history[e.revision - start - 1];
-      EXPECT_EQ(e.type, want.type) << e.revision;
-      EXPECT_EQ(e.key, want.key) << e.revision;
-      EXPECT_EQ(e.value, want.value) << e.revision;
-      EXPECT_EQ(e.prev_value, want.prev_value) << e.revision;
-    }
-    // Then live events, with nothing replayed twice.
-    const std::string key = "/registry/pods/default/live-" + std::to_string(from);
-    uint64_t live = must(store_->create(key, "x"));
-    got = events.pop(1);
-    ASSERT_OK(got);
-    EXPECT_EQ((*got)[0].revision, live);
-    EXPECT_EQ(events.size(), 0u);
-    uint64_t gone = must(store_->remove(key)).revision;
-    history.push_back(Event{EventType::kAdded, key, "x", "", live, live, 0});
-    history.push_back(Event{EventType::kDeleted, key, "", "x", gone, live, live});
-  }
-}
-
-TEST_P(StoreConformanceTest, WatchHandsOverFromReplayToLiveWithoutGapsUnderWrites) {
-  const std::string key_base = "/registry/leases/default/l";
-  for (int i = 0; i < 4; ++i) must(store_->create(key_base + std::to_string(i), "0"));
-  uint64_t first = store_->current_revision();
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    for (int n = 0; !stop.load(); ++n) {
-      (void)store_->guaranteed_update(key_base + std::to_string(n % 4),
-                                      [&](const KeyValue&) -> Result<std::optional<std::string>> {
-                                        return std::optional<std::string>(std::to_string(n));
-                                      });
-    }
-  });
-  struct Started {
-    uint64_t from;
-    std::unique_ptr<EventQueue> events;
-    std::unique_ptr<Watch> watch;
-  };
-  std::vector<Started> started;
-  for (int i = 0; i < 20; ++i) {
-    uint64_t now = store_->current_revision();
-    uint64_t from =
-        std::max(first, now - std::min<uint64_t>(now - first, static_cast<uint64_t>(i * 7)));
-    auto events = std::make_unique<EventQueue>();
-    auto watch = must(store_->watch("/registry/leases", from, events->callback()));
-    started.push_back(Started{from, std::move(events), std::move(watch)});
-    while (store_->current_revision() < now + 2) std::this_thread::yield();
-  }
-  stop.store(true);
-  writer.join();
-  uint64_t last = store_->current_revision();
-  for (auto& s : started) {
-    auto got = s.events->pop(last - s.from);
-    ASSERT_OK(got);
-    EXPECT_EQ(revisions_of(*got), range(s.from + 1, last))
-        << "watch from " << s.from << " has a gap or a duplicate";
-  }
-}
-
-TEST_P(StoreConformanceTest, WatchFromCompactedRevisionIsGone) {
-  uint64_t r1 = must(store_->create("/registry/pods/default/a", "v1"));
-  KeyValue kv = must(store_->update("/registry/pods/default/a", "v2", r1));
-  KeyValue kv3 = must(store_->update("/registry/pods/default/a", "v3", kv.mod_revision));
-  ASSERT_OK(store_->compact(kv.mod_revision));
-
-  EventQueue events;
-  auto old = store_->watch(kPods, kv.mod_revision - 1, events.callback());
-  ASSERT_FALSE(old.ok());
-  EXPECT_EQ(old.error().code, ErrorCode::kGone);
-  EXPECT_EQ(old.error().message, kWatchExpiredMessage);
-
-  auto ok = store_->watch(kPods, kv.mod_revision, events.callback());
-  ASSERT_OK(ok);
-  auto got = events.pop(1);
-  ASSERT_OK(got);
-  EXPECT_EQ((*got)[0].revision, kv3.mod_revision);
-  EXPECT_EQ((*got)[0].prev_value, "v2");
-}
-
-TEST_P(StoreConformanceTest, DestroyedWatchReceivesNothingMore) {
-  EventQueue stopped;
-  EventQueue running;
-  auto watch = must(store_->watch(kPods, 0, stopped.callback()));
-  auto other = must(store_->watch(kPods, 0, running.callback()));
-  uint64_t r1 = must(store_->create("/registry/pods/default/a", "v1"));
-  ASSERT_OK(stopped.pop(1));
-  watch.reset();
-  must(store_->update("/registry/pods/default/a", "v2", r1));
-  // `running` saw both writes, so delivery of the second is over: `stopped` must not have it.
-  ASSERT_OK(running.pop(2));
-  EXPECT_EQ(stopped.size(), 0u);
-}
-
-TEST_P(StoreConformanceTest, WatchMayBeDestroyedFromItsOwnCallback) {
-  auto slot = std::make_shared<std::unique_ptr<Watch>>();
-  auto calls = std::make_shared<std::atomic<int>>(0);
-  std::mutex mu;
-  std::unique_lock hold(mu);  // the watch must be in the slot before the callback can clear it
-  *slot = must(store_->watch(kPods, 0, [slot, calls, &mu](Result<EventList>) {
-    std::lock_guard lock(mu);
-    calls->fetch_add(1);
-    slot->reset();
-  }));
-  hold.unlock();
-  EventQueue barrier;
-  auto other = must(store_->watch(kPods, 0, barrier.callback()));
-  must(store_->create("/registry/pods/default/a", "v"));
-  must(store_->create("/registry/pods/default/b", "v"));
-  ASSERT_OK(barrier.pop(2));
-  EXPECT_EQ(calls->load(), 1);
-}
-
-// --- Compaction and concurrency
-// --------------------------------------------------------------------------------
-
-TEST_P(StoreConformanceTest, CompactionKeepsTheNewestRevisionsAndEveryCurrentValue) {
-  std::map<std::string, std::string> live;
-  for (int round = 0; round < 5; ++round) {
-    for (int i = 0; i < 6; ++i) {
-      std::string key = "/registry/pods/default/p" + std::to_string(i);
-      std::string value = "r" + std::to_string(round);
-      auto current = store_->get(key);
-      if (current.ok()) {
-        must(store_->update(key, value, current->mod_revision));
-      } else {
-        must(store_->create(key, value));
-      }
-      live[key] = value;
-    }
-  }
-  ASSERT_OK(store_->remove("/registry/pods/default/p5"));
-  live.erase("/registry/pods/default/p5");
-  constexpr uint64_t kKeep = 7;
-  uint64_t current = store_->current_revision();
-  ASSERT_OK(store_->compact(current - kKeep));
-  EXPECT_EQ(store_->compacted_revision(), current - kKeep);
-
-  // The newest kKeep revisions stay readable, as lists and as a watch replay.
-  for (uint64_t r = current - kKeep; r <= current; ++r) {
-    ListOptions options;
-    options.revision = r;
-    EXPECT_TRUE(store_->list(kPods, options).ok()) << r;
-  }
-  EventQueue events;
-  auto watch = must(store_->watch(kPods, current - kKeep, events.callback()));
-  auto replayed = events.pop(kKeep);
-  ASSERT_OK(replayed);
-  EXPECT_EQ(revisions_of(*replayed), range(current - kKeep + 1, current));
-
-  // Every current value survives; the deleted key stays deleted and can be created again.
-  for (const auto& [key, value] : live) EXPECT_EQ(must(store_->get(key)).value, value) << key;
-  EXPECT_EQ(store_->get("/registry/pods/default/p5").error().code, ErrorCode::kNotFound);
-
-  // Compacting everything keeps the current state too.
-  ASSERT_OK(store_->compact(store_->current_revision()));
-  auto list = must(store_->list(kPods, {}));
-  std::map<std::string, std::string> listed;
-  for (const auto& kv : list.items) listed[kv.key] = kv.value;
-  EXPECT_EQ(listed, live);
-  EXPECT_EQ(store_->get("/registry/pods/default/p5").error().code, ErrorCode::kNotFound);
-  uint64_t again = must(store_->create("/registry/pods/default/p5", "back"));
-  EXPECT_EQ(must(store_->get("/registry/pods/default/p5")).create_revision, again);
-
-  // Compacting backwards is a no-op; forwards past the present is refused.
-  EXPECT_TRUE(store_->compact(1).ok());
-  auto future = store_->compact(store_->current_revision() + 1);
-  ASSERT_FALSE(future.ok());
-  EXPECT_EQ(future.error().code, ErrorCode::kBadRequest);
-}
-
-TEST_P(StoreConformanceTest, ManyConcurrentWritersAreAllAcknowledgedAndVisible) {
-  constexpr int kWriters = 64;
-  constexpr int kWrites = 20;
-  uint64_t start = store_->current_revision();
-  EventQueue events;
-  auto watch = must(store_->watch(kPods, start, events.callback()));
-  std::vector<std::vector<std::pair<std::string, uint64_t>>> acked(kWriters);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kWriters; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kWrites; ++i) {
-        std::string key = "/registry/pods/ns" + std::to_string(t) + "/pod" + std::to_string(i);
-        auto r = store_->create(key, "value of " + key);
-        ASSERT_TRUE(r.ok()) << r.error().message;
-        acked[t].emplace_back(key, *r);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-
-  std::set<uint64_t> revisions;
-  for (const auto& writes : acked) {
-    ASSERT_EQ(writes.size(), static_cast<size_t>(kWrites));
-    for (size_t i = 1; i < writes.size(); ++i) {
-      EXPECT_GT(writes[i].second, writes[i - 1].second) << "one writer's revisions went backwards";
-    }
-    for (const auto& [key, revision] : writes) {
-      EXPECT_TRUE(revisions.insert(revision).second)
-          << "revision " << revision << " was given twice";
-      auto kv = store_->get(key);
-      ASSERT_TRUE(kv.ok()) << key << ": " << kv.error().message;
-      EXPECT_EQ(kv->mod_revision, revision);
-      EXPECT_EQ(kv->value, "value of " + key);
-    }
-  }
-  EXPECT_EQ(revisions.size(), static_cast<size_t>(kWriters * kWrites));
-  EXPECT_EQ(*revisions.begin(), start + 1);
-  EXPECT_EQ(*revisions.rbegin(), start + kWriters * kWrites) << "revisions are not contiguous";
-  EXPECT_EQ(store_->current_revision(), *revisions.rbegin());
-  EXPECT_EQ(must(store_->list(kPods, {})).items.size(), static_cast<size_t>(kWriters * kWrites));
-  auto got = events.pop(kWriters * kWrites);
-  ASSERT_OK(got);
-  EXPECT_EQ(revisions_of(*got), std::vector<uint64_t>(revisions.begin(), revisions.end()));
 }
 
 }  // namespace
