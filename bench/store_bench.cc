@@ -274,18 +274,15 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   }
 
   void print_summary() const {
-    std::printf("\nSummary (medians)\n");
+    std::printf("\nSummary (medians):\n");
     for (int writers : {1, 16, 64}) {
-      double durable =
-          rate("BM_CreateDurable/writers:" + std::to_string(writers) + "/iterations:1/real_time");
-      double nosync =
-          rate("BM_CreateNoSync/writers:" + std::to_string(writers) + "/iterations:1/real_time");
-      double update =
-          rate("BM_UpdateDurable/writers:" + std::to_string(writers) + "/iterations:1/real_time");
+      std::string suffix = "/writers:" + std::to_string(writers) + "/iterations:1/real_time";
+      double durable = rate("BM_CreateDurable" + suffix);
+      double nosync = rate("BM_CreateNoSync" + suffix);
+      double update = rate("BM_UpdateDurable" + suffix);
       std::printf(
-          "  %2d writers: durable creates %9.0f/s, updates %9.0f/s; synchronous=OFF creates "
-          "%9.0f/s "
-          "(durable/OFF = %.2f)\n",
+          "Writers %2d: durable creates %6.0f/s, durable updates %6.0f/s, synchronous=OFF creates "
+          "%6.0f/s, durable/OFF %.2f\n",
           writers, durable, update, nosync, nosync > 0 ? durable / nosync : 0.0);
     }
     double gets = rate("BM_Get/readers:4/iterations:1/real_time");
@@ -295,14 +292,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     double p50 = watch != figures_.end() ? watch->second.get("p50_ms") : 0;
     double p99 = watch != figures_.end() ? watch->second.get("p99_ms") : 0;
     double durable64 = rate("BM_CreateDurable/writers:64/iterations:1/real_time");
-    std::printf("  gets (4 readers): %.0f/s\n", gets);
-    std::printf("  list of 1,000 x 1 KiB: %.2f ms\n", list_ms);
+    std::printf("Gets, 4 reader threads: %.0f/s\n", gets);
+    std::printf("List of 1,000 objects of 1 KiB: %.2f ms\n", list_ms);
     std::printf(
-        "  watch latency, 100 watchers (create() call to callback): p50 %.2f ms, p99 %.2f ms\n",
-        p50, p99);
+        "Watch latency, 100 watchers, create() call to callback: p50 %.2f ms, p99 %.2f ms\n", p50,
+        p99);
     std::printf(
-        "Targets: durable writes at 64 writers >= 5000/s: %s; gets >= 100000/s: %s; watch p99 <= 5 "
-        "ms: %s\n",
+        "Targets: durable writes at 64 writers >= 5000/s %s; gets >= 100000/s %s; watch p99 <= 5 "
+        "ms %s\n",
         durable64 >= 5000 ? "met" : "MISSED", gets >= 100000 ? "met" : "MISSED",
         p99 > 0 && p99 <= 5 ? "met" : "MISSED");
   }
