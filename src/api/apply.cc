@@ -385,6 +385,9 @@ FieldSet FieldManager::allowed_conflicts_from_last_applied(const Json& live) con
 Result<ApplyResult> FieldManager::apply(const Json& live, const Json& config,
                                         std::string_view manager, bool force,
                                         const Clock& clock) const {
+  if (!live.is_null() && !live.is_object()) {
+    return make_error(ErrorCode::kInternal, "the live object is not a JSON object");
+  }
   const Json* live_managed = metadata_member(live, "managedFields");
   auto decoded = decode_managed_fields(live_managed ? *live_managed : Json());
   if (!decoded.ok()) {

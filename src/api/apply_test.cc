@@ -682,6 +682,38 @@ spec:
   EXPECT_THAT(list.error().message, HasSubstr("cannot unmarshal array into Go value"));
 }
 
+TEST_F(FieldManagerTest, MisshapenObjectsAreHandledNotCrashedOn) {
+  // Values of the wrong JSON type where the schema expects objects or lists are leaves.
+  const char* odd = R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd, namespace: default, labels: [a, b], finalizers: {x: 1}}
+spec:
+  replicas: "three"
+  selector: 7
+  template:
+    metadata: []
+    spec: {containers: {name: c}, volumes: [1, {name: v}, null]}
+)";
+  auto created = apply(Json::object(), odd, "kubectl");
+  ASSERT_FALSE(created.ok());  // the volume items without names
+  EXPECT_THAT(created.error().message, HasSubstr("associative list with keys"));
+  Json obj = yaml(odd);
+  obj["spec"]["template"]["spec"].erase("volumes");
+  auto ok = fm_.apply(Json::object(), obj, "kubectl", false, clock_);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  Json live = ok->object;
+  live["metadata"]["uid"] = "u";
+  Json next = live;
+  next["spec"] = "gone";
+  fm_.update(live, next, "x", clock_);
+  EXPECT_TRUE(next["metadata"].contains("managedFields"));
+  auto again = fm_.apply(live, yaml(kApplied), "kubectl", true, clock_);
+  EXPECT_TRUE(again.ok()) << again.error().message;
+  auto not_object = fm_.apply(Json("text"), yaml(kApplied), "kubectl", false, clock_);
+  EXPECT_FALSE(not_object.ok());
+}
+
 TEST_F(FieldManagerTest, ApplyToAnObjectWithUnreadableEntriesFails) {
   Json live = create(kCreated, "kubectl-create");
   live["metadata"]["managedFields"][0]["fieldsType"] = "FieldsV2";
