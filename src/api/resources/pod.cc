@@ -93,6 +93,13 @@ void prepare_pod_for_create(Json& pod, const Clock& clock) {
 
 void prepare_pod_for_update(Json& pod, const Json& old) {
   if (!pod.is_object()) return;
+  // The Priority admission plugin keeps what it set at create when an update leaves it out.
+  if (const Json* old_spec = get(old, "spec"); old_spec && old_spec->is_object()) {
+    Json& spec = ensure_object(pod, "spec");
+    for (const char* key : {"priority", "preemptionPolicy"}) {
+      if (const Json* v = get(*old_spec, key)) set_default(spec, key, *v);
+    }
+  }
   // Spec changes through the main endpoint never touch the status.
   if (const Json* s = get(old, "status")) {
     pod["status"] = *s;
@@ -168,6 +175,26 @@ void install_pod(ResourceType& t, const Clock& clock) {
 
 SubresourceStrategy pod_status_strategy() {
   return {prepare_pod_status_update, pod::validate_status_update};
+}
+
+SubresourceStrategy pod_ephemeral_containers_strategy() {
+  // dropNonEphemeralContainerUpdates: only spec.ephemeralContainers (and metadata) change.
+  auto prepare = [](Json& pod, const Json& old) {
+    if (!pod.is_object()) return;
+    const Json* ephemeral = get_path(pod, {"spec", "ephemeralContainers"});
+    Json keep = ephemeral != nullptr ? *ephemeral : Json();
+    pod["spec"] = get_object(old, "spec");
+    if (!keep.is_null()) pod["spec"]["ephemeralContainers"] = std::move(keep);
+    if (!pod["spec"].contains("ephemeralContainers") && pod["spec"].empty()) pod.erase("spec");
+    if (const Json* s = get(old, "status")) {
+      pod["status"] = *s;
+    } else {
+      pod.erase("status");
+    }
+    bool changed = !semantic_equal(get_object(pod, "spec"), get_object(old, "spec"));
+    set_generation(pod, generation(old) + (changed ? 1 : 0));
+  };
+  return {prepare, pod::validate_ephemeral_containers_update};
 }
 
 FieldErrors validate_pod_binding(const Json& binding) {

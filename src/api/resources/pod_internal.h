@@ -24,6 +24,8 @@ FieldErrors validate_metadata_and_spec(const Json& pod);
 FieldErrors validate_create(const Json& pod);
 // ValidatePodUpdate's type-specific part.
 FieldErrors validate_update(const Json& pod, const Json& old);
+// ValidatePodEphemeralContainersUpdate's type-specific part.
+FieldErrors validate_ephemeral_containers_update(const Json& pod, const Json& old);
 // ValidatePodStatusUpdate's type-specific part.
 FieldErrors validate_status_update(const Json& pod, const Json& old);
 

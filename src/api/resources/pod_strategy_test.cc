@@ -27,6 +27,9 @@ class PodStrategyTest : public ::testing::Test {
     return pod;
   }
 
+  static std::string agg(const FieldErrors& errs) {
+    return errs.empty() ? "" : errs.aggregate_message();
+  }
   static std::string errors(const FieldErrors& errs) {
     return errs.empty() ? "" : errs.aggregate_message();
   }
@@ -270,6 +273,59 @@ TEST_F(PodStrategyTest, UpdateKeepsStatusAndAllowsOnlyMutableFields) {
   EXPECT_EQ(update_errors(pod, old),
             "spec.activeDeadlineSeconds: Invalid value: \"null\": must not update from a positive "
             "integer to nil value");
+}
+
+// The Priority admission plugin set priority at create; an update that leaves it out keeps it.
+TEST_F(PodStrategyTest, UpdateKeepsAdmittedPriority) {
+  Json old = create(minimal_pod());
+  old["metadata"]["resourceVersion"] = "5";
+  Json pod = minimal_pod();
+  pod["metadata"] = old["metadata"];
+  // (A tag other than latest would also change the defaulted imagePullPolicy, which Kubernetes
+  // refuses in a full update too.)
+  pod["spec"]["containers"][0]["image"] = "nginx:latest";
+  EXPECT_EQ(update_errors(pod, old), "");
+  s().default_fields(pod);
+  s().prepare_for_update(pod, old);
+  EXPECT_EQ(pod["spec"]["priority"], 0);
+  EXPECT_EQ(pod["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+}
+
+// kubectl debug adds an ephemeral container through pods/ephemeralcontainers.
+TEST_F(PodStrategyTest, EphemeralContainersSubresource) {
+  Json old = create(minimal_pod());
+  SubresourceStrategy st = pod_ephemeral_containers_strategy();
+  Json pod = old;
+  pod["spec"]["containers"][0]["image"] = "ignored:2";
+  pod["spec"]["ephemeralContainers"] = Json::parse(
+      R"([{"name":"debugger-x1","image":"busybox","targetContainerName":"nginx","stdin":true}])");
+  s().default_fields(pod);
+  st.prepare_for_update(pod, old);
+  EXPECT_EQ(pod["spec"]["containers"], old["spec"]["containers"]);
+  EXPECT_EQ(pod["spec"]["ephemeralContainers"][0]["imagePullPolicy"], "Always");
+  EXPECT_EQ(pod["metadata"]["generation"], 2);
+  EXPECT_EQ(agg(st.validate_update(pod, old)), "");
+
+  Json changed = pod;
+  changed["spec"]["ephemeralContainers"][0]["image"] = "alpine";
+  EXPECT_EQ(agg(st.validate_update(changed, pod))
+                .rfind("spec.ephemeralContainers: Forbidden: existing ephemeral containers "
+                       "\"debugger-x1\" may not be changed\n",
+                       0),
+            0u);
+  Json removed = pod;
+  removed["spec"]["ephemeralContainers"] = Json::array();
+  EXPECT_EQ(agg(st.validate_update(removed, pod)),
+            "spec.ephemeralContainers: Forbidden: existing ephemeral containers \"debugger-x1\" "
+            "may not be removed\n");
+  Json bad = pod;
+  bad["spec"]["ephemeralContainers"].push_back(
+      Json::parse(R"({"name":"d2","image":"busybox","imagePullPolicy":"Always",
+                      "terminationMessagePolicy":"File","ports":[{"containerPort":80}]})"));
+  s().default_fields(bad);
+  EXPECT_EQ(agg(st.validate_update(bad, pod)),
+            "spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral "
+            "Container");
 }
 
 TEST_F(PodStrategyTest, StatusSubresourceChangesOnlyStatus) {

@@ -243,6 +243,39 @@ FieldErrors validate_update(const Json& pod, const Json& old) {
   return errs;
 }
 
+FieldErrors validate_ephemeral_containers_update(const Json& pod, const Json& old) {
+  FieldErrors errs;
+  validate_annotation_updates(pod, old, errs);
+  errs.append(validate_metadata_and_spec(pod));
+  // Static pods are run by a kubelet from a file: nothing can be added to them.
+  if (get(get_object(get_object(old, "metadata"), "annotations"), kMirrorAnnotation) != nullptr) {
+    FieldErrors only;
+    only.forbidden("", "static pods do not support ephemeral containers");
+    return only;
+  }
+  // Existing ephemeral containers may be neither removed nor changed; order does not matter.
+  const Json& now = get_array(get_object(pod, "spec"), "ephemeralContainers");
+  for (const Json& before : get_array(get_object(old, "spec"), "ephemeralContainers")) {
+    std::string_view name = get_string(before, "name");
+    const Json* found = nullptr;
+    for (const Json& c : now) {
+      if (get_string(c, "name") == name) found = &c;
+    }
+    if (found == nullptr) {
+      errs.forbidden(
+          "spec.ephemeralContainers",
+          fmt::format("existing ephemeral containers {} may not be removed\n", go_quote(name)));
+    } else if (!semantic_equal(before, *found)) {
+      std::string diff;
+      diff_lines(before, *found, "ephemeralContainer", diff);
+      errs.forbidden("spec.ephemeralContainers",
+                     fmt::format("existing ephemeral containers {} may not be changed\n{}",
+                                 go_quote(name), diff));
+    }
+  }
+  return errs;
+}
+
 FieldErrors validate_status_update(const Json& pod, const Json& old) {
   FieldErrors errs;
   validate_annotation_updates(pod, old, errs);

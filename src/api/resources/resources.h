@@ -82,6 +82,10 @@ struct SubresourceStrategy {
 // pods/status: only status changes (spec and ownerReferences kept from the old object, qosClass
 // and observedGeneration back-filled); ValidatePodStatusUpdate.
 SubresourceStrategy pod_status_strategy();
+// pods/ephemeralcontainers (kubectl debug): only spec.ephemeralContainers changes (generation bumps
+// when it does); existing ephemeral containers may not be removed or changed, static pods get
+// none.
+SubresourceStrategy pod_ephemeral_containers_strategy();
 // nodes/status: only status changes.
 SubresourceStrategy node_status_strategy();
 // namespaces/status: only status changes; phase must agree with deletionTimestamp.
