@@ -4,6 +4,7 @@
 
 #include "api/decode.h"
 #include "api/object_meta.h"
+#include "api/resources/resources_workloads.h"
 #include "apiserver/api_errors.h"
 #include "apiserver/object_codec.h"
 #include "apiserver/service_allocator.h"
@@ -18,6 +19,39 @@ bool returns_deleted_object(const api::ResourceType& t) {
   if (!t.group.empty()) return false;
   return t.plural == "pods" || t.plural == "namespaces" || t.plural == "serviceaccounts" ||
          t.plural == "services";
+}
+
+// The registry strategies of status-like subresources (pkg/registry/*/strategy.go's
+// StatusStrategy and FinalizeStrategy).
+void add_subresource_strategies(ResourceScope& s, const Clock& clock) {
+  namespace res = api::resources;
+  const api::ResourceType& t = *s.type;
+  auto is = [&](std::string_view group, std::string_view plural) {
+    return t.group == group && t.plural == plural;
+  };
+  if (is("", "pods")) s.subresource_strategies["status"] = res::pod_status_strategy();
+  if (is("", "nodes")) s.subresource_strategies["status"] = res::node_status_strategy();
+  if (is("", "namespaces")) {
+    s.subresource_strategies["status"] = res::namespace_status_strategy();
+    s.subresource_strategies["finalize"] = res::namespace_finalize_strategy();
+  }
+  if (is("", "services")) s.subresource_strategies["status"] = res::service_status_strategy();
+  if (is("", "replicationcontrollers")) {
+    s.subresource_strategies["status"] = res::replication_controller_status_strategy();
+  }
+  if (is("", "resourcequotas")) {
+    s.subresource_strategies["status"] = res::resource_quota_status_strategy();
+  }
+  if (is("", "persistentvolumes")) {
+    s.subresource_strategies["status"] = res::persistent_volume_status_strategy(clock);
+  }
+  if (is("", "persistentvolumeclaims")) {
+    s.subresource_strategies["status"] = res::persistent_volume_claim_status_strategy();
+  }
+  if (is("apps", "deployments"))
+    s.subresource_strategies["status"] = res::deployment_status_strategy();
+  if (is("apps", "replicasets"))
+    s.subresource_strategies["status"] = res::replica_set_status_strategy();
 }
 
 std::string internal_package(std::string_view group) {
@@ -46,6 +80,7 @@ RestCore::RestCore(store::Store& store, std::shared_ptr<const api::ResourceRegis
     if (t.subresource("scale") != nullptr) {
       s->scale_field_manager = std::make_unique<api::FieldManager>(t.schema, t.gvk(), "scale");
     }
+    add_subresource_strategies(*s, clock_);
     by_gvr_.emplace(fmt::format("{}/{}/{}", t.group, t.version, t.plural), s.get());
     scopes_.push_back(std::move(s));
   }

@@ -15,6 +15,7 @@
 
 #include "api/apply.h"
 #include "api/registry.h"
+#include "api/resources/resources.h"
 #include "apiserver/exchange.h"
 #include "apiserver/negotiation.h"
 #include "apiserver/request_info.h"
@@ -46,6 +47,8 @@ struct ResourceScope {
   std::unique_ptr<api::FieldManager> field_manager;
   std::unique_ptr<api::FieldManager> status_field_manager;
   std::unique_ptr<api::FieldManager> scale_field_manager;  // the parent's fields, via /scale
+  // The strategies of subresources that write the whole object ("status", "finalize").
+  std::map<std::string, api::resources::SubresourceStrategy, std::less<>> subresource_strategies;
 
   // The field manager of a subresource ("" or "status"); nullptr for others.
   const api::FieldManager* manager_for(std::string_view subresource) const {

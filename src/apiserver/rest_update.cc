@@ -62,10 +62,17 @@ Json finalize_update(const Json& old, const Json& obj) {
 }
 
 // Store.Update's ShouldDeleteDuringUpdate: a deleting object whose last finalizer went, with no
-// grace period left, is deleted instead of written.
-bool should_delete_during_update(const Json& obj) {
-  if (api::deletion_timestamp(obj).empty() || !api::finalizers(obj).empty()) return false;
-  auto grace = api::deletion_grace_period_seconds(obj);
+// grace period left, is deleted instead of written. Namespaces also wait for their spec
+// finalizers (ShouldDeleteNamespaceDuringUpdate): the namespace controller's finalize removes it.
+bool should_delete_during_update(const ResourceScope& scope, const Json& obj, const Json& old) {
+  if (!api::finalizers(obj).empty() || api::deletion_timestamp(old).empty()) return false;
+  if (scope.type->group.empty() && scope.type->plural == "namespaces") {
+    if (obj.contains("spec") && obj["spec"].is_object()) {
+      auto f = obj["spec"].find("finalizers");
+      if (f != obj["spec"].end() && f->is_array() && !f->empty()) return false;
+    }
+  }
+  auto grace = api::deletion_grace_period_seconds(old);
   return !grace || *grace == 0;
 }
 
@@ -136,18 +143,34 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         api::mutable_metadata(obj).erase("namespace");
       }
       api::prepare_object_meta_for_update(obj, old);
+      const api::resources::SubresourceStrategy* sub_strategy = nullptr;
+      if (auto it = scope.subresource_strategies.find(subresource);
+          it != scope.subresource_strategies.end()) {
+        sub_strategy = &it->second;
+      }
       if (subresource.empty()) {
         if (type.strategy.default_fields) type.strategy.default_fields(obj);
         if (type.strategy.prepare_for_update) type.strategy.prepare_for_update(obj, old);
         // Kubernetes' strategies bump metadata.generation when the spec changes.
         if (api::generation(old) > 0) api::bump_generation_if_changed(obj, old, "spec");
+      } else if (sub_strategy) {
+        if (type.strategy.default_fields) type.strategy.default_fields(obj);
+        if (sub_strategy->prepare_for_update) sub_strategy->prepare_for_update(obj, old);
       }
-      // The binding is its own validation (a pod's spec is otherwise immutable).
-      FieldErrors errs = subresource == "binding" ? api::validate_object_meta_update(obj, old)
-                                                  : validate_for_update(type, obj, old);
+      FieldErrors errs;
+      if (subresource.empty()) {
+        errs = validate_for_update(type, obj, old);
+      } else {
+        // A subresource has its own validation, if any (the binding is its own: a pod's spec is
+        // otherwise immutable).
+        errs = api::validate_object_meta_update(obj, old);
+        if (sub_strategy && sub_strategy->validate_update) {
+          errs.append(sub_strategy->validate_update(obj, old));
+        }
+      }
       if (!errs.empty()) return errs.to_error(scope.qualified_kind, name);
 
-      if (should_delete_during_update(obj)) {
+      if (should_delete_during_update(scope, obj, old)) {
         delete_now = true;
         deleting = std::move(obj);
         deleting_revision = current.mod_revision;

@@ -7,11 +7,11 @@
 #include "api/label_selector.h"
 #include "api/object_meta.h"
 #include "api/patch.h"
+#include "api/resources/resources.h"
 #include "api/schema_validation.h"
 #include "apiserver/api_errors.h"
 #include "apiserver/object_codec.h"
 #include "apiserver/rest_core.h"
-#include "common/time_format.h"
 
 namespace bosun::apiserver {
 
@@ -155,99 +155,23 @@ Result<Response> handle_binding(RestCore& core, RestRequest& r) {
   BOSUN_ASSIGN_OR_RETURN(WriteOptions options, parse_write_options(r.req().query, "CreateOptions"));
   BOSUN_ASSIGN_OR_RETURN(Json binding, decode_body(r, kBindingKind, schema_of(kBindingKind),
                                                    options.field_validation));
-  std::string pod = std::string(api::name(binding));
-  if (!r.info.subresource.empty() && pod != r.info.name) {
-    return bad_request_error("name in URL does not match name in Binding object");
-  }
+  // pods/<name>/binding names the pod in the URL; the legacy bindings resource only in the body.
+  std::string pod = r.info.subresource.empty() ? std::string(api::name(binding)) : r.info.name;
   std::string_view binding_ns = api::namespace_of(binding);
   if (!binding_ns.empty() && binding_ns != r.info.namespace_) {
     return bad_request_error(
         "the namespace of the provided object does not match the namespace sent on the request");
   }
-  // ValidatePodBinding.
-  FieldErrors errs;
-  std::string target_kind, target_name;
-  if (binding.contains("target") && binding["target"].is_object()) {
-    target_kind = binding["target"].value("kind", std::string());
-    target_name = binding["target"].value("name", std::string());
+  if (FieldErrors errs = api::resources::validate_pod_binding(binding); !errs.empty()) {
+    return errs.to_error("Binding", api::name(binding));
   }
-  if (!target_kind.empty() && target_kind != "Node") {
-    errs.not_supported("target.kind", target_kind, {"Node", "<empty>"});
-  }
-  if (target_name.empty()) errs.required("target.name");
-  if (!errs.empty()) return errs.to_error("Binding", pod);
-
   const ResourceScope* pods = core.scope("", "v1", "pods");
   if (pods == nullptr) return path_not_found_error();
   options.manager = api::manager_or_user_agent(options.field_manager, r.req().header("User-Agent"));
-  std::string uid_precondition;
-  if (binding.contains("metadata") && binding["metadata"].is_object()) {
-    uid_precondition = binding["metadata"].value("uid", std::string());
-  }
   auto fn = [&](const Json& current) -> Result<Json> {
-    // setPodHostAndAnnotations.
-    if (!uid_precondition.empty() && uid_precondition != api::uid(current)) {
-      return conflict_error("pods", pod,
-                            fmt::format("Precondition failed: UID in precondition: {}, UID in "
-                                        "object meta: {}",
-                                        uid_precondition, api::uid(current)));
-    }
-    if (!api::deletion_timestamp(current).empty()) {
-      return conflict_error(
-          "pods/binding", pod,
-          fmt::format("pod {} is being deleted, cannot be assigned to a host", pod));
-    }
-    std::string node;
-    if (current.contains("spec") && current["spec"].is_object()) {
-      node = current["spec"].value("nodeName", std::string());
-    }
-    if (!node.empty()) {
-      return conflict_error(
-          "pods/binding", pod,
-          fmt::format("pod {} is already assigned to node {}", pod, go_quote(node)));
-    }
-    Json obj = current;
-    obj["spec"]["nodeName"] = target_name;
-    if (binding.contains("metadata") && binding["metadata"].is_object()) {
-      if (auto a = binding["metadata"].find("annotations");
-          a != binding["metadata"].end() && a->is_object()) {
-        for (auto it = a->begin(); it != a->end(); ++it) {
-          if (it.value().is_string()) {
-            api::set_annotation(obj, it.key(), it.value().get<std::string>());
-          }
-        }
-      }
-    }
-    // The PodScheduled condition turns True.
-    Json& status = obj["status"];
-    if (!status.is_object()) status = Json::object();
-    Json& conditions = status["conditions"];
-    if (!conditions.is_array()) conditions = Json::array();
-    bool found = false;
-    for (Json& c : conditions) {
-      if (c.is_object() && c.value("type", std::string()) == "PodScheduled") {
-        if (c.value("status", std::string()) != "True") {
-          c["status"] = "True";
-          c["lastTransitionTime"] = format_rfc3339(core.clock().now());
-        }
-        c.erase("reason");
-        c.erase("message");
-        found = true;
-      }
-    }
-    if (!found) {
-      conditions.push_back({{"type", "PodScheduled"},
-                            {"status", "True"},
-                            {"lastProbeTime", nullptr},
-                            {"lastTransitionTime", format_rfc3339(core.clock().now())}});
-    }
-    return obj;
+    return api::resources::bind_pod(current, binding, core.clock().now());
   };
-  // The binding writes spec and status together, so it goes through as a status-keeping update of
-  // the whole object.
-  BOSUN_ASSIGN_OR_RETURN(UpdateOutcome outcome, update_object(core, *pods, r.info.namespace_, pod,
-                                                              "binding", fn, options));
-  (void)outcome;
+  BOSUN_RETURN_IF_ERROR(update_object(core, *pods, r.info.namespace_, pod, "binding", fn, options));
   Response resp = Response::json(201, success_created());
   add_warnings(r, resp);
   return resp;
