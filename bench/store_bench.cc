@@ -5,6 +5,7 @@
 // repeats each benchmark 3 times and prints medians, then a summary with the durability ratio and
 // the targets.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -263,6 +264,8 @@ BENCHMARK(BM_WatchLatency)
 // Prints as the console reporter does, and keeps each benchmark's median for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  explicit SummaryReporter(OutputOptions options) : ConsoleReporter(options) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
@@ -337,7 +340,13 @@ int main(int argc, char** argv) {
   }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
-  bosun::store::SummaryReporter reporter;
+  // Colour only on a terminal, as the library's own reporter decides: logs stay plain text.
+  auto options = benchmark::ConsoleReporter::OO_Tabular;
+  if (isatty(STDOUT_FILENO)) {
+    options = static_cast<benchmark::ConsoleReporter::OutputOptions>(
+        options | benchmark::ConsoleReporter::OO_Color);
+  }
+  bosun::store::SummaryReporter reporter(options);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.print_summary();
   benchmark::Shutdown();
