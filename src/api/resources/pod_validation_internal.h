@@ -29,6 +29,20 @@ bool has_backsteps(std::string_view target);
 void validate_local_non_reserved_path(std::string_view target, const std::string& path,
                                       FieldErrors& errs);
 
+// Field-level container checks (pod_container_field_validation.cc).
+void validate_port_num_or_name(const Json* port, const std::string& path, FieldErrors& errs);
+void validate_ports(const Json& ports, const std::string& path, FieldErrors& errs);
+// AccumulateUniqueHostPorts over containers[i] (indexes[i] is its position in the list at `path`).
+void check_host_port_conflicts(const std::vector<const Json*>& containers,
+                               const std::vector<size_t>& indexes, const std::string& path,
+                               FieldErrors& errs);
+void validate_env(const Json& env, const std::string& path, FieldErrors& errs);
+void validate_env_from(const Json& env_from, const std::string& path, FieldErrors& errs);
+void validate_volume_mounts(const Json& container, const VolumeMap& volumes,
+                            const std::string& path, FieldErrors& errs);
+void validate_volume_devices(const Json& container, const VolumeMap& volumes,
+                             const std::string& path, FieldErrors& errs);
+
 // The state the container validators need from the pod.
 struct ContainerContext {
   const VolumeMap* volumes = nullptr;
