@@ -13,7 +13,8 @@ using std::chrono::system_clock;
 std::string format_base(system_clock::time_point t, int* micros) {
   auto since = t.time_since_epoch();
   auto secs = std::chrono::floor<std::chrono::seconds>(since);
-  *micros = static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(since - secs).count());
+  *micros =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(since - secs).count());
   std::time_t tt = static_cast<std::time_t>(secs.count());
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -58,6 +59,12 @@ Result<system_clock::time_point> parse_rfc3339(std::string_view s) {
     return bad();
   }
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return bad();
+  // system_clock counts nanoseconds in an int64: it holds 1677-09-21 to 2262-04-11. Years outside
+  // that would overflow; Kubernetes accepts them, but no real timestamp in an object needs them.
+  if (year < 1678 || year > 2261) {
+    return make_error(ErrorCode::kBadRequest,
+                      fmt::format("parsing time \"{}\": year outside 1678-2261", s));
+  }
   size_t pos = 19;
   int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {

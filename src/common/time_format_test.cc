@@ -25,6 +25,10 @@ TEST(TimeFormat, ParsesOffsetsAndRejectsGarbage) {
   EXPECT_FALSE(parse_rfc3339("2024-05-01 12:00:00").ok());
   EXPECT_FALSE(parse_rfc3339("2024-13-01T12:00:00Z").ok());
   EXPECT_FALSE(parse_rfc3339("").ok());
+  // Out of what a nanosecond system_clock holds: an error, not an overflow.
+  EXPECT_FALSE(parse_rfc3339("0001-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(parse_rfc3339("2261-12-31T23:59:59Z").ok());
 }
 
 TEST(FakeClock, SleepersWakeOnAdvance) {
