@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/result.h"
@@ -27,6 +28,10 @@ struct StoreBackend {
   // Opens a new, empty store with periodic compaction off. Called once per test.
   std::function<Result<std::unique_ptr<Store>>()> open;
 };
+
+// GoogleTest prints the parameter in test listings (and CTest's test names): show the backend's
+// name.
+inline void PrintTo(const StoreBackend& backend, std::ostream* out) { *out << backend.name; }
 
 class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
