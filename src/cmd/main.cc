@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -80,6 +81,14 @@ int serve(const ServeFlags& f, const char* component) {
       "  export KUBECONFIG=%s\n"
       "  kubectl version\n",
       component, (*server)->url().c_str(), (*server)->server().kubeconfig_path().c_str());
+  // `make up` must say what it does not start yet: objects are stored and served, but nothing acts
+  // on them until those components land.
+  if (std::string_view(component) == "server") {
+    std::printf(
+        "Running: the API server on the embedded store. Not built yet: the scheduler, the "
+        "controllers\n"
+        "and the node agent, so pods stay Pending and Deployments create no ReplicaSets.\n");
+  }
   std::fflush(stdout);
 
   int sig = 0;
