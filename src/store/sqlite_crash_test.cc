@@ -171,6 +171,13 @@ TEST(SqliteCrash, AcknowledgedWritesSurviveSigkill) {
   ASSERT_NE(mkdtemp(dir_template.data()), nullptr);
   const fs::path dir = dir_template;
   const std::string db_path = (dir / "state.db").string();
+  struct RemoveOnExit {  // also when an assertion ends the test early
+    fs::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } cleanup{dir};
 
   std::random_device entropy;
   const unsigned seed = entropy();
@@ -273,8 +280,6 @@ TEST(SqliteCrash, AcknowledgedWritesSurviveSigkill) {
     acked.emplace(*next, Ack{'C', key, "after the crash"});
   }
   EXPECT_GT(acked.size(), static_cast<size_t>(kRounds)) << "the children acknowledged nothing";
-  std::error_code ignored;
-  fs::remove_all(dir, ignored);
 }
 
 }  // namespace
