@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define BOSUN_CHECK(cond, msg)                                                              \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
+#define BOSUN_CHECK(cond, msg)                                                               \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s: %s\n", __FILE__, __LINE__, #cond, msg); \
-      std::abort();                                                                         \
-    }                                                                                       \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)

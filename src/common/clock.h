@@ -1,6 +1,7 @@
-// Clock: the one source of time for every component that reads the time or waits. Tests inject a FakeClock so
-// back-off, leases and timeouts run instantly and deterministically (Mesos' Clock::advance, client-go's fake
-// clock). RealClock is stateless and thread-safe; FakeClock is thread-safe (one mutex).
+// Clock: the one source of time for every component that reads the time or waits. Tests inject a
+// FakeClock so back-off, leases and timeouts run instantly and deterministically (Mesos'
+// Clock::advance, client-go's fake clock). RealClock is stateless and thread-safe; FakeClock is
+// thread-safe (one mutex).
 #pragma once
 
 #include <chrono>
@@ -43,7 +44,8 @@ class FakeClock final : public Clock {
   MonoTime monotonic() const override;
   void sleep_until(MonoTime deadline) override;
   void advance(Duration d);
-  // Number of threads currently blocked in sleep_until (for tests that wait for a sleeper to arrive).
+  // Number of threads currently blocked in sleep_until (for tests that wait for a sleeper to
+  // arrive).
   int sleepers() const;
 
  private:

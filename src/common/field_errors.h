@@ -1,6 +1,6 @@
-// Field-level validation errors, worded as Kubernetes' apimachinery field.Error so that kubectl users see the
-// messages they know (`metadata.name: Invalid value: "Foo": a lowercase RFC 1123 subdomain must ...`).
-// FieldErrors is a plain value; not synchronised.
+// Field-level validation errors, worded as Kubernetes' apimachinery field.Error so that kubectl
+// users see the messages they know (`metadata.name: Invalid value: "Foo": a lowercase RFC 1123
+// subdomain must ...`). FieldErrors is a plain value; not synchronised.
 #pragma once
 
 #include <string>
@@ -58,8 +58,8 @@ class FieldErrors {
 
   // The aggregate text: one message alone, several as "[m1, m2]" (utilerrors.NewAggregate).
   std::string aggregate_message() const;
-  // An Invalid (422) error as apierrors.NewInvalid words it: `Pod "web" is invalid: ...`, one Cause per error.
-  // qualified_kind is "Pod" for the core group and "Deployment.apps" for others.
+  // An Invalid (422) error as apierrors.NewInvalid words it: `Pod "web" is invalid: ...`, one Cause
+  // per error. qualified_kind is "Pod" for the core group and "Deployment.apps" for others.
   Error to_error(std::string_view qualified_kind, std::string_view name) const;
 
  private:

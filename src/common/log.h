@@ -1,5 +1,5 @@
-// Logging through spdlog. Components log with SPDLOG_INFO(...) etc.; init_logging() sets the level and format
-// once at start-up (from `--v`/`--log-level`). spdlog's default logger is thread-safe.
+// Logging through spdlog. Components log with SPDLOG_INFO(...) etc.; init_logging() sets the level
+// and format once at start-up (from `--v`/`--log-level`). spdlog's default logger is thread-safe.
 #pragma once
 
 #include <spdlog/spdlog.h>

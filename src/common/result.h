@@ -1,6 +1,6 @@
-// Result<T>: a value or an Error. Errors carry the Kubernetes API's status codes so that the API edge can turn
-// any of them into a `Status` object unchanged. No exceptions cross module boundaries; bad input is an Error.
-// Value types: safe to use from any thread as any value is.
+// Result<T>: a value or an Error. Errors carry the Kubernetes API's status codes so that the API
+// edge can turn any of them into a `Status` object unchanged. No exceptions cross module
+// boundaries; bad input is an Error. Value types: safe to use from any thread as any value is.
 #pragma once
 
 #include <cstdio>
@@ -33,7 +33,8 @@ enum class ErrorCode {
   kInternal,
 };
 
-// One field-level cause of an error, as metav1.StatusCause: reason ("FieldValueInvalid"...), message, field path.
+// One field-level cause of an error, as metav1.StatusCause: reason ("FieldValueInvalid"...),
+// message, field path.
 struct Cause {
   std::string reason;
   std::string message;
@@ -53,12 +54,14 @@ struct Error {
 
 std::string_view error_code_name(ErrorCode code);
 
-inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message), {}}; }
+inline Error make_error(ErrorCode code, std::string message) {
+  return Error{code, std::move(message), {}};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like absl::StatusOr
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -121,9 +124,9 @@ inline Result<void> ok_result() { return {}; }
 }  // namespace bosun
 
 // Propagates an error from an expression of type Result<...>; otherwise evaluates to nothing.
-#define BOSUN_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    auto bosun_r_ = (expr);                    \
+#define BOSUN_RETURN_IF_ERROR(expr)                         \
+  do {                                                      \
+    auto bosun_r_ = (expr);                                 \
     if (!bosun_r_.ok()) return std::move(bosun_r_).error(); \
   } while (0)
 

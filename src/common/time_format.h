@@ -1,5 +1,6 @@
-// RFC 3339 timestamps as the Kubernetes API writes them: metav1.Time in whole seconds ("2024-05-01T12:00:00Z")
-// and metav1.MicroTime with six fractional digits ("2024-05-01T12:00:00.123456Z"), always UTC. Pure functions.
+// RFC 3339 timestamps as the Kubernetes API writes them: metav1.Time in whole seconds
+// ("2024-05-01T12:00:00Z") and metav1.MicroTime with six fractional digits
+// ("2024-05-01T12:00:00.123456Z"), always UTC. Pure functions.
 #pragma once
 
 #include <chrono>

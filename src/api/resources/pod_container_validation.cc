@@ -18,7 +18,6 @@
 namespace bosun::api::resources::podval {
 namespace {
 
-
 bool in(std::string_view v, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), v) != set.end();
 }
