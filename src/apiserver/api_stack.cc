@@ -56,7 +56,7 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
   so2.listen = options.listen;
   so2.extra_sans = options.extra_sans;
   so2.io_threads = options.io_threads;
-  so2.worker_threads = options.worker_threads;
+  so2.worker_threads = options.worker_threads ? options.worker_threads : kWorkerThreads;
   so2.metrics = &metrics;
   so2.clock = &clock;
   RestApi* rest = stack->rest_.get();

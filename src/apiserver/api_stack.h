@@ -21,11 +21,16 @@
 
 namespace bosun::apiserver {
 
+// The default number of handler threads. Idle, each costs a few pages of stack.
+inline constexpr size_t kWorkerThreads = 64;
+
 struct ApiStackOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:6443";
   std::vector<std::string> extra_sans;
   size_t io_threads = 0;
+  // Handlers block on the store (a durable write waits for its group commit), so there are many:
+  // concurrent writes then share commits instead of queueing for a thread. 0: kWorkerThreads.
   size_t worker_threads = 0;
   std::string service_cidr = "10.43.0.0/16";
   Clock* clock = nullptr;              // Clock::real() when null

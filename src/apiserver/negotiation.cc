@@ -129,6 +129,7 @@ Result<BodyFormat> negotiate_body(std::string_view content_type) {
   std::string mt = media_type_of(content_type);
   if (mt.empty() || mt == "application/json") return BodyFormat::kJson;
   if (mt == "application/yaml") return BodyFormat::kYaml;
+  if (mt == "application/vnd.kubernetes.protobuf") return BodyFormat::kProtobuf;
   return make_error(ErrorCode::kUnsupportedMediaType,
                     "the body of the request was in an unknown format - accepted media types "
                     "include: application/json, application/yaml");

@@ -31,10 +31,11 @@ struct OutputFormat {
 // with Kubernetes' message when nothing offered can be served.
 Result<OutputFormat> negotiate_output(std::string_view accept, bool allow_meta_forms);
 
-enum class BodyFormat { kJson, kYaml };
+enum class BodyFormat { kJson, kYaml, kProtobuf };
 
-// The decoder for a create or update body. UnsupportedMediaType (415) for anything but JSON and
-// YAML (protobuf included), with Kubernetes' message. A missing Content-Type is taken as JSON.
+// The decoder for a create or update body: JSON, YAML, or Kubernetes' protobuf (protobuf_body.h
+// knows the kinds kubectl's create subcommands send). UnsupportedMediaType (415) for anything else,
+// with Kubernetes' message. A missing Content-Type is taken as JSON.
 Result<BodyFormat> negotiate_body(std::string_view content_type);
 
 enum class PatchType { kJsonPatch, kMergePatch, kStrategicMergePatch, kApply };

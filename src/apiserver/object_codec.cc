@@ -56,6 +56,8 @@ size_t skip_value(std::string_view s, size_t i) {
 }  // namespace
 
 std::string resource_prefix(const api::ResourceType& type, const api::ResourceRegistry& registry) {
+  // events.k8s.io/v1 Events are core Events in another shape; they share the storage.
+  if (type.group == "events.k8s.io" && type.plural == "events") return "/registry/events/";
   if (!type.group.empty()) {
     for (const api::ResourceType& other : registry.all()) {
       if (other.group.empty() && other.plural == type.plural) {
@@ -81,10 +83,14 @@ std::string to_json(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string encode_for_storage(Json obj) {
+std::string encode_for_storage(const Json& obj) {
   if (obj.is_object()) {
     auto m = obj.find("metadata");
-    if (m != obj.end() && m->is_object()) m->erase("resourceVersion");
+    if (m != obj.end() && m->is_object() && m->contains("resourceVersion")) {
+      Json copy = obj;
+      copy["metadata"].erase("resourceVersion");
+      return to_json(copy);
+    }
   }
   return to_json(obj);
 }

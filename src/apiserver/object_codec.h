@@ -18,7 +18,8 @@ namespace bosun::apiserver {
 
 // The key prefix of a resource type, ending in '/': "/registry/pods/". Resources of the named
 // groups share the core group's namespace of prefixes, as in Kubernetes ("/registry/deployments/");
-// a plural the core group also uses gets its group appended ("/registry/events.events.k8s.io/").
+// events.k8s.io Events share core Events' ("/registry/events/"); any other plural the core group
+// also uses gets its group appended ("/registry/<plural>.<group>/").
 std::string resource_prefix(const api::ResourceType& type, const api::ResourceRegistry& registry);
 // "<prefix><namespace>/" for a namespaced list, "<prefix>" for all namespaces or a cluster-scoped
 // type.
@@ -28,7 +29,7 @@ std::string object_key(std::string_view resource_prefix, std::string_view ns,
 
 // The compact JSON of `obj` for the store: metadata.resourceVersion removed (the store's revision
 // is the truth), invalid UTF-8 replaced.
-std::string encode_for_storage(Json obj);
+std::string encode_for_storage(const Json& obj);
 // Compact JSON, invalid UTF-8 replaced (Go's encoder does the same).
 std::string to_json(const Json& value);
 

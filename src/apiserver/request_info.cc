@@ -35,7 +35,11 @@ RequestInfo parse_request_info(std::string_view method, const std::vector<std::s
 
   // The deprecated /watch/ prefix (and /proxy/, which Bosun does not serve) name the verb.
   if (segments[i] == "watch" || segments[i] == "proxy") {
-    if (i + 1 >= segments.size()) return info;
+    // "/api/v1/watch" names no resource: Kubernetes cannot read it either.
+    if (i + 1 >= segments.size()) {
+      info.is_resource_request = false;
+      return info;
+    }
     info.verb = segments[i++];
   } else if (method == "POST") {
     info.verb = "create";

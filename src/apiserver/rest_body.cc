@@ -7,6 +7,7 @@
 #include "api/decode.h"
 #include "api/schema_validation.h"
 #include "apiserver/api_errors.h"
+#include "apiserver/protobuf_body.h"
 #include "apiserver/rest_core.h"
 
 namespace bosun::apiserver {
@@ -78,10 +79,16 @@ void drop_unknown_fields(Json& obj, const std::vector<std::string>& paths) {
 
 Result<Json> decode_body(RestRequest& r, const api::GroupVersionKind& expected,
                          const api::SchemaType* schema, FieldValidation validation) {
-  BOSUN_RETURN_IF_ERROR(negotiate_body(r.req().header("Content-Type")));
+  BOSUN_ASSIGN_OR_RETURN(BodyFormat format, negotiate_body(r.req().header("Content-Type")));
   api::DecodeOptions dopts;
   dopts.fail_on_duplicates = false;
-  auto decoded = api::decode_document(r.req().body, dopts);
+  Result<api::Decoded> decoded = make_error(ErrorCode::kInternal, "not decoded");
+  if (format == BodyFormat::kProtobuf) {
+    BOSUN_ASSIGN_OR_RETURN(Json value, decode_kubernetes_protobuf(r.req().body));
+    decoded = api::Decoded{std::move(value), {}};
+  } else {
+    decoded = api::decode_document(r.req().body, dopts);
+  }
   if (!decoded.ok() || !decoded->value.is_object()) {
     std::string detail =
         decoded.ok() ? "Object 'Kind' is missing in '" + r.req().body + "'"

@@ -81,6 +81,11 @@ RestCore::RestCore(store::Store& store, std::shared_ptr<const api::ResourceRegis
       s->scale_field_manager = std::make_unique<api::FieldManager>(t.schema, t.gvk(), "scale");
     }
     add_subresource_strategies(*s, clock_);
+    if (t.group == "events.k8s.io" && t.plural == "events") {
+      // Kubernetes stores events.k8s.io/v1 Events as core/v1 ones: both APIs see every event.
+      s->from_storage = [](const Json& o) { return api::resources::event_core_to_v1(o); };
+      s->to_storage = [](const Json& o) { return api::resources::event_v1_to_core(o); };
+    }
     by_gvr_.emplace(fmt::format("{}/{}/{}", t.group, t.version, t.plural), s.get());
     scopes_.push_back(std::move(s));
   }
@@ -112,8 +117,8 @@ Result<void> RestCore::start_watch_caches(const WatchCacheOptions& options) {
   for (const auto& s : scopes_) {
     // Create-only resources (bindings) have nothing to list or watch.
     if (!s->type->has_verb("watch")) continue;
-    BOSUN_ASSIGN_OR_RETURN(
-        auto cache, WatchCache::start(store_, *s->type, s->prefix, clock_, metrics_, options));
+    BOSUN_ASSIGN_OR_RETURN(auto cache, WatchCache::start(store_, *s->type, s->prefix, clock_,
+                                                         metrics_, options, s->from_storage));
     s->cache = cache.get();
     caches_.push_back(std::move(cache));
   }
@@ -127,6 +132,28 @@ void RestCore::stop_watch_caches() {
 
 void RestCore::set_service_allocator(std::unique_ptr<ServiceAllocator> allocator) {
   service_allocator_ = std::move(allocator);
+}
+
+std::string served_json(const ResourceScope& scope, std::string_view stored, uint64_t revision) {
+  if (!scope.from_storage) return with_resource_version(stored, revision);
+  Json obj = Json::parse(stored, nullptr, false);
+  if (!obj.is_object()) return with_resource_version(stored, revision);
+  obj = scope.from_storage(obj);
+  api::set_resource_version(obj, revision);
+  return to_json(obj);
+}
+
+Result<Json> served_object(const ResourceScope& scope, std::string_view stored, uint64_t revision) {
+  BOSUN_ASSIGN_OR_RETURN(Json obj, decode_stored(stored, revision));
+  if (!scope.from_storage) return obj;
+  Json out = scope.from_storage(obj);
+  api::set_resource_version(out, revision);
+  return out;
+}
+
+std::string stored_value(const ResourceScope& scope, const Json& obj) {
+  if (!scope.to_storage) return encode_for_storage(obj);
+  return encode_for_storage(scope.to_storage(obj));
 }
 
 void add_warnings(const RestRequest& r, Response& response) {

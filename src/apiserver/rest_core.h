@@ -47,6 +47,11 @@ struct ResourceScope {
   std::unique_ptr<api::FieldManager> field_manager;
   std::unique_ptr<api::FieldManager> status_field_manager;
   std::unique_ptr<api::FieldManager> scale_field_manager;  // the parent's fields, via /scale
+  // Objects stored in another version's shape (events.k8s.io/v1 Events share core/v1's storage, as
+  // in Kubernetes): from_storage turns a stored object into this resource's, to_storage back.
+  // Both empty for everything else.
+  ObjectConverter from_storage;
+  ObjectConverter to_storage;
   // The strategies of subresources that write the whole object ("status", "finalize").
   std::map<std::string, api::resources::SubresourceStrategy, std::less<>> subresource_strategies;
 
@@ -108,6 +113,14 @@ class RestCore {
   std::unique_ptr<ServiceAllocator> service_allocator_;
 };
 
+// ---- Stored objects as the resource serves them --------------------------------------------
+
+// The JSON a resource serves for a stored value at a revision (resourceVersion set).
+std::string served_json(const ResourceScope& scope, std::string_view stored, uint64_t revision);
+Result<Json> served_object(const ResourceScope& scope, std::string_view stored, uint64_t revision);
+// What goes into the store for an object of the resource.
+std::string stored_value(const ResourceScope& scope, const Json& obj);
+
 // ---- Responses -------------------------------------------------------------------------------
 
 // The response for one object's JSON text (resourceVersion already set) in the negotiated form:
@@ -146,9 +159,10 @@ Result<Response> handle_delete_collection(RestCore& core, RestRequest& r);
 
 // Creates `obj` as the REST create path does after decoding: namespace defaulting and checks,
 // admission (namespace lifecycle), BeforeCreate, validation, allocation, the store write (with
-// generateName retries). Returns the created object with its resourceVersion.
-Result<Json> create_object(RestCore& core, const ResourceScope& scope, std::string_view request_ns,
-                           Json obj, const WriteOptions& options, bool manages_fields = false);
+// generateName retries). Returns the created object's JSON with its resourceVersion.
+Result<std::string> create_object(RestCore& core, const ResourceScope& scope,
+                                  std::string_view request_ns, Json obj,
+                                  const WriteOptions& options, bool manages_fields = false);
 
 // How an update computes the new object from the current one.
 using UpdatedObjectFn = std::function<Result<Json>(const Json& current)>;

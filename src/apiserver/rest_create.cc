@@ -47,8 +47,9 @@ FieldErrors validate_for_create(const api::ResourceType& type, const Json& obj) 
   return meta;
 }
 
-Result<Json> create_object(RestCore& core, const ResourceScope& scope, std::string_view request_ns,
-                           Json obj, const WriteOptions& options, bool manages_fields) {
+Result<std::string> create_object(RestCore& core, const ResourceScope& scope,
+                                  std::string_view request_ns, Json obj,
+                                  const WriteOptions& options, bool manages_fields) {
   const api::ResourceType& type = *scope.type;
   // EnsureObjectNamespaceMatchesRequestNamespace.
   if (type.namespaced) {
@@ -93,14 +94,14 @@ Result<Json> create_object(RestCore& core, const ResourceScope& scope, std::stri
     }
     if (options.dry_run) {
       if (allocation) core.service_allocator()->rollback(*allocation);
-      return candidate;
+      return to_json(candidate);
     }
     std::string key = object_key(scope.prefix, api::namespace_of(candidate), api::name(candidate));
-    auto rev = core.store().create(key, encode_for_storage(candidate));
+    std::string value = stored_value(scope, candidate);
+    auto rev = core.store().create(key, value);
     if (rev.ok()) {
       if (allocation) core.service_allocator()->commit(*allocation);
-      api::set_resource_version(candidate, *rev);
-      return candidate;
+      return served_json(scope, value, *rev);
     }
     if (allocation) core.service_allocator()->rollback(*allocation);
     Error e = std::move(rev).error();
@@ -117,9 +118,9 @@ Result<Response> handle_create(RestCore& core, RestRequest& r) {
   options.manager = api::manager_or_user_agent(options.field_manager, r.req().header("User-Agent"));
   BOSUN_ASSIGN_OR_RETURN(Json obj,
                          decode_body(r, r.type().gvk(), r.type().schema, options.field_validation));
-  BOSUN_ASSIGN_OR_RETURN(Json created,
+  BOSUN_ASSIGN_OR_RETURN(std::string created,
                          create_object(core, *r.scope, r.info.namespace_, std::move(obj), options));
-  return object_response(r, 201, to_json(created));
+  return object_response(r, 201, std::move(created));
 }
 
 }  // namespace bosun::apiserver

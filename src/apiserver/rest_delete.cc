@@ -137,7 +137,7 @@ Result<DeleteOutcome> delete_once(RestCore& core, const ResourceScope& scope, st
   *retry = false;
   std::string key = object_key(scope.prefix, ns, name);
   BOSUN_ASSIGN_OR_RETURN(store::KeyValue kv, get_current(core, scope, ns, name));
-  BOSUN_ASSIGN_OR_RETURN(Json obj, decode_stored(kv.value, kv.mod_revision));
+  BOSUN_ASSIGN_OR_RETURN(Json obj, served_object(scope, kv.value, kv.mod_revision));
 
   // rest.BeforeDelete: preconditions first (the conflict names the kind, as upstream does).
   if (o.precondition_uid && *o.precondition_uid != api::uid(obj)) {
@@ -217,7 +217,7 @@ Result<DeleteOutcome> delete_once(RestCore& core, const ResourceScope& scope, st
 
   if (!delete_now) {
     if (o.dry_run) return DeleteOutcome{updated, false};
-    std::string value = encode_for_storage(updated);
+    std::string value = stored_value(scope, updated);
     if (value == kv.value) return DeleteOutcome{obj, false};
     auto written = core.store().update(key, std::move(value), kv.mod_revision);
     if (!written.ok()) {
@@ -302,7 +302,8 @@ Result<Response> handle_delete_collection(RestCore& core, RestRequest& r) {
   std::string items;
   bool first = true;
   for (const store::KeyValue& kv : listed.items) {
-    auto obj = make_cached_object(*scope.type, kv.key, kv.value, kv.mod_revision);
+    auto obj = make_cached_object(*scope.type, kv.key, kv.value, kv.mod_revision, nullptr,
+                                  &scope.from_storage);
     if (!obj || !filter.matches(*obj)) continue;
     auto deleted = delete_object(core, scope, obj->namespace_, obj->name, options);
     if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {

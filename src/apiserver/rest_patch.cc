@@ -135,7 +135,7 @@ Result<Response> handle_patch(RestCore& core, RestRequest& r) {
                         api::name(obj), name));
       }
       auto created = create_object(core, scope, ns, std::move(obj), options, true);
-      if (created.ok()) return object_response(r, 201, to_json(*created));
+      if (created.ok()) return object_response(r, 201, std::move(created).value());
       // Someone created it meanwhile: apply to theirs below.
       if (created.error().code != ErrorCode::kAlreadyExists) return std::move(created).error();
     }

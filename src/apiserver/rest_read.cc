@@ -65,11 +65,12 @@ Result<ListItems> list_from_store(RestCore& core, const ResourceScope& scope,
     out.revision = page.revision;
     for (store::KeyValue& kv : page.items) {
       if (filtering) {
-        auto obj = make_cached_object(*scope.type, kv.key, kv.value, kv.mod_revision);
+        auto obj = make_cached_object(*scope.type, kv.key, kv.value, kv.mod_revision, nullptr,
+                                      &scope.from_storage);
         if (!obj || !filter.matches(*obj)) continue;
         out.items.push_back(obj->json);
       } else {
-        out.items.push_back(with_resource_version(kv.value, kv.mod_revision));
+        out.items.push_back(served_json(scope, kv.value, kv.mod_revision));
       }
     }
     out.continue_token = page.continue_token;
@@ -130,12 +131,7 @@ Result<Response> list_response(RestRequest& r, ListItems items) {
     case OutputKind::kTable: {
       BOSUN_ASSIGN_OR_RETURN(TableOptions topts,
                              parse_table_options(r.req().query, r.output.meta_version));
-      std::vector<Json> parsed;
-      parsed.reserve(items.items.size());
-      for (const auto& i : items.items) parsed.push_back(Json::parse(i, nullptr, false));
-      std::vector<const Json*> ptrs;
-      for (const Json& p : parsed) ptrs.push_back(&p);
-      resp.body = render_table(type, ptrs, Json::parse(meta), topts);
+      resp.body = render_table_texts(type, items.items, Json::parse(meta), topts);
       break;
     }
     case OutputKind::kPartialObjectMetadata: {
@@ -183,7 +179,7 @@ Result<Response> handle_get(RestCore& core, RestRequest& r) {
   }
   if (!from_cache) {
     BOSUN_ASSIGN_OR_RETURN(store::KeyValue kv, get_current(core, scope, r.info.namespace_, name));
-    json = with_resource_version(kv.value, kv.mod_revision);
+    json = served_json(scope, kv.value, kv.mod_revision);
   }
   return object_response(r, 200, std::move(json));
 }

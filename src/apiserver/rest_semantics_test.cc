@@ -425,6 +425,49 @@ TEST_F(RestSemanticsTest, PatchTypesAndStrictValidation) {
   EXPECT_EQ(unsupported.status, 415);
 }
 
+TEST_F(RestSemanticsTest, EventsOfBothApisShareOneStorage) {
+  Json core = {{"apiVersion", "v1"},
+               {"kind", "Event"},
+               {"metadata", {{"name", "e1"}}},
+               {"involvedObject", {{"kind", "Pod"}, {"name", "web"}, {"namespace", "default"}}},
+               {"reason", "Started"},
+               {"message", "started"},
+               {"type", "Normal"},
+               {"source", {{"component", "kubelet"}}},
+               {"count", 1}};
+  create("/api/v1/namespaces/default/events", core);
+  Json v1 = {{"apiVersion", "events.k8s.io/v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", "e2"}}},
+             {"regarding", {{"kind", "Pod"}, {"name", "web"}, {"namespace", "default"}}},
+             {"reason", "Pulled"},
+             {"note", "pulled"},
+             {"type", "Normal"},
+             {"eventTime", "2024-05-01T12:00:00.000000Z"},
+             {"reportingController", "example.com/puller"},
+             {"reportingInstance", "puller-1"},
+             {"action", "Pull"}};
+  create("/apis/events.k8s.io/v1/namespaces/default/events", v1);
+  // The core API sees the new-style event in its own shape, and the reverse.
+  Json as_core = get("/api/v1/namespaces/default/events/e2");
+  EXPECT_EQ(as_core["apiVersion"], "v1");
+  EXPECT_EQ(as_core["message"], "pulled");
+  EXPECT_EQ(as_core["involvedObject"]["name"], "web");
+  Json as_v1 = get("/apis/events.k8s.io/v1/namespaces/default/events/e1");
+  EXPECT_EQ(as_v1["apiVersion"], "events.k8s.io/v1");
+  EXPECT_EQ(as_v1["note"], "started");
+  EXPECT_EQ(as_v1["regarding"]["kind"], "Pod");
+  EXPECT_EQ(get("/api/v1/namespaces/default/events")["items"].size(), 2u);
+  Json listed = get("/apis/events.k8s.io/v1/namespaces/default/events?resourceVersion=0");
+  ASSERT_EQ(listed["items"].size(), 2u);
+  EXPECT_EQ(listed["items"][0]["apiVersion"], "events.k8s.io/v1");
+  // describe's field selector reads the core names.
+  Json selected = get(
+      "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb,reason%3DPulled");
+  ASSERT_EQ(selected["items"].size(), 1u);
+  EXPECT_EQ(selected["items"][0]["metadata"]["name"], "e2");
+}
+
 TEST_F(RestSemanticsTest, RequestsAreCountedByVerbAndResource) {
   create(kPods, pod("web"));
   get(std::string(kPods) + "/web");

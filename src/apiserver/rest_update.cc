@@ -104,7 +104,7 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         core.service_allocator()->rollback(*allocation);
         allocation.reset();
       }
-      BOSUN_ASSIGN_OR_RETURN(Json old, decode_stored(current.value, current.mod_revision));
+      BOSUN_ASSIGN_OR_RETURN(Json old, served_object(scope, current.value, current.mod_revision));
       BOSUN_ASSIGN_OR_RETURN(Json obj, fn(old));
       if (!obj.is_object()) return internal_error("the updated object is not an object");
       if (!fn_manages_fields) {
@@ -126,7 +126,10 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
           obj.erase("status");
         }
       }
-      // The optimistic-concurrency precondition the new object carries.
+      // The optimistic-concurrency precondition the new object carries. Without one the update
+      // is unconditional (AllowUnconditionalUpdate, true for every kind served here): it applies
+      // to the version just read.
+      if (api::resource_version(obj).empty()) api::set_resource_version(obj, current.mod_revision);
       BOSUN_RETURN_IF_ERROR(api::check_resource_version_precondition(
           obj, current.mod_revision, scope.qualified_resource, name));
       // rest.BeforeUpdate.
@@ -179,9 +182,11 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
       if (is_services(scope) && core.service_allocator() && subresource.empty()) {
         BOSUN_ASSIGN_OR_RETURN(allocation, core.service_allocator()->allocate_for_update(obj, old));
       }
-      std::string value = encode_for_storage(obj);
+      // The store's revision is the resourceVersion: it is not kept in the value.
+      api::mutable_metadata(obj).erase("resourceVersion");
+      std::string value = stored_value(scope, obj);
       if (options.dry_run) {
-        dry_run_result = with_resource_version(value, current.mod_revision);
+        dry_run_result = served_json(scope, value, current.mod_revision);
         return std::optional<std::string>();
       }
       if (value == current.value) return std::optional<std::string>();
@@ -198,13 +203,13 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         return UpdateOutcome{to_json(deleting), true};
       }
       if (dry_run_result.empty())
-        dry_run_result = with_resource_version(current.value, current.mod_revision);
+        dry_run_result = served_json(scope, current.value, current.mod_revision);
       return UpdateOutcome{std::move(dry_run_result), false};
     }
     written = core.store().guaranteed_update(key, try_update);
     if (written.ok()) {
       if (allocation) core.service_allocator()->commit(*allocation);
-      return UpdateOutcome{with_resource_version(written->value, written->mod_revision), false};
+      return UpdateOutcome{served_json(scope, written->value, written->mod_revision), false};
     }
     if (allocation) core.service_allocator()->rollback(*allocation);
     Error e = std::move(written).error();

@@ -69,8 +69,8 @@ class TableEncoder final : public WatchEncoder {
         columns_(to_json(table_column_definitions(type))) {}
   const std::string& form() const override { return form_; }
   bool needs_parsed() const override { return true; }
-  std::string encode(const CachedObject&, const Json* parsed) const override {
-    return to_json(table_row(type_, parsed ? *parsed : Json::object(), options_));
+  std::string encode(const CachedObject& obj, const Json* parsed) const override {
+    return table_row_text(type_, parsed ? *parsed : Json::object(), obj.json, options_);
   }
   std::string frame(std::string_view type, const CachedObject& obj, std::string_view encoded,
                     bool first) const override {

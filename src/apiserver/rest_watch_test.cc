@@ -163,6 +163,29 @@ TEST_F(RestWatchTest, AFutureResourceVersionIsRefused) {
   EXPECT_TRUE(st["message"].get<std::string>().starts_with("Too large resource version: 999999"));
 }
 
+TEST_F(RestWatchTest, SendInitialEventsEndsTheReplayWithABookmark) {
+  create(pod("a"));
+  create(pod("b"));
+  ASSERT_EQ(start_watch("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&"
+                        "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true")
+                .status,
+            200);
+  EventReader events(*watcher_);
+  EXPECT_EQ(describe(events.next()), "ADDED a");
+  EXPECT_EQ(describe(events.next()), "ADDED b");
+  Json bookmark = events.next();
+  ASSERT_EQ(bookmark["type"], "BOOKMARK");
+  EXPECT_EQ(bookmark["object"]["kind"], "Pod");
+  EXPECT_EQ(bookmark["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+  EXPECT_FALSE(bookmark["object"]["metadata"]["resourceVersion"].get<std::string>().empty());
+  create(pod("c"));
+  EXPECT_EQ(describe(events.next()), "ADDED c");
+  // The watch-list parameters are checked as Kubernetes checks them.
+  Reply bad = must(
+      testing::get(*client_, "/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true"));
+  EXPECT_EQ(bad.status, 422);
+}
+
 TEST_F(RestWatchTest, TableWatchEventsCarryColumnsFirst) {
   create(pod("a"));
   ASSERT_EQ(start_watch("/api/v1/namespaces/default/pods?watch=true", kTableAccept).status, 200);
@@ -247,7 +270,9 @@ TEST_F(RestWatchTest, ContentNegotiation) {
   EXPECT_EQ(m["items"][0]["kind"], "PartialObjectMetadata");
   EXPECT_FALSE(m["items"][0].contains("spec"));
 
-  Reply pb_body = must(testing::call(*client_, {"POST", "/api/v1/namespaces/default/pods", "k8s\0",
+  // A protobuf Pod (kubectl sends protobuf only from its create subcommands) is refused.
+  std::string envelope("k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod", 15);
+  Reply pb_body = must(testing::call(*client_, {"POST", "/api/v1/namespaces/default/pods", envelope,
                                                 "application/vnd.kubernetes.protobuf"}));
   EXPECT_EQ(pb_body.status, 415);
   EXPECT_EQ(body_json(pb_body)["reason"], "UnsupportedMediaType");

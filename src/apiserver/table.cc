@@ -68,6 +68,50 @@ Json table_row(const api::ResourceType& type, const Json& obj, const TableOption
   return row;
 }
 
+std::string table_row_text(const api::ResourceType& type, const Json& obj,
+                           std::string_view obj_json, const TableOptions& options) {
+  Json cells = type.strategy.table_cells ? type.strategy.table_cells(obj) : Json::array();
+  std::string out = "{\"cells\":";
+  out += to_json(cells.is_array() ? cells : Json::array());
+  out += ",\"object\":";
+  switch (options.include_object) {
+    case IncludeObject::kNone:
+      out += "null";
+      break;
+    case IncludeObject::kObject:
+      out += obj_json;
+      break;
+    case IncludeObject::kMetadata: {
+      // PartialObjectMetadata around the object's own metadata text.
+      auto span = find_top_level_member(obj_json, "metadata");
+      out += R"({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":)";
+      if (span) {
+        out += obj_json.substr(span->begin, span->end - span->begin);
+      } else {
+        out += "{}";
+      }
+      out += "}";
+      break;
+    }
+  }
+  out += "}";
+  return out;
+}
+
+std::string render_table_texts(const api::ResourceType& type,
+                               const std::vector<std::string>& objects, const Json& list_metadata,
+                               const TableOptions& options) {
+  std::string rows = "[";
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (i) rows += ',';
+    Json obj = Json::parse(objects[i], nullptr, false);
+    rows += table_row_text(type, obj, objects[i], options);
+  }
+  rows += "]";
+  std::string defs = options.no_headers ? "[]" : to_json(table_column_definitions(type));
+  return table_json(options.meta_version, list_metadata, defs, rows);
+}
+
 std::string table_json(std::string_view meta_version, const Json& list_metadata,
                        std::string_view column_definitions, std::string_view rows) {
   std::string out;

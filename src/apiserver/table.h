@@ -31,9 +31,17 @@ Result<TableOptions> parse_table_options(const QueryParams& query, std::string_v
 Json table_column_definitions(const api::ResourceType& type);
 // One row: {"cells": [...], "object": ...}.
 Json table_row(const api::ResourceType& type, const Json& obj, const TableOptions& options);
+// The same row as JSON text, taking the row's object from `obj_json` (obj's own text) instead of
+// re-serialising it: the hot path of large Table lists and Table watches.
+std::string table_row_text(const api::ResourceType& type, const Json& obj,
+                           std::string_view obj_json, const TableOptions& options);
 // A whole Table: `list_metadata` is the Table's metadata ({"resourceVersion": ...}).
 std::string render_table(const api::ResourceType& type, const std::vector<const Json*>& objects,
                          const Json& list_metadata, const TableOptions& options);
+// A whole Table from the objects' JSON texts.
+std::string render_table_texts(const api::ResourceType& type,
+                               const std::vector<std::string>& objects, const Json& list_metadata,
+                               const TableOptions& options);
 // A Table around rows already rendered (each a JSON text), as the watch encoder frames them.
 std::string table_json(std::string_view meta_version, const Json& list_metadata,
                        std::string_view column_definitions, std::string_view rows);

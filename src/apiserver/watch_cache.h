@@ -52,11 +52,16 @@ struct CachedObject {
 };
 using CachedObjectPtr = std::shared_ptr<const CachedObject>;
 
+// Turns a stored object into the version a resource serves (events.k8s.io/v1 Events are stored as
+// core/v1 ones, as in Kubernetes). Empty: served as stored.
+using ObjectConverter = std::function<Json(const Json&)>;
+
 // Builds the CachedObject of a stored value at a revision; nullptr if the value is not an object.
 // `parsed`, when given, receives the parsed object (with resourceVersion set).
 CachedObjectPtr make_cached_object(const api::ResourceType& type, std::string key,
                                    std::string_view stored, uint64_t revision,
-                                   Json* parsed = nullptr);
+                                   Json* parsed = nullptr,
+                                   const ObjectConverter* convert = nullptr);
 
 // Which objects a list or watch wants.
 struct ObjectFilter {
@@ -116,11 +121,9 @@ class WatchCache {
  public:
   // Loads the type's objects from the store and starts the one store watch. The store must
   // outlive the cache.
-  static Result<std::unique_ptr<WatchCache>> start(store::Store& store,
-                                                   const api::ResourceType& type,
-                                                   std::string prefix, Clock& clock,
-                                                   MetricsRegistry& metrics,
-                                                   WatchCacheOptions options = {});
+  static Result<std::unique_ptr<WatchCache>> start(
+      store::Store& store, const api::ResourceType& type, std::string prefix, Clock& clock,
+      MetricsRegistry& metrics, WatchCacheOptions options = {}, ObjectConverter convert = {});
   // Ends every watcher's stream and stops the store watch.
   ~WatchCache();
   WatchCache(const WatchCache&) = delete;
@@ -159,14 +162,24 @@ class WatchCache {
   };
 
   WatchCache(store::Store& store, const api::ResourceType& type, std::string prefix, Clock& clock,
-             MetricsRegistry& metrics, WatchCacheOptions options);
+             MetricsRegistry& metrics, WatchCacheOptions options, ObjectConverter convert);
+  CachedObjectPtr cached(std::string key, std::string_view stored, uint64_t revision,
+                         Json* parsed = nullptr) const;
   Result<void> load();
   void on_store_events(Result<store::EventList> events);
   void run();
   void process(const store::EventList& batch);
   void add_watcher(std::shared_ptr<Watcher> w);
-  void deliver(Watcher& w, const Event& e, std::map<std::string, std::string>& encoded,
-               const Json* parsed, CachedObjectPtr& prev_at_rev);
+  // One event's encodings, computed once per output form (and per shape: the object itself, or
+  // its previous state for a watcher that stops seeing it) and shared by every watcher.
+  struct Encoding {
+    std::string_view form;
+    bool previous = false;
+    std::string bytes;
+  };
+  using Encodings = std::vector<Encoding>;
+  void deliver(Watcher& w, const Event& e, Encodings& encoded, const Json* parsed,
+               CachedObjectPtr& prev_at_rev);
   void send(Watcher& w, std::string line);
   void close(Watcher& w);
   void check_deadlines();
@@ -178,6 +191,7 @@ class WatchCache {
   const std::string prefix_;
   Clock& clock_;
   const WatchCacheOptions options_;
+  const ObjectConverter convert_;
   Gauge& watchers_gauge_;
   std::atomic<size_t> watcher_count_{0};
 

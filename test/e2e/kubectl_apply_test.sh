@@ -8,8 +8,7 @@ DATA="$(dirname "$0")/testdata"
 
 start_server
 
-printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' >"$E2E_TMP/ns.yaml"
-expect_eq "$(k create -f "$E2E_TMP/ns.yaml")" "namespace/shop created" "create namespace"
+expect_eq "$(k create namespace shop)" "namespace/shop created" "create namespace"
 out=$(k apply -n shop -f "$DATA/app-v1.yaml")
 expect_eq "$out" $'deployment.apps/nginx created\nservice/nginx created\nconfigmap/settings created' "apply v1"
 

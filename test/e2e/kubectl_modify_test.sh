@@ -43,6 +43,20 @@ expect_contains "$scale" '"selector":"app=nginx"' "scale selector"
 out=$(must_fail k scale deployment nginx --replicas=-1)
 expect_contains "$out" "replicas" "negative scale refused"
 
+# describe, edit (through an EDITOR script), api-resources and explain.
+out=$(k describe deployment nginx)
+expect_contains "$out" "Name:                   nginx" "describe name"
+expect_contains "$out" "Replicas:               7 desired" "describe replicas"
+printf '#!/bin/sh\nsed -i "s/replicas: 7/replicas: 2/" "$1"\n' >"$E2E_TMP/editor.sh"
+chmod +x "$E2E_TMP/editor.sh"
+expect_eq "$(EDITOR="$E2E_TMP/editor.sh" k edit deployment nginx)" "deployment.apps/nginx edited" "edit"
+expect_eq "$(k get deploy nginx -o jsonpath='{.spec.replicas}')" "2" "edited replicas"
+out=$(k api-resources)
+expect_contains "$out" "deployments" "api-resources"
+expect_contains "$out" "apps/v1" "api-resources group"
+out=$(k explain deployment.spec.replicas)
+expect_contains "$out" "FIELD: replicas <integer>" "explain"
+
 # get -w prints the list, then the changes it is told about.
 k get configmaps -w --output-watch-events >"$E2E_TMP/watch.out" 2>&1 &
 watch_pid=$!

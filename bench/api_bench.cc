@@ -1,0 +1,626 @@
+// The REST layer under load over HTTPS keep-alive, as kubectl and controllers use it, with the
+// client in the same run: GET of one pod, durable creates and updates at 16 and 64 concurrent
+// connections (req_per_s, p50_us, p99_us), a LIST of 5,000 pods (JSON and Table), 10,000 concurrent
+// watchers of one namespace with the delay from a write to each watcher's receipt of its event
+// (p50_ms, p99_ms), and the resident memory of an idle `bosun server` on an empty store. The load
+// benchmarks run an in-process server (durable SQLite, 2 io threads); the watcher and RSS
+// benchmarks start build/bosun as a separate process, so that 10,000 connections' two ends do not
+// share one file-descriptor limit.
+#include <utility>  // before Asio: Boost 1.74's headers use std::exchange without including it
+
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apiserver/api_stack.h"
+#include "apiserver/pki.h"
+#include "common/json.h"
+#include "common/log.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using bosun::Json;
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/bosun-api-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) std::abort();
+  return tmpl;
+}
+
+std::string pod_json(std::string_view ns, std::string_view name) {
+  Json pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", "bench"}}}}},
+      {"spec",
+       {{"containers",
+         Json::array({{{"name", "app"},
+                       {"image", "nginx:1.25"},
+                       {"ports", Json::array({{{"containerPort", 80}}})},
+                       {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}}}}}})}}}};
+  return pod.dump();
+}
+
+// An in-process API server with a durable store, shared by the load benchmarks.
+struct Server {
+  Server() : dir(make_temp_dir()) {
+    bosun::init_logging("warn");
+    bosun::apiserver::ApiStackOptions o;
+    o.data_dir = dir;
+    o.listen = "127.0.0.1:0";
+    o.metrics = &metrics;
+    o.durable = true;
+    auto s = bosun::apiserver::ApiStack::start(std::move(o));
+    if (!s.ok()) {
+      std::fprintf(stderr, "server: %s\n", s.error().message.c_str());
+      std::abort();
+    }
+    stack = std::move(s).value();
+  }
+  ~Server() {
+    stack.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  bosun::MetricsRegistry metrics;
+  std::unique_ptr<bosun::apiserver::ApiStack> stack;
+};
+
+Server& server() {
+  static Server* s = new Server();  // lives for the whole run; the process exit reclaims it
+  return *s;
+}
+
+ssl::context client_context(const bosun::apiserver::Pki& pki) {
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.add_certificate_authority(asio::buffer(pki.ca.cert_pem));
+  ctx.set_verify_mode(ssl::verify_peer);
+  ctx.use_certificate_chain(asio::buffer(pki.admin.cert_pem));
+  ctx.use_private_key(asio::buffer(pki.admin.key_pem), ssl::context::pem);
+  return ctx;
+}
+
+struct Conn {
+  Conn(asio::io_context& ioc, ssl::context& ctx) : stream(ioc, ctx) {}
+  beast::ssl_stream<tcp::socket> stream;
+  beast::flat_buffer buffer;
+  std::string request;
+  std::optional<http::response<http::string_body>> res;
+  SteadyClock::time_point sent;
+  size_t index = 0;
+};
+
+std::vector<std::unique_ptr<Conn>> connect_all(asio::io_context& ioc, ssl::context& ctx,
+                                               uint16_t port, int n) {
+  std::vector<std::unique_ptr<Conn>> conns;
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+  for (int i = 0; i < n; ++i) {
+    auto c = std::make_unique<Conn>(ioc, ctx);
+    beast::get_lowest_layer(c->stream).connect(ep);
+    beast::get_lowest_layer(c->stream).set_option(tcp::no_delay(true));
+    c->stream.handshake(ssl::stream_base::client);
+    c->index = static_cast<size_t>(i);
+    conns.push_back(std::move(c));
+  }
+  return conns;
+}
+
+std::string http_request(std::string_view method, std::string_view target, std::string_view body,
+                         std::string_view content_type = "application/json",
+                         std::string_view accept = "application/json") {
+  std::string r;
+  r.reserve(256 + body.size());
+  r += method;
+  r += ' ';
+  r += target;
+  r += " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bosun-api-bench\r\nAccept: ";
+  r += accept;
+  r += "\r\n";
+  if (!body.empty()) {
+    r += "Content-Type: ";
+    r += content_type;
+    r += "\r\nContent-Length: ";
+    r += std::to_string(body.size());
+    r += "\r\n";
+  }
+  r += "\r\n";
+  r += body;
+  return r;
+}
+
+// Requests issued back to back on every connection until `remaining` runs out; `make(conn, seq)`
+// gives each request.
+struct Load {
+  size_t remaining = 0;
+  size_t issued = 0;
+  int expect_status = 200;
+  std::function<std::string(Conn&, size_t)> make;
+  std::vector<double> latencies_us;
+  size_t errors = 0;
+  std::string last_error;
+
+  void next(Conn& c) {
+    if (remaining == 0) return;
+    --remaining;
+    c.request = make(c, issued++);
+    c.sent = SteadyClock::now();
+    asio::async_write(c.stream, asio::buffer(c.request), [this, &c](beast::error_code ec, size_t) {
+      if (ec) return void(++errors);
+      c.res.emplace();
+      c.res->body().reserve(4096);
+      http::async_read(c.stream, c.buffer, *c.res, [this, &c](beast::error_code ec, size_t) {
+        if (ec || c.res->result_int() != expect_status) {
+          ++errors;
+          if (!ec) last_error = c.res->body();
+          return;
+        }
+        latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(SteadyClock::now() - c.sent).count());
+        next(c);
+      });
+    });
+  }
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+  return v[i];
+}
+
+void report(benchmark::State& state, const Load& load, size_t done) {
+  if (load.errors > 0) state.SkipWithError(("requests failed: " + load.last_error).c_str());
+  state.counters["req_per_s"] =
+      benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+  state.counters["p50_us"] = percentile(load.latencies_us, 0.50);
+  state.counters["p99_us"] = percentile(load.latencies_us, 0.99);
+}
+
+// One POST through a fresh connection (set-up, outside the measured loops).
+void must_create(asio::io_context& ioc, ssl::context& ctx, uint16_t port,
+                 std::vector<std::string> bodies, std::string_view collection) {
+  auto conns = connect_all(ioc, ctx, port, 8);
+  Load load;
+  load.expect_status = 201;
+  load.remaining = bodies.size();
+  load.make = [&](Conn&, size_t i) { return http_request("POST", collection, bodies[i]); };
+  for (auto& c : conns) load.next(*c);
+  ioc.restart();
+  ioc.run();
+  if (load.errors) {
+    std::fprintf(stderr, "set-up failed: %s\n", load.last_error.c_str());
+    std::abort();
+  }
+}
+
+void ensure_namespace(asio::io_context& ioc, ssl::context& ctx, uint16_t port,
+                      std::string_view name) {
+  static std::mutex mu;
+  static std::vector<std::string> done;
+  std::lock_guard lock(mu);
+  if (std::find(done.begin(), done.end(), name) != done.end()) return;
+  Json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+  must_create(ioc, ctx, port, {ns.dump()}, "/api/v1/namespaces");
+  done.emplace_back(name);
+}
+
+void BM_GetPod(benchmark::State& state) {
+  Server& s = server();
+  const int connections = static_cast<int>(state.range(0));
+  constexpr size_t kPods = 256;
+  constexpr size_t kRequestsPerIteration = 4000;
+  asio::io_context ioc;
+  ssl::context ctx = client_context(s.stack->server().pki());
+  uint16_t port = s.stack->server().port();
+  static bool seeded = false;
+  if (!seeded) {
+    ensure_namespace(ioc, ctx, port, "get");
+    std::vector<std::string> bodies;
+    for (size_t i = 0; i < kPods; ++i) bodies.push_back(pod_json("get", "p" + std::to_string(i)));
+    must_create(ioc, ctx, port, std::move(bodies), "/api/v1/namespaces/get/pods");
+    seeded = true;
+  }
+  auto conns = connect_all(ioc, ctx, port, connections);
+  Load load;
+  load.make = [](Conn&, size_t i) {
+    return http_request("GET", "/api/v1/namespaces/get/pods/p" + std::to_string(i % kPods), "");
+  };
+  size_t done = 0;
+  for (auto _ : state) {
+    load.remaining = kRequestsPerIteration;
+    for (auto& c : conns) load.next(*c);
+    ioc.restart();
+    ioc.run();
+    done += kRequestsPerIteration;
+  }
+  report(state, load, done);
+}
+BENCHMARK(BM_GetPod)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_CreatePod(benchmark::State& state) {
+  Server& s = server();
+  const int connections = static_cast<int>(state.range(0));
+  constexpr size_t kRequestsPerIteration = 2000;
+  asio::io_context ioc;
+  ssl::context ctx = client_context(s.stack->server().pki());
+  uint16_t port = s.stack->server().port();
+  std::string ns = "create-" + std::to_string(connections);
+  ensure_namespace(ioc, ctx, port, ns);
+  auto conns = connect_all(ioc, ctx, port, connections);
+  static std::atomic<size_t> seq{0};
+  Load load;
+  load.expect_status = 201;
+  std::string collection = "/api/v1/namespaces/" + ns + "/pods";
+  load.make = [&](Conn&, size_t) {
+    return http_request("POST", collection, pod_json(ns, "c" + std::to_string(seq++)));
+  };
+  size_t done = 0;
+  for (auto _ : state) {
+    load.remaining = kRequestsPerIteration;
+    for (auto& c : conns) load.next(*c);
+    ioc.restart();
+    ioc.run();
+    done += kRequestsPerIteration;
+  }
+  report(state, load, done);
+}
+BENCHMARK(BM_CreatePod)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_UpdateConfigMap(benchmark::State& state) {
+  Server& s = server();
+  const int connections = static_cast<int>(state.range(0));
+  constexpr size_t kRequestsPerIteration = 2000;
+  asio::io_context ioc;
+  ssl::context ctx = client_context(s.stack->server().pki());
+  uint16_t port = s.stack->server().port();
+  std::string ns = "update-" + std::to_string(connections);
+  ensure_namespace(ioc, ctx, port, ns);
+  auto cm = [&](size_t i, size_t value) {
+    Json c = {{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"metadata", {{"name", "cm" + std::to_string(i)}, {"namespace", ns}}},
+              {"data", {{"value", std::to_string(value)}}}};
+    return c.dump();
+  };
+  static std::map<int, bool> seeded;
+  if (!seeded[connections]) {
+    std::vector<std::string> bodies;
+    for (int i = 0; i < connections; ++i) bodies.push_back(cm(static_cast<size_t>(i), 0));
+    must_create(ioc, ctx, port, std::move(bodies), "/api/v1/namespaces/" + ns + "/configmaps");
+    seeded[connections] = true;
+  }
+  auto conns = connect_all(ioc, ctx, port, connections);
+  // Each connection replaces its own ConfigMap (an unconditional PUT, as controllers' updates of
+  // objects they own are), with a new value every time so that every request writes.
+  Load load;
+  load.make = [&](Conn& c, size_t seqno) {
+    return http_request("PUT",
+                        "/api/v1/namespaces/" + ns + "/configmaps/cm" + std::to_string(c.index),
+                        cm(c.index, seqno));
+  };
+  size_t done = 0;
+  for (auto _ : state) {
+    load.remaining = kRequestsPerIteration;
+    for (auto& c : conns) load.next(*c);
+    ioc.restart();
+    ioc.run();
+    done += kRequestsPerIteration;
+  }
+  report(state, load, done);
+}
+BENCHMARK(BM_UpdateConfigMap)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// LIST of 5,000 pods: range(0) 0 = plain JSON (`-o json`, informers), 1 = Table (`kubectl get`),
+// 2 = JSON from the watch cache (resourceVersion=0, as informers list).
+void BM_ListPods(benchmark::State& state) {
+  Server& s = server();
+  constexpr size_t kPods = 5000;
+  asio::io_context ioc;
+  ssl::context ctx = client_context(s.stack->server().pki());
+  uint16_t port = s.stack->server().port();
+  static bool seeded = false;
+  if (!seeded) {
+    ensure_namespace(ioc, ctx, port, "list");
+    std::vector<std::string> bodies;
+    for (size_t i = 0; i < kPods; ++i) bodies.push_back(pod_json("list", "p" + std::to_string(i)));
+    must_create(ioc, ctx, port, std::move(bodies), "/api/v1/namespaces/list/pods");
+    seeded = true;
+  }
+  auto conns = connect_all(ioc, ctx, port, 1);
+  Load load;
+  std::string target = "/api/v1/namespaces/list/pods";
+  std::string accept = "application/json";
+  if (state.range(0) == 1) {
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+  } else if (state.range(0) == 2) {
+    target += "?resourceVersion=0";
+  }
+  size_t bytes = 0;
+  load.make = [&](Conn& c, size_t) {
+    if (c.res) bytes = c.res->body().size();
+    return http_request("GET", target, "", "", accept);
+  };
+  size_t done = 0;
+  for (auto _ : state) {
+    load.remaining = 1;
+    load.next(*conns[0]);
+    ioc.restart();
+    ioc.run();
+    ++done;
+  }
+  bytes = conns[0]->res ? conns[0]->res->body().size() : 0;
+  report(state, load, done);
+  state.counters["body_kib"] = static_cast<double>(bytes) / 1024.0;
+}
+BENCHMARK(BM_ListPods)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- A separate `bosun server` process.
+
+std::string bosun_binary() {
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  return (self.parent_path().parent_path() / "bosun").string();
+}
+
+uint16_t port_from_kubeconfig(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto pos = line.find("server: https://127.0.0.1:");
+    if (pos != std::string::npos) return static_cast<uint16_t>(std::stoi(line.substr(pos + 26)));
+  }
+  return 0;
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// User plus system CPU time of a process (from /proc/<pid>/stat), and of this one.
+double cpu_ms(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(f);
+  }
+  return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_ms() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000.0 +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000.0;
+}
+
+struct ChildServer {
+  std::string dir = make_temp_dir();
+  pid_t pid = -1;
+  uint16_t port = 0;
+
+  bool start() {
+    std::string binary = bosun_binary();
+    if (!std::filesystem::exists(binary)) return false;
+    std::string kubeconfig = dir + "/kubeconfig";
+    pid = fork();
+    if (pid == 0) {
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      execl(binary.c_str(), binary.c_str(), "--log-level", "warn", "server", "--data-dir",
+            dir.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 1000 && port == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (std::filesystem::exists(kubeconfig)) port = port_from_kubeconfig(kubeconfig);
+    }
+    // The kubeconfig is written once serving started; give the bootstrap objects a moment.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return port != 0;
+  }
+  ~ChildServer() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir);
+  }
+};
+
+void BM_IdleServerRss(benchmark::State& state) {
+  for (auto _ : state) {
+    ChildServer child;
+    if (!child.start()) return state.SkipWithError("build the bosun binary first");
+    asio::io_context ioc;
+    auto pki = bosun::apiserver::ensure_pki(bosun::apiserver::PkiOptions{child.dir, {}, nullptr});
+    ssl::context ctx = client_context(*pki);
+    // One request first, so that the figure includes what serving a request leaves allocated.
+    auto conns = connect_all(ioc, ctx, child.port, 1);
+    Load load;
+    load.remaining = 1;
+    load.make = [](Conn&, size_t) { return http_request("GET", "/api/v1/namespaces", ""); };
+    load.next(*conns[0]);
+    ioc.run();
+    conns.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    state.counters["rss_kib"] = static_cast<double>(rss_kib(child.pid));
+  }
+}
+BENCHMARK(BM_IdleServerRss)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// Watchers of one namespace's pods, each reading its chunked stream; a writer creates pods one at a
+// time and every watcher's receipt of each ADDED event is timed from the moment the create was
+// sent.
+struct Watcher {
+  Watcher(asio::io_context& ioc, ssl::context& ctx) : stream(ioc, ctx) {}
+  beast::ssl_stream<tcp::socket> stream;
+  std::string request;
+  std::array<char, 16384> chunk;
+  std::string pending;
+};
+
+void BM_Watchers(benchmark::State& state) {
+  const int watchers = static_cast<int>(state.range(0));
+  constexpr int kEvents = 20;
+  rlimit nofile;
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  nofile.rlim_cur = nofile.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &nofile);
+  if (nofile.rlim_cur < static_cast<rlim_t>(watchers + 64)) {
+    return state.SkipWithError("RLIMIT_NOFILE is too low for that many watchers");
+  }
+  for (auto _ : state) {
+    ChildServer child;
+    if (!child.start()) return state.SkipWithError("build the bosun binary first");
+    auto pki = bosun::apiserver::ensure_pki(bosun::apiserver::PkiOptions{child.dir, {}, nullptr});
+    ssl::context ctx = client_context(*pki);
+    asio::io_context ioc;
+    Json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "watch"}}}};
+    must_create(ioc, ctx, child.port, {ns.dump()}, "/api/v1/namespaces");
+
+    std::vector<std::unique_ptr<Watcher>> ws;
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), child.port);
+    std::mutex mu;
+    std::map<std::string, SteadyClock::time_point> sent_at;  // pod name -> create sent
+    std::vector<double> delays_ms;
+    size_t received = 0;
+    std::atomic<size_t> started{0};
+    std::function<void(Watcher&)> read = [&](Watcher& w) {
+      w.stream.async_read_some(asio::buffer(w.chunk), [&, wp = &w](beast::error_code ec, size_t n) {
+        if (ec) return;
+        auto now = SteadyClock::now();
+        wp->pending.append(wp->chunk.data(), n);
+        size_t pos;
+        while ((pos = wp->pending.find("\"name\":\"ev-")) != std::string::npos) {
+          size_t end = wp->pending.find('"', pos + 8);
+          if (end == std::string::npos) break;
+          std::string name = wp->pending.substr(pos + 8, end - pos - 8);
+          wp->pending.erase(0, end);
+          std::lock_guard lock(mu);
+          auto it = sent_at.find(name);
+          if (it != sent_at.end()) {
+            delays_ms.push_back(
+                std::chrono::duration<double, std::milli>(now - it->second).count());
+            ++received;
+          }
+        }
+        if (wp->pending.size() > 4096) wp->pending.erase(0, wp->pending.size() - 64);
+        read(*wp);
+      });
+    };
+    // Connect and start every watch; a watch's response head arriving means it is registered.
+    for (int i = 0; i < watchers; ++i) {
+      auto w = std::make_unique<Watcher>(ioc, ctx);
+      beast::get_lowest_layer(w->stream).connect(ep);
+      beast::get_lowest_layer(w->stream).set_option(tcp::no_delay(true));
+      w->stream.handshake(ssl::stream_base::client);
+      w->request =
+          http_request("GET", "/api/v1/namespaces/watch/pods?watch=true&resourceVersion=0", "");
+      asio::write(w->stream, asio::buffer(w->request));
+      ws.push_back(std::move(w));
+    }
+    for (auto& w : ws) {
+      read(*w);
+      ++started;
+    }
+    ioc.restart();
+    std::thread io([&] { ioc.run(); });
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+
+    double server_cpu_start = cpu_ms(child.pid);
+    double client_cpu_start = self_cpu_ms();
+    // The writer: its own connection and io_context.
+    asio::io_context wioc;
+    auto writer = connect_all(wioc, ctx, child.port, 1);
+    for (int e = 0; e < kEvents; ++e) {
+      std::string name = "ev-" + std::to_string(e);
+      {
+        std::lock_guard lock(mu);
+        sent_at[name] = SteadyClock::now();
+      }
+      Load one;
+      one.expect_status = 201;
+      one.remaining = 1;
+      one.make = [&](Conn&, size_t) {
+        return http_request("POST", "/api/v1/namespaces/watch/pods", pod_json("watch", name));
+      };
+      one.next(*writer[0]);
+      wioc.restart();
+      wioc.run();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    // Wait for the stragglers, then stop.
+    for (int i = 0; i < 100; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (received >= static_cast<size_t>(watchers) * kEvents) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    double server_cpu_ms = cpu_ms(child.pid) - server_cpu_start;
+    double client_cpu_ms = self_cpu_ms() - client_cpu_start;
+    ioc.stop();
+    io.join();
+    std::lock_guard lock(mu);
+    state.counters["delivered"] = static_cast<double>(received);
+    state.counters["expected"] = static_cast<double>(watchers) * kEvents;
+    state.counters["p50_ms"] = percentile(delays_ms, 0.50);
+    state.counters["p99_ms"] = percentile(delays_ms, 0.99);
+    state.counters["server_rss_kib"] = static_cast<double>(rss_kib(child.pid));
+    // Where the time goes: CPU per event on each side (both share the machine's cores).
+    state.counters["server_cpu_ms_per_event"] = server_cpu_ms / kEvents;
+    state.counters["client_cpu_ms_per_event"] = client_cpu_ms / kEvents;
+    ws.clear();
+  }
+}
+BENCHMARK(BM_Watchers)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
