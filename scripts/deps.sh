@@ -9,6 +9,7 @@ packages="
   nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev uuid-dev
   libssl-dev libboost-dev libboost-system-dev zlib1g-dev
+  libarchive-dev libcurl4-openssl-dev runc busybox-static
 "
 missing=""
 for p in $packages; do
@@ -18,6 +19,8 @@ for p in $packages; do
     *) missing="$missing $p" ;;
   esac
 done
+# Node.js and npm run the @kubernetes/client-node test; a machine may have them from elsewhere.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 
 sudo=""
