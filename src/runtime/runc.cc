@@ -1,0 +1,278 @@
+#include "runtime/runc.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/json.h"
+#include "common/time_format.h"
+#include "runtime/runc_monitor.h"
+
+extern char** environ;
+
+namespace bosun::runtime {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// runc's text log line: time="..." level=error msg="container \"x\" does not exist"
+std::string runc_message(const std::string& stderr_text) {
+  size_t at = stderr_text.rfind("msg=\"");
+  if (at == std::string::npos) {
+    std::string s = stderr_text;
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+  std::string out;
+  for (size_t i = at + 5; i < stderr_text.size(); ++i) {
+    char c = stderr_text[i];
+    if (c == '\\' && i + 1 < stderr_text.size()) {
+      out.push_back(stderr_text[++i]);
+    } else if (c == '"') {
+      break;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+ErrorCode runc_error_code(const std::string& message) {
+  if (message.find("does not exist") != std::string::npos) return ErrorCode::kNotFound;
+  if (message.find("already exists") != std::string::npos) return ErrorCode::kAlreadyExists;
+  if (message.find("not running") != std::string::npos ||
+      message.find("cannot start") != std::string::npos ||
+      message.find("cannot delete") != std::string::npos) {
+    return ErrorCode::kConflict;
+  }
+  return ErrorCode::kInternal;
+}
+
+ContainerState state_from_json(const Json& j) {
+  ContainerState s;
+  s.id = j.value("id", "");
+  s.status = j.value("status", "");
+  s.pid = j.value("pid", 0);
+  s.bundle = j.value("bundle", "");
+  s.created = j.value("created", "");
+  return s;
+}
+
+}  // namespace
+
+Runc::Runc(RuncOptions options) : options_(std::move(options)) {}
+
+Result<std::string> Runc::run(std::vector<std::string> args) const {
+  std::vector<std::string> full = {options_.runc_path, "--root", options_.state_root};
+  for (std::string& a : args) full.push_back(std::move(a));
+  std::vector<char*> argv;
+  for (std::string& a : full) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    return make_error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return make_error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  // Other threads' descriptors without O_CLOEXEC must not leak into runc (and its containers).
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return make_error(ErrorCode::kInternal, "run " + options_.runc_path + ": " + std::strerror(rc));
+  }
+  std::string text[2];
+  int fds[2] = {out[0], err[0]};
+  char buf[16384];
+  while (fds[0] >= 0 || fds[1] >= 0) {
+    pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i], buf, sizeof buf);
+      if (n > 0) {
+        text[i].append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i]);
+        fds[i] = -1;
+      }
+    }
+  }
+  for (int fd : fds) {
+    if (fd >= 0) ::close(fd);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return std::move(text[0]);
+  std::string message = runc_message(text[1]);
+  if (message.empty()) message = "exit status " + std::to_string(WEXITSTATUS(st));
+  return make_error(runc_error_code(message), "runc " + full[3] + ": " + message);
+}
+
+Result<int> Runc::create(const CreateOptions& options) const {
+  if (options.id.empty() || options.bundle_dir.empty() || options.log_path.empty()) {
+    return make_error(ErrorCode::kBadRequest, "runc create needs an id, a bundle and a log path");
+  }
+  if (::access(options_.runc_path.c_str(), X_OK) != 0) {
+    return make_error(ErrorCode::kNotFound, "runc not found at " + options_.runc_path);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_root, ec);
+  std::filesystem::create_directories(std::filesystem::path(options.log_path).parent_path(), ec);
+  // A recreated container must not be mistaken for its predecessor's exit.
+  std::filesystem::remove(options.bundle_dir + "/" + kExitFile, ec);
+  return spawn_runc_monitor(options_, options);
+}
+
+Result<void> Runc::start(std::string_view id) const {
+  BOSUN_RETURN_IF_ERROR(run({"start", std::string(id)}));
+  return ok_result();
+}
+
+Result<ContainerState> Runc::state(std::string_view id) const {
+  BOSUN_ASSIGN_OR_RETURN(std::string out, run({"state", std::string(id)}));
+  try {
+    return state_from_json(Json::parse(out));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("runc state: bad JSON: ") + e.what());
+  }
+}
+
+Result<void> Runc::kill(std::string_view id, int signal, bool all) const {
+  std::vector<std::string> args = {"kill"};
+  if (all) args.push_back("--all");
+  args.push_back(std::string(id));
+  args.push_back(std::to_string(signal));
+  BOSUN_RETURN_IF_ERROR(run(std::move(args)));
+  return ok_result();
+}
+
+Result<void> Runc::remove(std::string_view id, bool force) const {
+  std::vector<std::string> args = {"delete"};
+  if (force) args.push_back("--force");
+  args.push_back(std::string(id));
+  BOSUN_RETURN_IF_ERROR(run(std::move(args)));
+  return ok_result();
+}
+
+Result<std::vector<ContainerState>> Runc::list() const {
+  BOSUN_ASSIGN_OR_RETURN(std::string out, run({"list", "--format", "json"}));
+  std::vector<ContainerState> result;
+  try {
+    Json j = Json::parse(out);
+    if (j.is_array()) {
+      for (const Json& c : j) result.push_back(state_from_json(c));
+    }
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("runc list: bad JSON: ") + e.what());
+  }
+  return result;
+}
+
+Result<std::optional<ExitStatus>> Runc::read_exit(const std::string& bundle_dir) {
+  std::string path = bundle_dir + "/" + kExitFile;
+  if (::access(path.c_str(), F_OK) != 0) return std::optional<ExitStatus>();
+  try {
+    Json j = Json::parse(read_text(path));
+    ExitStatus s;
+    s.exit_code = j.at("exitCode").get<int>();
+    s.signal = j.value("signal", 0);
+    s.oom_killed = j.value("oomKilled", false);
+    s.pid = j.value("pid", 0);
+    auto t = parse_rfc3339(j.value("finishedAt", ""));
+    if (t.ok()) s.finished_at = *t;
+    return std::optional<ExitStatus>(s);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, "bad exit record " + path + ": " + e.what());
+  }
+}
+
+Result<ExitStatus> Runc::wait(const std::string& bundle_dir, std::chrono::milliseconds timeout) {
+  int ifd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (ifd < 0) {
+    return make_error(ErrorCode::kInternal, std::string("inotify: ") + std::strerror(errno));
+  }
+  // The monitor renames exit.json into place; watch before looking so the rename cannot slip by.
+  if (::inotify_add_watch(ifd, bundle_dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+    int e = errno;
+    ::close(ifd);
+    return make_error(e == ENOENT ? ErrorCode::kNotFound : ErrorCode::kInternal,
+                      "watch " + bundle_dir + ": " + std::strerror(e));
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto exit = read_exit(bundle_dir);
+    if (!exit.ok()) {
+      ::close(ifd);
+      return exit.error();
+    }
+    if (*exit) {
+      ::close(ifd);
+      return **exit;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::close(ifd);
+      return make_error(ErrorCode::kTimeout, "container in " + bundle_dir + " has not exited");
+    }
+    pollfd p{ifd, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) {
+      alignas(inotify_event) char buf[4096];
+      while (::read(ifd, buf, sizeof buf) > 0) {
+      }
+    }
+  }
+}
+
+std::optional<int> Runc::monitor_pid(const std::string& bundle_dir) {
+  int pid = std::atoi(read_text(bundle_dir + "/" + kMonitorPidFile).c_str());
+  if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
+  return pid;
+}
+
+}  // namespace bosun::runtime

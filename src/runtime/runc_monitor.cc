@@ -1,0 +1,331 @@
+#include "runtime/runc_monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "runtime/cgroup.h"
+#include "runtime/runc_log.h"
+
+extern char** environ;
+
+namespace bosun::runtime {
+namespace {
+
+constexpr const char* kMonitorEnv = "BOSUN_RUNC_MONITOR";
+constexpr int kSyncFd = 3;
+// After the init exits, output still in flight (or held by a process that escaped the container's
+// pid namespace, e.g. with hostPID) is read for at most this long before the exit is recorded.
+constexpr int kDrainMillis = 2000;
+
+int64_t now_nanos() {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mono_millis() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void write_all(int fd, std::string_view s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+bool write_file_atomic(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  write_all(fd, content);
+  ::fsync(fd);
+  ::close(fd);
+  return ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// runc logs JSON lines with --log-format json; the last error is what `runc create` failed on.
+std::string runc_error(const std::string& log_path, const std::string& stderr_text, int status) {
+  std::string message;
+  std::istringstream in(read_text(log_path));
+  std::string line;
+  while (std::getline(in, line)) {
+    try {
+      Json j = Json::parse(line);
+      if (j.value("level", "") == "error") message = j.value("msg", "");
+    } catch (const std::exception&) {
+    }
+  }
+  if (message.empty() && !stderr_text.empty()) message = stderr_text;
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+  if (message.empty()) message = "runc create exited with status " + std::to_string(status);
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  return message;
+}
+
+void reset_signals_for_exec() {
+  // Dispositions and the mask survive exec: the container must not inherit the monitor's.
+  sigset_t all;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
+  for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+}
+
+int monitor_main(int argc, char** argv) {
+  if (argc != 6) return 2;
+  const std::string runc = argv[1], root = argv[2], id = argv[3], bundle = argv[4],
+                    log_path = argv[5];
+  ::unsetenv(kMonitorEnv);
+  auto fail = [&](const std::string& message) {
+    write_all(kSyncFd, "error " + message + "\n");
+    return 1;
+  };
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  sigset_t chld;
+  ::sigemptyset(&chld);
+  ::sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sfd = ::signalfd(-1, &chld, SFD_CLOEXEC);
+  if (sfd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
+
+  std::string pid_file = bundle + "/" + kMonitorPidFile;
+  write_file_atomic(pid_file, std::to_string(::getpid()));
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (log_fd < 0) return fail("open log " + log_path + ": " + std::strerror(errno));
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    return fail(std::string("pipe: ") + std::strerror(errno));
+  }
+  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+
+  std::string runc_log = bundle + "/" + kRuncLogFile;
+  std::string init_pid_file = bundle + "/" + kInitPidFile;
+  std::vector<std::string> args = {runc,           "--root",      root,     "--log",    runc_log,
+                                   "--log-format", "json",        "create", "--bundle", bundle,
+                                   "--pid-file",   init_pid_file, id};
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+
+  pid_t runc_pid = ::fork();
+  if (runc_pid < 0) return fail(std::string("fork: ") + std::strerror(errno));
+  if (runc_pid == 0) {
+    reset_signals_for_exec();
+    // Without a terminal runc passes its own stdio to the container: these pipes become its
+    // stdout and stderr.
+    ::dup2(devnull, 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::close_range(3, ~0U, 0);
+    ::execv(cargs[0], cargs.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  int st = 0;
+  while (::waitpid(runc_pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    int flags = ::fcntl(err[0], F_GETFL);
+    ::fcntl(err[0], F_SETFL, flags | O_NONBLOCK);
+    char buf[4096];
+    ssize_t n = ::read(err[0], buf, sizeof buf);
+    std::string stderr_text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    ::unlink(pid_file.c_str());
+    return fail(
+        runc_error(runc_log, stderr_text, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)));
+  }
+  int init_pid = std::atoi(read_text(init_pid_file).c_str());
+  if (init_pid <= 0) return fail("runc create wrote no pid file");
+  // The cgroup is read now, while the init is alive, so the OOM counter can be read after it dies.
+  auto cgroup = cgroup_paths_of_pid(init_pid);
+  write_all(kSyncFd, "ok " + std::to_string(init_pid) + "\n");
+  ::close(kSyncFd);
+
+  CriLineSplitter splitters[2] = {CriLineSplitter(log_fd, "stdout"),
+                                  CriLineSplitter(log_fd, "stderr")};
+  int stream_fds[2] = {out[0], err[0]};
+  bool exited = false;
+  int status = 0;
+  int64_t deadline = 0;
+  static char buf[64 * 1024];
+  while (true) {
+    if (exited && stream_fds[0] < 0 && stream_fds[1] < 0) break;
+    int timeout = -1;
+    if (exited) {
+      int64_t left = deadline - mono_millis();
+      if (left <= 0) break;
+      timeout = static_cast<int>(left);
+    }
+    pollfd fds[3] = {{sfd, POLLIN, 0}, {stream_fds[0], POLLIN, 0}, {stream_fds[1], POLLIN, 0}};
+    int n = ::poll(fds, 3, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      [[maybe_unused]] ssize_t r = ::read(sfd, &si, sizeof si);
+      pid_t p;
+      int s;
+      // Orphans re-parented to this subreaper are reaped too; only the init's status matters.
+      while ((p = ::waitpid(-1, &s, WNOHANG)) > 0) {
+        if (p == init_pid && !exited) {
+          exited = true;
+          status = s;
+          deadline = mono_millis() + kDrainMillis;
+        }
+      }
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (stream_fds[i] < 0 || !(fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t r = ::read(stream_fds[i], buf, sizeof buf);
+      if (r > 0) {
+        splitters[i].feed(buf, static_cast<size_t>(r), now_nanos());
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        splitters[i].finish(now_nanos());
+        ::close(stream_fds[i]);
+        stream_fds[i] = -1;
+      }
+    }
+  }
+  for (CriLineSplitter& s : splitters) s.finish(now_nanos());
+  ::close(log_fd);
+
+  int exit_code = 0, signal = 0;
+  if (WIFEXITED(status)) {
+    exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    signal = WTERMSIG(status);
+    exit_code = 128 + signal;
+  }
+  bool oom = false;
+  if (cgroup.ok()) {
+    auto count = read_oom_kill_count(*cgroup);
+    oom = count.ok() && *count > 0;
+  }
+  char ts[40];
+  size_t tl = format_cri_timestamp(now_nanos(), ts);
+  Json record{{"exitCode", exit_code},
+              {"signal", signal},
+              {"oomKilled", oom},
+              {"finishedAt", std::string(ts, tl)},
+              {"pid", init_pid}};
+  write_file_atomic(bundle + "/" + kExitFile, record.dump());
+  ::unlink(pid_file.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create) {
+  std::vector<std::string> args = {"bosun-runc-monitor", runc.runc_path, runc.state_root, create.id,
+                                   create.bundle_dir,    create.log_path};
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    if (std::strncmp(*e, "BOSUN_RUNC_MONITOR=", 19) != 0) env.emplace_back(*e);
+  }
+  env.emplace_back(std::string(kMonitorEnv) + "=1");
+  std::vector<char*> argv, envp;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  int sync[2];
+  if (::pipe2(sync, O_CLOEXEC) != 0) {
+    return make_error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  }
+  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  pid_t child = ::fork();
+  if (child < 0) {
+    int e = errno;
+    ::close(sync[0]);
+    ::close(sync[1]);
+    ::close(devnull);
+    return make_error(ErrorCode::kInternal, std::string("fork: ") + std::strerror(e));
+  }
+  if (child == 0) {
+    // Only async-signal-safe calls from here: the agent is multi-threaded. The double fork and
+    // setsid leave the monitor owned by init, so it outlives an agent restart and the agent's
+    // signals and terminal.
+    ::setsid();
+    pid_t grandchild = ::fork();
+    if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    if (sync[1] == kSyncFd) {
+      ::fcntl(kSyncFd, F_SETFD, 0);
+    } else {
+      ::dup2(sync[1], kSyncFd);
+    }
+    ::close_range(kSyncFd + 1, ~0U, 0);
+    ::execve("/proc/self/exe", argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(sync[1]);
+  ::close(devnull);
+  int st;
+  while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
+  }
+  std::string reply;
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::read(sync[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  ::close(sync[0]);
+  while (!reply.empty() && reply.back() == '\n') reply.pop_back();
+  if (reply.rfind("ok ", 0) == 0) return std::atoi(reply.c_str() + 3);
+  if (reply.rfind("error ", 0) == 0) {
+    std::string message = reply.substr(6);
+    ErrorCode code = message.find("already exists") != std::string::npos ? ErrorCode::kAlreadyExists
+                                                                         : ErrorCode::kInternal;
+    return make_error(code, "runc create " + create.id + ": " + message);
+  }
+  return make_error(ErrorCode::kInternal,
+                    "runc create " + create.id + ": the container monitor exited without a reply");
+}
+
+}  // namespace bosun::runtime
+
+// Runs before main() in the re-executed binary; any other process returns at once.
+__attribute__((constructor)) static void bosun_runc_monitor_entry(int argc, char** argv,
+                                                                  char** /*envp*/) {
+  const char* v = std::getenv("BOSUN_RUNC_MONITOR");
+  if (v == nullptr || std::strcmp(v, "1") != 0) return;
+  ::_exit(bosun::runtime::monitor_main(argc, argv));
+}

@@ -1,0 +1,19 @@
+// The per-container monitor process behind Runc::create (internal to the runtime module). The agent
+// forks and re-executes its own binary (/proc/self/exe, as runc does for `runc init`) with
+// BOSUN_RUNC_MONITOR=1; a constructor in runc_monitor.cc catches that before main() and runs the
+// monitor instead, so every program that links the runtime (bosun, tests, benchmarks) can be one.
+// Thread-safe: spawn_runc_monitor only forks and waits.
+#pragma once
+
+#include "common/result.h"
+#include "runtime/runc.h"
+
+namespace bosun::runtime {
+
+// Starts a detached monitor (its own session, re-parented away from the agent) that runs
+// `runc create` and then stays as the container init's parent (a child subreaper): it logs the
+// container's output in CRI format and writes <bundle>/exit.json when the init exits. Returns the
+// init's pid once runc create has succeeded, or runc's error.
+Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create);
+
+}  // namespace bosun::runtime

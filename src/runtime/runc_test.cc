@@ -1,0 +1,343 @@
+// Real containers through runc (root only): exit codes and CRI log lines, signals, security
+// settings visible from inside, the OOM killer, cgroup settings and stats, and that nothing is
+// left behind.
+#include "runtime/runc.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "runtime/bundle_spec.h"
+#include "runtime/cgroup.h"
+#include "runtime/runc_testing.h"
+
+namespace bosun::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ScratchDir;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+// The message part of each CRI log line, prefixed by its stream: "stdout hello".
+std::vector<std::string> log_messages(const std::string& path) {
+  static const std::regex kLine(
+      R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z (stdout|stderr) (F|P) (.*)$)");
+  std::vector<std::string> out;
+  for (const std::string& line : lines_of(read_file(path))) {
+    std::smatch m;
+    if (!std::regex_match(line, m, kLine)) {
+      out.push_back("MALFORMED: " + line);
+      continue;
+    }
+    out.push_back(m[1].str() + " " + m[3].str());
+  }
+  return out;
+}
+
+class RuncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = testing::container_test_skip_reason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    scratch_ = std::make_unique<ScratchDir>("bosun-runc-test-");
+    ASSERT_FALSE(scratch_->path().empty());
+    rootfs_ = scratch_->path() + "/rootfs";
+    ASSERT_TRUE(testing::make_busybox_rootfs(rootfs_).ok());
+    runc_ = std::make_unique<Runc>(RuncOptions{testing::kRuncPath, scratch_->path() + "/state"});
+    pod_uid_ = "test" + std::to_string(::getpid());
+  }
+
+  void TearDown() override {
+    if (!runc_) return;
+    auto list = runc_->list();
+    if (list.ok()) {
+      for (const ContainerState& c : *list) (void)runc_->remove(c.id, true);
+    }
+    (void)remove_cgroup_tree(pod_cgroup_parent(pod_uid_));
+  }
+
+  ContainerSpec spec(std::vector<std::string> args) {
+    ContainerSpec s;
+    s.args = std::move(args);
+    s.env = {"PATH=/bin"};
+    s.rootfs = rootfs_;
+    s.hostname = "runc-test";
+    return s;
+  }
+
+  // Writes the bundle and runs create; returns the bundle directory.
+  std::string create(const std::string& id, ContainerSpec s) {
+    std::string bundle = scratch_->path() + "/bundles/" + id;
+    s.cgroups_path = container_cgroup_path(pod_uid_, id);
+    auto w = write_bundle(bundle, s);
+    EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().message);
+    auto pid = runc_->create({id, bundle, log_path(id)});
+    EXPECT_TRUE(pid.ok()) << (pid.ok() ? "" : pid.error().message);
+    if (pid.ok()) {
+      EXPECT_GT(*pid, 0);
+    }
+    return bundle;
+  }
+
+  std::string log_path(const std::string& id) { return scratch_->path() + "/logs/" + id + ".log"; }
+
+  // Create, start, wait for the exit.
+  ExitStatus run(const std::string& id, ContainerSpec s) {
+    std::string bundle = create(id, std::move(s));
+    auto started = runc_->start(id);
+    EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
+    auto exit = Runc::wait(bundle, 20s);
+    EXPECT_TRUE(exit.ok()) << (exit.ok() ? "" : exit.error().message);
+    if (exit.ok()) return *exit;
+    ExitStatus failed;
+    failed.exit_code = -1;
+    return failed;
+  }
+
+  std::unique_ptr<ScratchDir> scratch_;
+  std::string rootfs_;
+  std::unique_ptr<Runc> runc_;
+  std::string pod_uid_;
+};
+
+TEST_F(RuncTest, EchoesAndExitsZeroWithCriLogLines) {
+  ExitStatus exit =
+      run("echo0", spec({"sh", "-c", "echo hello; echo oops >&2; printf 'no newline'"}));
+  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.signal, 0);
+  EXPECT_FALSE(exit.oom_killed);
+  EXPECT_GT(exit.pid, 0);
+  auto since = std::chrono::system_clock::now() - exit.finished_at;
+  EXPECT_LT(since, std::chrono::minutes(1));
+  auto msgs = log_messages(log_path("echo0"));
+  // Lines of one stream keep their order; the two streams interleave as they were read.
+  std::vector<std::string> out, err;
+  for (const std::string& m : msgs) (m.rfind("stdout", 0) == 0 ? out : err).push_back(m);
+  EXPECT_EQ(out, (std::vector<std::string>{"stdout hello", "stdout no newline"}));
+  EXPECT_EQ(err, (std::vector<std::string>{"stderr oops"}));
+}
+
+TEST_F(RuncTest, ExitCodeThree) {
+  ExitStatus exit = run("exit3", spec({"sh", "-c", "echo bye; exit 3"}));
+  EXPECT_EQ(exit.exit_code, 3);
+  EXPECT_EQ(log_messages(log_path("exit3")), std::vector<std::string>{"stdout bye"});
+  // runc keeps a stopped container until it is deleted.
+  auto st = runc_->state("exit3");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "stopped");
+}
+
+TEST_F(RuncTest, LongSleeperStopsOnSigtermAndSigkill) {
+  // As pid 1 of its namespace the shell only sees signals it handles; the trap makes SIGTERM count.
+  std::string bundle = create(
+      "sleeper", spec({"sh", "-c", "trap 'echo terminated; exit 143' TERM; sleep 1000 & wait"}));
+  auto created = runc_->state("sleeper");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->status, "created");
+  ASSERT_TRUE(runc_->start("sleeper").ok());
+  auto running = runc_->state("sleeper");
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->status, "running");
+  EXPECT_GT(running->pid, 0);
+  EXPECT_FALSE(Runc::read_exit(bundle)->has_value());
+  auto early = Runc::wait(bundle, 200ms);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, ErrorCode::kTimeout);
+
+  ASSERT_TRUE(runc_->kill("sleeper", SIGTERM).ok());
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok()) << exit.error().message;
+  EXPECT_EQ(exit->exit_code, 143);
+  EXPECT_EQ(exit->signal, 0);
+  EXPECT_EQ(log_messages(log_path("sleeper")), std::vector<std::string>{"stdout terminated"});
+
+  // A process without a handler dies only by SIGKILL; its status is 128 + 9.
+  std::string bundle2 = create("stubborn", spec({"sleep", "1000"}));
+  ASSERT_TRUE(runc_->start("stubborn").ok());
+  ASSERT_TRUE(runc_->kill("stubborn", SIGKILL).ok());
+  auto killed = Runc::wait(bundle2, 20s);
+  ASSERT_TRUE(killed.ok());
+  EXPECT_EQ(killed->exit_code, 137);
+  EXPECT_EQ(killed->signal, SIGKILL);
+}
+
+TEST_F(RuncTest, CapabilitiesAndNoNewPrivsAreVisibleInside) {
+  ContainerSpec s = spec({"sh", "-c", "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"});
+  s.no_new_privileges = true;
+  ASSERT_EQ(run("caps", s).exit_code, 0);
+  // containerd's (and Docker's) default set is 0xa80425fb.
+  EXPECT_EQ(
+      log_messages(log_path("caps")),
+      (std::vector<std::string>{"stdout CapEff:\t00000000a80425fb",
+                                "stdout CapBnd:\t00000000a80425fb", "stdout NoNewPrivs:\t1"}));
+
+  ContainerSpec dropped = spec({"sh", "-c", "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"});
+  dropped.capabilities = {{"NET_BIND_SERVICE"}, {"ALL"}};
+  ASSERT_EQ(run("dropped", dropped).exit_code, 0);
+  EXPECT_EQ(
+      log_messages(log_path("dropped")),
+      (std::vector<std::string>{"stdout CapEff:\t0000000000000400", "stdout NoNewPrivs:\t0"}));
+}
+
+TEST_F(RuncTest, ProcPathsAreMaskedAndReadOnly) {
+  ContainerSpec s = spec({"sh", "-c",
+                          "test -s /proc/kcore; echo kcore=$?; "
+                          "ls /sys/firmware | wc -l; "
+                          "(echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null; echo sys=$?"});
+  ASSERT_EQ(run("masked", s).exit_code, 0);
+  EXPECT_EQ(log_messages(log_path("masked")),
+            (std::vector<std::string>{"stdout kcore=1", "stdout 0", "stdout sys=1"}));
+}
+
+TEST_F(RuncTest, MemoryLimitOomKillIsDetected) {
+  // dd's 64 MiB buffer cannot fit in 16 MiB.
+  ContainerSpec s = spec({"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  s.resources.memory_limit_bytes = 16 << 20;
+  ExitStatus exit = run("oom", s);
+  EXPECT_TRUE(exit.oom_killed);
+  EXPECT_EQ(exit.exit_code, 137);
+  EXPECT_EQ(exit.signal, SIGKILL);
+}
+
+TEST_F(RuncTest, CgroupSettingsAndStats) {
+  ContainerSpec s =
+      spec({"sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000"});
+  s.resources = {250, 500, 64 << 20, 50};
+  std::string bundle = create("limits", s);
+  CgroupPaths cg = cgroup_paths_of(container_cgroup_path(pod_uid_, "limits"));
+  auto shares = read_cpu_shares(cg);
+  ASSERT_TRUE(shares.ok()) << shares.error().message;
+  EXPECT_EQ(*shares, 256u);
+  EXPECT_EQ(read_file(cg.cpu_dir + "/cpu.cfs_quota_us"), "50000\n");
+  EXPECT_EQ(read_file(cg.cpu_dir + "/cpu.cfs_period_us"), "100000\n");
+  EXPECT_EQ(read_file(cg.memory_dir + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+  EXPECT_EQ(
+      read_file("/sys/fs/cgroup/pids" + container_cgroup_path(pod_uid_, "limits") + "/pids.max"),
+      "50\n");
+
+  // The init's own view of its cgroup agrees with the path we asked for.
+  auto state = runc_->state("limits");
+  ASSERT_TRUE(state.ok());
+  auto by_pid = cgroup_paths_of_pid(state->pid);
+  ASSERT_TRUE(by_pid.ok());
+  EXPECT_EQ(by_pid->memory_dir, cg.memory_dir);
+
+  ASSERT_TRUE(runc_->start("limits").ok());
+  CgroupStats stats;
+  for (int i = 0; i < 100; ++i) {
+    auto st = read_cgroup_stats(cg);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    stats = *st;
+    if (stats.cpu_usage_ns > 0 && stats.memory_working_set_bytes > 0) break;
+    ::usleep(20000);
+  }
+  EXPECT_GT(stats.cpu_usage_ns, 0u);
+  EXPECT_GT(stats.memory_working_set_bytes, 0u);
+  EXPECT_LE(stats.memory_working_set_bytes, stats.memory_usage_bytes);
+  auto oom = read_oom_kill_count(cg);
+  ASSERT_TRUE(oom.ok());
+  EXPECT_EQ(*oom, 0u);
+  ASSERT_TRUE(runc_->kill("limits", SIGKILL).ok());
+  ASSERT_TRUE(Runc::wait(bundle, 20s).ok());
+}
+
+TEST_F(RuncTest, ExitIsReadByALaterAgentAndCleanupLeavesNothing) {
+  std::string bundle = create("survivor", spec({"sleep", "1000"}));
+  ASSERT_TRUE(runc_->start("survivor").ok());
+  auto monitor = Runc::monitor_pid(bundle);
+  ASSERT_TRUE(monitor.has_value());
+  // The monitor is not the agent's child: it outlives an agent restart.
+  std::string stat = read_file("/proc/" + std::to_string(*monitor) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state_char;
+  int ppid = 0;
+  fields >> state_char >> ppid;
+  EXPECT_NE(ppid, ::getpid());
+
+  auto listed = runc_->list();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, "survivor");
+  EXPECT_EQ((*listed)[0].status, "running");
+
+  // "Restart": a new driver over the same state learns the exit from the monitor's record.
+  runc_ = std::make_unique<Runc>(RuncOptions{testing::kRuncPath, scratch_->path() + "/state"});
+  ASSERT_TRUE(runc_->kill("survivor", SIGKILL).ok());
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->exit_code, 137);
+  for (int i = 0; i < 200 && ::kill(*monitor, 0) == 0; ++i) ::usleep(10000);
+  EXPECT_NE(::kill(*monitor, 0), 0) << "monitor still running";
+  EXPECT_FALSE(Runc::monitor_pid(bundle).has_value());
+
+  ASSERT_TRUE(runc_->remove("survivor", false).ok());
+  EXPECT_TRUE(runc_->list()->empty());
+  EXPECT_FALSE(cgroup_exists(container_cgroup_path(pod_uid_, "survivor")));
+  auto gone = runc_->state("survivor");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(testing::mounts_under(scratch_->path()), 0);
+  ASSERT_TRUE(remove_cgroup_tree(pod_cgroup_parent(pod_uid_)).ok());
+  EXPECT_FALSE(cgroup_exists(pod_cgroup_parent(pod_uid_)));
+}
+
+TEST_F(RuncTest, ForceRemovingACreatedContainerRecordsItsDeath) {
+  std::string bundle = create("never-started", spec({"true"}));
+  ASSERT_TRUE(runc_->remove("never-started", true).ok());
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->signal, SIGKILL);
+}
+
+TEST_F(RuncTest, ErrorsAreKubernetesCodes) {
+  create("dup", spec({"sleep", "1000"}));
+  std::string bundle = scratch_->path() + "/bundles/dup";
+  auto again = runc_->create({"dup", bundle, log_path("dup2")});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists) << again.error().message;
+
+  auto missing = runc_->state("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
+
+  std::string bad_bundle = scratch_->path() + "/bundles/bad";
+  ContainerSpec s = spec({"/no/such/binary"});
+  s.cgroups_path = container_cgroup_path(pod_uid_, "bad");
+  ASSERT_TRUE(write_bundle(bad_bundle, s).ok());
+  auto bad = runc_->create({"bad", bad_bundle, log_path("bad")});
+  if (bad.ok()) {
+    // Some runc versions only find out at start.
+    auto started = runc_->start("bad");
+    EXPECT_FALSE(started.ok());
+  } else {
+    EXPECT_NE(bad.error().message.find("no such file or directory"), std::string::npos)
+        << bad.error().message;
+  }
+
+  Runc absent(RuncOptions{"/no/runc", scratch_->path() + "/state"});
+  auto no_runc = absent.create({"x", bad_bundle, log_path("x")});
+  ASSERT_FALSE(no_runc.ok());
+  EXPECT_EQ(no_runc.error().message, "runc not found at /no/runc");
+}
+
+}  // namespace
+}  // namespace bosun::runtime
