@@ -60,6 +60,11 @@ void CriLineSplitter::feed(const char* data, size_t n, int64_t unix_nanos) {
     size_t end = nl;
     // bufio.ReadLine, which containerd uses, drops the \r of a \r\n ending too.
     if (end > start && pending_[end - 1] == '\r') --end;
+    // A long line is cut the same way whether or not its newline came in the same read.
+    while (end - start > kCriMaxLineBytes) {
+      emit(std::string_view(pending_).substr(start, kCriMaxLineBytes), true, unix_nanos);
+      start += kCriMaxLineBytes;
+    }
     emit(std::string_view(pending_).substr(start, end - start), false, unix_nanos);
     start = nl + 1;
   }
