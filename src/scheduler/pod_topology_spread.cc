@@ -1,0 +1,245 @@
+// PodTopologySpread: DoNotSchedule constraints filter by skew; ScheduleAnyway constraints (or the
+// system default constraints) score.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+#include <limits>
+#include <string>
+
+#include "scheduler/plugins.h"
+#include "scheduler/topology_counts.h"
+
+namespace bosun::scheduler {
+namespace {
+
+// Pods of the incoming pod's namespace, not being deleted, that the selector matches
+// (countPodsMatchSelector).
+int64_t count_matching(const NodeInfo& node, const api::LabelSelector& selector,
+                       std::string_view ns) {
+  int64_t n = 0;
+  for (const auto& p : node.pods()) {
+    if (p->terminating || p->ns != ns) continue;
+    if (selector.matches(p->labels)) ++n;
+  }
+  return n;
+}
+
+bool has_all_keys(const api::Labels& labels, const std::vector<TopologySpreadConstraint>& cs) {
+  for (const auto& c : cs) {
+    if (labels.find(c.topology_key) == labels.end()) return false;
+  }
+  return true;
+}
+
+// matchNodeInclusionPolicies: nodeAffinityPolicy Honor counts only nodes the pod could select;
+// nodeTaintsPolicy Honor only nodes whose NoSchedule/NoExecute taints the pod tolerates.
+bool included(const TopologySpreadConstraint& c, const PodInfo& pod, const NodeInfo& node) {
+  if (c.node_affinity_policy == NodeInclusionPolicy::kHonor &&
+      !pod.matches_node_selection(node.name(), node.labels())) {
+    return false;
+  }
+  if (c.node_taints_policy == NodeInclusionPolicy::kHonor &&
+      find_untolerated_taint(node.node()->taints, pod.tolerations, is_do_not_schedule_taint) !=
+          nullptr) {
+    return false;
+  }
+  return true;
+}
+
+struct SpreadFilterState : PluginState {
+  std::vector<const TopologySpreadConstraint*> constraints;
+  std::vector<StringMap<int64_t>> match_num;  // per constraint: topology value -> matching pods
+  std::vector<int64_t> min_match;             // per constraint: the global minimum
+};
+
+struct SpreadScoreState : PluginState {
+  std::vector<TopologySpreadConstraint> defaults;  // the system defaults, when used
+  std::vector<const TopologySpreadConstraint*> constraints;
+  std::vector<StringMap<int64_t>> counts;  // per constraint (not hostname): value -> pods
+  std::vector<double> weights;             // log(topology size + 2)
+  std::unordered_map<const NodeInfo*, bool> ignored;
+  bool require_all_topologies = false;
+};
+
+}  // namespace
+
+Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod,
+                                           const Snapshot& snapshot) {
+  auto& s = state.get_or_create<SpreadFilterState>(slot());
+  s.constraints.clear();
+  for (const auto& c : pod.topology_spread) {
+    if (c.do_not_schedule) s.constraints.push_back(&c);
+  }
+  if (s.constraints.empty()) return Status::skip();
+  const size_t n = s.constraints.size();
+  s.match_num.assign(n, {});
+  s.min_match.assign(n, std::numeric_limits<int32_t>::max());
+  for (const auto& node : snapshot.nodes()) {
+    bool all_keys = true;
+    for (const auto* c : s.constraints) {
+      if (node->labels().find(c->topology_key) == node->labels().end()) all_keys = false;
+    }
+    if (!all_keys) continue;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& c = *s.constraints[i];
+      if (!included(c, pod, *node)) continue;
+      const std::string& value = node->labels().find(c.topology_key)->second;
+      int64_t count = count_matching(*node, c.selector, pod.ns);
+      auto it = s.match_num[i].find(value);
+      if (it == s.match_num[i].end()) it = s.match_num[i].emplace(value, 0).first;
+      it->second += count;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (const auto& [value, count] : s.match_num[i])
+      s.min_match[i] = std::min(s.min_match[i], count);
+    // Fewer domains than minDomains: the global minimum is taken as 0, so that pods spread into
+    // the domains that do not exist yet.
+    if (static_cast<int64_t>(s.match_num[i].size()) < s.constraints[i]->min_domains) {
+      s.min_match[i] = 0;
+    }
+  }
+  return {};
+}
+
+Status PodTopologySpreadPlugin::filter(const CycleState& state, const PodInfo& pod,
+                                       const NodeInfo& node) const {
+  const auto* s = state.get<SpreadFilterState>(slot());
+  if (s == nullptr || s->constraints.empty()) return {};
+  for (size_t i = 0; i < s->constraints.size(); ++i) {
+    const auto& c = *s->constraints[i];
+    auto label = node.labels().find(c.topology_key);
+    if (label == node.labels().end()) {
+      return Status(Code::kUnschedulableAndUnresolvable,
+                    std::string(kReasonTopologySpreadMissingLabel));
+    }
+    int64_t self = c.selector.matches(pod.labels) ? 1 : 0;
+    auto it = s->match_num[i].find(label->second);
+    int64_t match = it == s->match_num[i].end() ? 0 : it->second;
+    if (match + self - s->min_match[i] > c.max_skew) {
+      return Status(Code::kUnschedulable, std::string(kReasonTopologySpread));
+    }
+  }
+  return {};
+}
+
+Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
+                                          const Snapshot& snapshot,
+                                          std::span<const NodeInfo* const> feasible) {
+  auto& s = state.get_or_create<SpreadScoreState>(slot());
+  s.constraints.clear();
+  s.defaults.clear();
+  s.ignored.clear();
+  if (feasible.empty() || snapshot.size() == 0) return Status::skip();
+  if (!pod.topology_spread.empty()) {
+    for (const auto& c : pod.topology_spread) {
+      if (!c.do_not_schedule) s.constraints.push_back(&c);
+    }
+    s.require_all_topologies = true;
+  } else if (spread_selector_) {
+    // The system defaults (hostname maxSkew 3, zone maxSkew 5, ScheduleAnyway) over the pods of
+    // the same services and controllers; nodes missing a key are not ignored then.
+    api::LabelSelector selector = spread_selector_(pod);
+    if (selector.empty() || selector.matches_nothing()) return Status::skip();
+    TopologySpreadConstraint host;
+    host.max_skew = 3;
+    host.topology_key = std::string(kLabelHostname);
+    host.do_not_schedule = false;
+    host.selector = selector;
+    TopologySpreadConstraint zone = host;
+    zone.max_skew = 5;
+    zone.topology_key = std::string(kLabelZone);
+    s.defaults = {std::move(host), std::move(zone)};
+    for (const auto& c : s.defaults) s.constraints.push_back(&c);
+    s.require_all_topologies = false;
+  }
+  if (s.constraints.empty()) return Status::skip();
+  const size_t n = s.constraints.size();
+  s.counts.assign(n, {});
+  s.weights.assign(n, 0);
+  std::vector<int64_t> sizes(n, 0);
+  int64_t ignored = 0;
+  for (const NodeInfo* node : feasible) {
+    if (s.require_all_topologies && !has_all_keys(node->labels(), pod.topology_spread)) {
+      s.ignored[node] = true;
+      ++ignored;
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto& c = *s.constraints[i];
+      if (c.topology_key == kLabelHostname) continue;  // counted per node in score
+      auto label = node->labels().find(c.topology_key);
+      if (label == node->labels().end()) continue;
+      if (s.counts[i].emplace(label->second, 0).second) ++sizes[i];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    int64_t size = s.constraints[i]->topology_key == kLabelHostname
+                       ? static_cast<int64_t>(feasible.size()) - ignored
+                       : sizes[i];
+    s.weights[i] = std::log(static_cast<double>(size + 2));
+  }
+  bool any_domain = false;
+  for (const auto& m : s.counts) any_domain |= !m.empty();
+  if (!any_domain) return {};  // only hostname constraints: counted in score
+  for (const auto& node : snapshot.nodes()) {
+    if (s.require_all_topologies && !has_all_keys(node->labels(), pod.topology_spread)) continue;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& c = *s.constraints[i];
+      if (c.topology_key == kLabelHostname || !included(c, pod, *node)) continue;
+      auto label = node->labels().find(c.topology_key);
+      if (label == node->labels().end()) continue;
+      auto it = s.counts[i].find(label->second);
+      if (it == s.counts[i].end()) continue;  // no feasible node in this domain
+      it->second += count_matching(*node, c.selector, pod.ns);
+    }
+  }
+  return {};
+}
+
+int64_t PodTopologySpreadPlugin::score(const CycleState& state, const PodInfo& pod,
+                                       const NodeInfo& node) const {
+  const auto* s = state.get<SpreadScoreState>(slot());
+  if (s == nullptr || s->ignored.count(&node) != 0) return 0;
+  double score = 0;
+  for (size_t i = 0; i < s->constraints.size(); ++i) {
+    const auto& c = *s->constraints[i];
+    auto label = node.labels().find(c.topology_key);
+    if (label == node.labels().end()) continue;
+    int64_t count = 0;
+    if (c.topology_key == kLabelHostname) {
+      count = count_matching(node, c.selector, pod.ns);
+    } else {
+      auto it = s->counts[i].find(label->second);
+      if (it != s->counts[i].end()) count = it->second;
+    }
+    // scoreForCount: the more matching pods in the domain, the worse; maxSkew softens it.
+    score += static_cast<double>(count) * s->weights[i] + static_cast<double>(c.max_skew - 1);
+  }
+  return static_cast<int64_t>(std::round(score));
+}
+
+void PodTopologySpreadPlugin::normalize(const CycleState& state, const PodInfo&,
+                                        std::span<NodeScore> scores) const {
+  const auto* s = state.get<SpreadScoreState>(slot());
+  if (s == nullptr) return;
+  int64_t min_score = std::numeric_limits<int64_t>::max();
+  int64_t max_score = 0;
+  for (const NodeScore& ns : scores) {
+    if (s->ignored.count(ns.node) != 0) continue;
+    min_score = std::min(min_score, ns.score);
+    max_score = std::max(max_score, ns.score);
+  }
+  for (NodeScore& ns : scores) {
+    if (s->ignored.count(ns.node) != 0) {
+      ns.score = 0;
+    } else if (max_score == 0) {
+      ns.score = kMaxNodeScore;
+    } else {
+      ns.score = kMaxNodeScore * (max_score + min_score - ns.score) / max_score;
+    }
+  }
+}
+
+}  // namespace bosun::scheduler
