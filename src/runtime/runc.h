@@ -25,6 +25,9 @@ struct CreateOptions {
   std::string id;
   std::string bundle_dir;  // holds config.json; the monitor's files are written here too
   std::string log_path;    // CRI-format container log, appended to
+  // Start the user's process at once (`runc run --detach`), for callers with nothing to do between
+  // create and start; saves one runc invocation.
+  bool start = false;
 };
 
 // `runc state` of one container.
@@ -57,7 +60,8 @@ class Runc {
   explicit Runc(RuncOptions options);
 
   // Starts the container's monitor, which runs `runc create`: the container's init exists, stopped
-  // before the user's process, with its output going to the log. Returns the init's pid.
+  // before the user's process, with its output going to the log (with options.start the process
+  // runs at once). Returns the init's pid.
   Result<int> create(const CreateOptions& options) const;
   // Runs the user's process in a created container.
   Result<void> start(std::string_view id) const;

@@ -136,6 +136,23 @@ TEST_F(RuncTest, EchoesAndExitsZeroWithCriLogLines) {
   EXPECT_EQ(err, (std::vector<std::string>{"stderr oops"}));
 }
 
+TEST_F(RuncTest, CreateWithStartRunsAtOnce) {
+  std::string id = "runnow";
+  std::string bundle = scratch_->path() + "/bundles/" + id;
+  ContainerSpec s = spec({"sh", "-c", "echo started; exit 7"});
+  s.cgroups_path = container_cgroup_path(pod_uid_, id);
+  ASSERT_TRUE(write_bundle(bundle, s).ok());
+  CreateOptions options{id, bundle, log_path(id)};
+  options.start = true;
+  auto pid = runc_->create(options);
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->exit_code, 7);
+  EXPECT_FALSE(exit->oom_killed);
+  EXPECT_EQ(log_messages(log_path(id)), std::vector<std::string>{"stdout started"});
+}
+
 TEST_F(RuncTest, ExitCodeThree) {
   ExitStatus exit = run("exit3", spec({"sh", "-c", "echo bye; exit 3"}));
   EXPECT_EQ(exit.exit_code, 3);
