@@ -38,7 +38,7 @@ struct TaintScoreState : PluginState {
 
 Status TaintTolerationPlugin::pre_score(CycleState& state, const PodInfo& pod, const Snapshot&,
                                         std::span<const NodeInfo* const>) {
-  auto& s = state.get_or_create<TaintScoreState>(slot());
+  auto& s = state.get_or_create<TaintScoreState>(score_slot());
   s.prefer_no_schedule.clear();
   for (const Toleration& t : pod.tolerations) {
     if (t.effect == TaintEffect::kNone || t.effect == TaintEffect::kPreferNoSchedule) {
@@ -50,7 +50,7 @@ Status TaintTolerationPlugin::pre_score(CycleState& state, const PodInfo& pod, c
 
 int64_t TaintTolerationPlugin::score(const CycleState& state, const PodInfo&,
                                      const NodeInfo& node) const {
-  const auto* s = state.get<TaintScoreState>(slot());
+  const auto* s = state.get<TaintScoreState>(score_slot());
   int64_t intolerable = 0;
   for (const Taint& taint : node.node()->taints) {
     if (taint.effect != TaintEffect::kPreferNoSchedule) continue;

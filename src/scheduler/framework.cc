@@ -58,12 +58,13 @@ Framework::Framework(FrameworkOptions options)
     : options_(std::move(options)), rng_(options_.seed) {}
 
 size_t Framework::slot_for(Plugin& plugin) {
+  // Two CycleState slots per plugin (filter_slot, score_slot).
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i] == &plugin) return i;
+    if (slots_[i] == &plugin) return 2 * i;
   }
   slots_.push_back(&plugin);
-  plugin.set_slot(slots_.size() - 1);
-  return slots_.size() - 1;
+  plugin.set_slot(2 * (slots_.size() - 1));
+  return 2 * (slots_.size() - 1);
 }
 
 void Framework::add_filter(std::shared_ptr<FilterPlugin> plugin) {

@@ -103,7 +103,9 @@ class Plugin {
   virtual std::string_view name() const = 0;
   // ClusterEvent bits that may make a pod this plugin rejected schedulable.
   virtual uint32_t events() const { return kAllEvents; }
-  size_t slot() const { return slot_; }
+  // This plugin's CycleState slots: one for what PreFilter computes, one for PreScore.
+  size_t filter_slot() const { return slot_; }
+  size_t score_slot() const { return slot_ + 1; }
   void set_slot(size_t slot) { slot_ = slot; }
 
  private:

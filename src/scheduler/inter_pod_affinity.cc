@@ -48,7 +48,7 @@ Status InterPodAffinityPlugin::pre_filter(CycleState& state, const PodInfo& pod,
       snapshot.have_pods_with_required_anti_affinity().empty()) {
     return Status::skip();
   }
-  auto& s = state.get_or_create<AffinityFilterState>(slot());
+  auto& s = state.get_or_create<AffinityFilterState>(filter_slot());
   s.existing_anti_affinity.clear();
   s.affinity.clear();
   s.anti_affinity.clear();
@@ -86,7 +86,7 @@ Status InterPodAffinityPlugin::pre_filter(CycleState& state, const PodInfo& pod,
 
 Status InterPodAffinityPlugin::filter(const CycleState& state, const PodInfo& pod,
                                       const NodeInfo& node) const {
-  const auto* s = state.get<AffinityFilterState>(slot());
+  const auto* s = state.get<AffinityFilterState>(filter_slot());
   if (s == nullptr) return {};
   const api::Labels& labels = node.labels();
 
@@ -132,7 +132,7 @@ Status InterPodAffinityPlugin::pre_score(CycleState& state, const PodInfo& pod,
                                          std::span<const NodeInfo* const>) {
   const bool has_constraints =
       !pod.preferred_affinity.empty() || !pod.preferred_anti_affinity.empty();
-  auto& s = state.get_or_create<AffinityScoreState>(slot());
+  auto& s = state.get_or_create<AffinityScoreState>(score_slot());
   s.scores.clear();
   const api::Labels* own_ns_labels = labels_of(snapshot, pod.ns);
 
@@ -177,7 +177,7 @@ Status InterPodAffinityPlugin::pre_score(CycleState& state, const PodInfo& pod,
 
 int64_t InterPodAffinityPlugin::score(const CycleState& state, const PodInfo&,
                                       const NodeInfo& node) const {
-  const auto* s = state.get<AffinityScoreState>(slot());
+  const auto* s = state.get<AffinityScoreState>(score_slot());
   if (s == nullptr) return 0;
   int64_t total = 0;
   for (const auto& [key, values] : s->scores.by_key()) {

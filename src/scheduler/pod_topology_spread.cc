@@ -2,10 +2,10 @@
 // system default constraints) score.
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
-#include <vector>
 #include <limits>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "scheduler/plugins.h"
 #include "scheduler/topology_counts.h"
@@ -66,7 +66,7 @@ struct SpreadScoreState : PluginState {
 
 Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod,
                                            const Snapshot& snapshot) {
-  auto& s = state.get_or_create<SpreadFilterState>(slot());
+  auto& s = state.get_or_create<SpreadFilterState>(filter_slot());
   s.constraints.clear();
   for (const auto& c : pod.topology_spread) {
     if (c.do_not_schedule) s.constraints.push_back(&c);
@@ -105,7 +105,7 @@ Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod
 
 Status PodTopologySpreadPlugin::filter(const CycleState& state, const PodInfo& pod,
                                        const NodeInfo& node) const {
-  const auto* s = state.get<SpreadFilterState>(slot());
+  const auto* s = state.get<SpreadFilterState>(filter_slot());
   if (s == nullptr || s->constraints.empty()) return {};
   for (size_t i = 0; i < s->constraints.size(); ++i) {
     const auto& c = *s->constraints[i];
@@ -127,7 +127,7 @@ Status PodTopologySpreadPlugin::filter(const CycleState& state, const PodInfo& p
 Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
                                           const Snapshot& snapshot,
                                           std::span<const NodeInfo* const> feasible) {
-  auto& s = state.get_or_create<SpreadScoreState>(slot());
+  auto& s = state.get_or_create<SpreadScoreState>(score_slot());
   s.constraints.clear();
   s.defaults.clear();
   s.ignored.clear();
@@ -200,7 +200,7 @@ Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
 
 int64_t PodTopologySpreadPlugin::score(const CycleState& state, const PodInfo& pod,
                                        const NodeInfo& node) const {
-  const auto* s = state.get<SpreadScoreState>(slot());
+  const auto* s = state.get<SpreadScoreState>(score_slot());
   if (s == nullptr || s->ignored.count(&node) != 0) return 0;
   double score = 0;
   for (size_t i = 0; i < s->constraints.size(); ++i) {
@@ -222,7 +222,7 @@ int64_t PodTopologySpreadPlugin::score(const CycleState& state, const PodInfo& p
 
 void PodTopologySpreadPlugin::normalize(const CycleState& state, const PodInfo&,
                                         std::span<NodeScore> scores) const {
-  const auto* s = state.get<SpreadScoreState>(slot());
+  const auto* s = state.get<SpreadScoreState>(score_slot());
   if (s == nullptr) return;
   int64_t min_score = std::numeric_limits<int64_t>::max();
   int64_t max_score = 0;
