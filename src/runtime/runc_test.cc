@@ -20,7 +20,7 @@ namespace bosun::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchDir;
+using runc_testing::ScratchDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -56,13 +56,14 @@ std::vector<std::string> log_messages(const std::string& path) {
 class RuncTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = testing::container_test_skip_reason();
+    std::string why = runc_testing::container_test_skip_reason();
     if (!why.empty()) GTEST_SKIP() << why;
     scratch_ = std::make_unique<ScratchDir>("bosun-runc-test-");
     ASSERT_FALSE(scratch_->path().empty());
     rootfs_ = scratch_->path() + "/rootfs";
-    ASSERT_TRUE(testing::make_busybox_rootfs(rootfs_).ok());
-    runc_ = std::make_unique<Runc>(RuncOptions{testing::kRuncPath, scratch_->path() + "/state"});
+    ASSERT_TRUE(runc_testing::make_busybox_rootfs(rootfs_).ok());
+    runc_ =
+        std::make_unique<Runc>(RuncOptions{runc_testing::kRuncPath, scratch_->path() + "/state"});
     pod_uid_ = "test" + std::to_string(::getpid());
   }
 
@@ -297,7 +298,7 @@ TEST_F(RuncTest, ExitIsReadByALaterAgentAndCleanupLeavesNothing) {
   EXPECT_EQ((*listed)[0].status, "running");
 
   // "Restart": a new driver over the same state learns the exit from the monitor's record.
-  runc_ = std::make_unique<Runc>(RuncOptions{testing::kRuncPath, scratch_->path() + "/state"});
+  runc_ = std::make_unique<Runc>(RuncOptions{runc_testing::kRuncPath, scratch_->path() + "/state"});
   ASSERT_TRUE(runc_->kill("survivor", SIGKILL).ok());
   auto exit = Runc::wait(bundle, 20s);
   ASSERT_TRUE(exit.ok());
@@ -312,7 +313,7 @@ TEST_F(RuncTest, ExitIsReadByALaterAgentAndCleanupLeavesNothing) {
   auto gone = runc_->state("survivor");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(testing::mounts_under(scratch_->path()), 0);
+  EXPECT_EQ(runc_testing::mounts_under(scratch_->path()), 0);
   ASSERT_TRUE(remove_cgroup_tree(pod_cgroup_parent(pod_uid_)).ok());
   EXPECT_FALSE(cgroup_exists(pod_cgroup_parent(pod_uid_)));
 }

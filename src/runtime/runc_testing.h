@@ -7,7 +7,7 @@
 
 #include "common/result.h"
 
-namespace bosun::runtime::testing {
+namespace bosun::runtime::runc_testing {
 
 inline constexpr const char* kRuncPath = "/usr/sbin/runc";
 inline constexpr const char* kBusyboxPath = "/bin/busybox";
@@ -35,4 +35,4 @@ class ScratchDir {
 // Mount points under a directory, from /proc/self/mountinfo (tests check nothing leaked).
 int mounts_under(const std::string& dir);
 
-}  // namespace bosun::runtime::testing
+}  // namespace bosun::runtime::runc_testing

@@ -11,7 +11,7 @@
 
 #include "runtime/runc_testing.h"
 
-namespace bosun::runtime::testing {
+namespace bosun::runtime::runc_testing {
 
 namespace fs = std::filesystem;
 
@@ -86,4 +86,4 @@ ScratchDir::~ScratchDir() {
   fs::remove_all(path_, ec);
 }
 
-}  // namespace bosun::runtime::testing
+}  // namespace bosun::runtime::runc_testing

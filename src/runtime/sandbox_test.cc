@@ -19,7 +19,7 @@ namespace bosun::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchDir;
+using runc_testing::ScratchDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -48,14 +48,15 @@ std::string ns_id(const std::string& type, const std::string& file) {
 class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = testing::container_test_skip_reason();
+    std::string why = runc_testing::container_test_skip_reason();
     if (!why.empty()) GTEST_SKIP() << why;
     scratch_ = std::make_unique<ScratchDir>("bosun-sandbox-test-");
     ASSERT_FALSE(scratch_->path().empty());
     rootfs_ = scratch_->path() + "/rootfs";
-    ASSERT_TRUE(testing::make_busybox_rootfs(rootfs_).ok());
+    ASSERT_TRUE(runc_testing::make_busybox_rootfs(rootfs_).ok());
     std::ofstream(rootfs_ + "/var/www/index.html") << "hello from the server container\n";
-    runc_ = std::make_unique<Runc>(RuncOptions{testing::kRuncPath, scratch_->path() + "/state"});
+    runc_ =
+        std::make_unique<Runc>(RuncOptions{runc_testing::kRuncPath, scratch_->path() + "/state"});
     config_.pod_uid = "sbx" + std::to_string(::getpid());
     config_.pod_name = "web-pod";
     config_.pod_namespace = "default";
@@ -101,7 +102,7 @@ TEST_F(SandboxTest, ContainersShareNamespacesAndTalkOverLocalhost) {
   auto sb = Sandbox::create(scratch_->path() + "/sandboxes", config_);
   ASSERT_TRUE(sb.ok()) << sb.error().message;
   sandbox_ = *sb;
-  EXPECT_EQ(testing::mounts_under(sandbox_->dir()), 4);  // net, ipc, uts, shm
+  EXPECT_EQ(runc_testing::mounts_under(sandbox_->dir()), 4);  // net, ipc, uts, shm
 
   std::string server = start("server", {"httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/var/www"});
   std::string client =
@@ -168,7 +169,7 @@ TEST_F(SandboxTest, TeardownLeavesNothingBehind) {
   sandbox_.reset();
 
   EXPECT_FALSE(std::filesystem::exists(scratch_->path() + "/sandboxes/" + config_.pod_uid));
-  EXPECT_EQ(testing::mounts_under(scratch_->path()), 0);
+  EXPECT_EQ(runc_testing::mounts_under(scratch_->path()), 0);
   EXPECT_FALSE(cgroup_exists(pod_cgroup_parent(config_.pod_uid)));
   EXPECT_TRUE(runc_->list()->empty());
   for (int pid : monitors) {
