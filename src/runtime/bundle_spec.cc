@@ -311,6 +311,19 @@ int64_t milli_cpu_to_quota(int64_t milli_cpu, int64_t period_us) {
   return std::max(quota, kMinQuotaPeriod);
 }
 
+int container_oom_score_adj(QosClass qos, int64_t memory_request_bytes,
+                            int64_t memory_capacity_bytes) {
+  constexpr int kGuaranteed = -997;
+  constexpr int kBestEffort = 1000;
+  if (qos == QosClass::kGuaranteed) return kGuaranteed;
+  if (qos == QosClass::kBestEffort || memory_capacity_bytes <= 0) return kBestEffort;
+  int64_t adj = 1000 - (1000 * memory_request_bytes) / memory_capacity_bytes;
+  // A Burstable container must stay more killable than Guaranteed ones and less than BestEffort.
+  if (adj < 1000 + kGuaranteed) return 1000 + kGuaranteed;
+  if (adj >= kBestEffort) return kBestEffort - 1;
+  return static_cast<int>(adj);
+}
+
 std::string pod_cgroup_parent(std::string_view pod_uid) {
   return "/bosun/pod" + std::string(pod_uid);
 }

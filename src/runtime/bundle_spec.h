@@ -110,6 +110,12 @@ inline constexpr uint64_t kCpuPeriodUs = 100000;
 uint64_t milli_cpu_to_shares(int64_t milli_cpu);
 int64_t milli_cpu_to_quota(int64_t milli_cpu, int64_t period_us = kCpuPeriodUs);
 
+// The kubelet's oom_score_adj policy (pkg/kubelet/qos/policy.go): Guaranteed pods -997, BestEffort
+// 1000, Burstable 1000 - 1000 * memory request / node memory capacity, kept within [3, 999].
+enum class QosClass { kGuaranteed, kBurstable, kBestEffort };
+int container_oom_score_adj(QosClass qos, int64_t memory_request_bytes,
+                            int64_t memory_capacity_bytes);
+
 // The cgroup parent of a pod's containers and a container's own path under it.
 std::string pod_cgroup_parent(std::string_view pod_uid);
 std::string container_cgroup_path(std::string_view pod_uid, std::string_view container_id);

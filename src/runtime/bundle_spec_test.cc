@@ -150,6 +150,16 @@ TEST(CpuConversions, MatchTheKubelet) {
   EXPECT_EQ(milli_cpu_to_quota(2000), 200000);
 }
 
+TEST(OomScoreAdj, FollowsTheKubeletsQosPolicy) {
+  constexpr int64_t kGi = 1LL << 30;
+  EXPECT_EQ(container_oom_score_adj(QosClass::kGuaranteed, kGi, 8 * kGi), -997);
+  EXPECT_EQ(container_oom_score_adj(QosClass::kBestEffort, 0, 8 * kGi), 1000);
+  EXPECT_EQ(container_oom_score_adj(QosClass::kBurstable, 2 * kGi, 8 * kGi), 750);
+  EXPECT_EQ(container_oom_score_adj(QosClass::kBurstable, 8 * kGi, 8 * kGi), 3);
+  EXPECT_EQ(container_oom_score_adj(QosClass::kBurstable, 16 * kGi, 8 * kGi), 3);
+  EXPECT_EQ(container_oom_score_adj(QosClass::kBurstable, 0, 8 * kGi), 999);
+}
+
 TEST(RuntimeSpec, ProcessRootAndDefaults) {
   ContainerSpec s = basic();
   s.uid = 1000;
