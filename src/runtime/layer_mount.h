@@ -1,0 +1,33 @@
+// A container's root filesystem: an overlayfs mount of the image's unpacked layers (read-only
+// lowerdirs) with a per-container upperdir and workdir. Used by the agent/runc driver when it
+// creates a container and when it removes one. Stateless functions; safe from any thread.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace bosun::runtime {
+
+// The overlayfs mount data for these lowerdirs (topmost first); kBadRequest when it would not fit
+// the kernel's one-page limit for mount options.
+Result<std::string> overlay_mount_options(const std::vector<std::filesystem::path>& lowerdirs,
+                                          const std::filesystem::path& upper,
+                                          const std::filesystem::path& work);
+
+// Creates container_dir/{upper,work,rootfs} and mounts the overlay on container_dir/rootfs, which
+// it returns. Mounting an already mounted rootfs is an error (kAlreadyExists).
+Result<std::filesystem::path> mount_container_rootfs(
+    const std::vector<std::filesystem::path>& lowerdirs,
+    const std::filesystem::path& container_dir);
+
+// Unmounts container_dir/rootfs if mounted and removes upper, work and rootfs. Idempotent.
+Result<void> unmount_container_rootfs(const std::filesystem::path& container_dir);
+
+// True when path is a mount point (its device differs from its parent's, or it is in
+// /proc/self/mountinfo).
+bool is_mount_point(const std::filesystem::path& path);
+
+}  // namespace bosun::runtime
