@@ -23,7 +23,7 @@ Result<std::shared_ptr<const Node>> decode_node_unchecked(const Json& json) {
   if (!json.is_object()) return bad("node: expected an object");
   auto node = std::make_shared<Node>();
   const Json* meta = find(json, "metadata");
-  if (meta == nullptr) return bad("node: metadata is required");
+  if (meta == nullptr || !meta->is_object()) return bad("node: metadata must be an object");
   node->name = string_or_empty(*meta, "name");
   if (node->name.empty()) return bad("node: metadata.name is required");
   if (const Json* labels = find(*meta, "labels")) {

@@ -296,7 +296,7 @@ Result<std::shared_ptr<const PodInfo>> decode_pod_unchecked(const Json& json) {
   if (!json.is_object()) return bad("pod: expected an object");
   auto pod = std::make_shared<PodInfo>();
   const Json* meta = find(json, "metadata");
-  if (meta == nullptr) return bad("pod: metadata is required");
+  if (meta == nullptr || !meta->is_object()) return bad("pod: metadata must be an object");
   BOSUN_ASSIGN_OR_RETURN(pod->ns, get_string(*meta, "namespace"));
   BOSUN_ASSIGN_OR_RETURN(pod->name, get_string(*meta, "name"));
   BOSUN_ASSIGN_OR_RETURN(pod->uid, get_string(*meta, "uid"));
