@@ -9,10 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "common/json.h"
@@ -78,13 +80,23 @@ ContainerState state_from_json(const Json& j) {
 
 Runc::Runc(RuncOptions options) : options_(std::move(options)) {}
 
-Result<std::string> Runc::run(std::vector<std::string> args) const {
-  std::vector<std::string> full = {options_.runc_path, "--root", options_.state_root};
-  for (std::string& a : args) full.push_back(std::move(a));
-  std::vector<char*> argv;
-  for (std::string& a : full) argv.push_back(a.data());
-  argv.push_back(nullptr);
+namespace {
 
+struct Captured {
+  int status = 0;  // waitpid status
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+// Runs argv with stdin from /dev/null, capturing stdout and stderr. At the deadline on_timeout is
+// called once (to kill what the command started) and the command itself is killed.
+Result<Captured> capture(std::vector<std::string> args,
+                         std::optional<std::chrono::steady_clock::time_point> deadline = {},
+                         const std::function<void()>& on_timeout = {}) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
     return make_error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
@@ -118,23 +130,48 @@ Result<std::string> Runc::run(std::vector<std::string> args) const {
   if (rc != 0) {
     ::close(out[0]);
     ::close(err[0]);
-    return make_error(ErrorCode::kInternal, "run " + options_.runc_path + ": " + std::strerror(rc));
+    return make_error(ErrorCode::kInternal, "run " + args[0] + ": " + std::strerror(rc));
   }
-  std::string text[2];
+  Captured result;
+  bool has_deadline = deadline.has_value();
+  auto deadline_at = deadline.value_or(std::chrono::steady_clock::time_point());
+  std::string* text[2] = {&result.out, &result.err};
   int fds[2] = {out[0], err[0]};
   char buf[16384];
   while (fds[0] >= 0 || fds[1] >= 0) {
+    int timeout_ms = -1;
+    if (has_deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline_at - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    }
     pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
+    int n = ::poll(p, 2, timeout_ms);
+    if (n < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (n == 0) {
+      if (!result.timed_out && on_timeout) {
+        // Let the command end what it started and exit by itself for a moment: a runc exec killed
+        // outright orphans its process, whose zombie then holds up the container's own exit until
+        // the node's init reaps it.
+        result.timed_out = true;
+        on_timeout();
+        deadline_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      } else {
+        result.timed_out = true;
+        ::kill(pid, SIGKILL);
+        has_deadline = false;
+      }
+      continue;
+    }
     for (int i = 0; i < 2; ++i) {
       if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i], buf, sizeof buf);
-      if (n > 0) {
-        text[i].append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
+      ssize_t r = ::read(fds[i], buf, sizeof buf);
+      if (r > 0) {
+        text[i]->append(buf, static_cast<size_t>(r));
+      } else if (r == 0 || errno != EINTR) {
         ::close(fds[i]);
         fds[i] = -1;
       }
@@ -143,13 +180,70 @@ Result<std::string> Runc::run(std::vector<std::string> args) const {
   for (int fd : fds) {
     if (fd >= 0) ::close(fd);
   }
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return std::move(text[0]);
-  std::string message = runc_message(text[1]);
-  if (message.empty()) message = "exit status " + std::to_string(WEXITSTATUS(st));
-  return make_error(runc_error_code(message), "runc " + full[3] + ": " + message);
+  return result;
+}
+
+}  // namespace
+
+Result<std::string> Runc::run(std::vector<std::string> args) const {
+  std::vector<std::string> full = {options_.runc_path, "--root", options_.state_root};
+  for (std::string& a : args) full.push_back(std::move(a));
+  std::string verb = full[3];
+  BOSUN_ASSIGN_OR_RETURN(Captured c, capture(std::move(full)));
+  if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) return std::move(c.out);
+  std::string message = runc_message(c.err);
+  if (message.empty()) message = "exit status " + std::to_string(WEXITSTATUS(c.status));
+  return make_error(runc_error_code(message), "runc " + verb + ": " + message);
+}
+
+Result<ExecResult> Runc::exec(std::string_view id, const std::vector<std::string>& args,
+                              std::chrono::milliseconds timeout) const {
+  if (args.empty()) return make_error(ErrorCode::kBadRequest, "exec needs a command");
+  char tmpl[] = "/tmp/bosun-exec-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    return make_error(ErrorCode::kInternal, std::string("mkdtemp: ") + std::strerror(errno));
+  }
+  std::string pid_file = std::string(tmpl) + "/pid";
+  std::vector<std::string> full = {options_.runc_path, "--root", options_.state_root, "exec",
+                                   "--pid-file",       pid_file, std::string(id)};
+  full.insert(full.end(), args.begin(), args.end());
+  // On timeout the process in the container is killed too, as containerd does for ExecSync; killing
+  // runc alone would leave it running.
+  auto kill_process = [&] {
+    int pid = std::atoi(read_text(pid_file).c_str());
+    if (pid > 0) ::kill(pid, SIGKILL);
+  };
+  auto c = capture(std::move(full), std::chrono::steady_clock::now() + timeout, kill_process);
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  if (!c.ok()) return c.error();
+  if (c->timed_out) {
+    return make_error(ErrorCode::kTimeout,
+                      "command timed out after " + std::to_string(timeout.count()) + "ms");
+  }
+  // runc's own failures (no such container, not running, no such binary) come as a logrus line
+  // and status 1 or 255; the command's own status is passed through otherwise (128 + signal when
+  // killed).
+  int status = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status);
+  if ((status == 1 || status == 255) && c->err.find("level=error") != std::string::npos &&
+      c->err.rfind("time=\"", 0) != std::string::npos) {
+    std::string message = runc_message(c->err);
+    return make_error(runc_error_code(message), "runc exec: " + message);
+  }
+  return ExecResult{status, std::move(c->out), std::move(c->err)};
+}
+
+Result<void> Runc::reopen_log(const std::string& bundle_dir) {
+  std::optional<int> pid = monitor_pid(bundle_dir);
+  if (!pid) {
+    return make_error(ErrorCode::kNotFound, "no running container monitor in " + bundle_dir);
+  }
+  if (::kill(*pid, SIGUSR1) != 0) {
+    return make_error(ErrorCode::kInternal, std::string("signal monitor: ") + std::strerror(errno));
+  }
+  return ok_result();
 }
 
 Result<int> Runc::create(const CreateOptions& options) const {

@@ -55,6 +55,13 @@ inline constexpr const char* kMonitorPidFile = "monitor.pid";
 inline constexpr const char* kInitPidFile = "init.pid";
 inline constexpr const char* kRuncLogFile = "runc.log";
 
+// What a command run in a container (`runc exec`) printed and how it ended.
+struct ExecResult {
+  int exit_code = 0;  // 128 + signal when a signal killed it
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
 class Runc {
  public:
   explicit Runc(RuncOptions options);
@@ -72,6 +79,13 @@ class Runc {
   // first. The bundle directory is the caller's.
   Result<void> remove(std::string_view id, bool force) const;
   Result<std::vector<ContainerState>> list() const;
+  // Runs a command in a running container and collects its output (exec probes, `kubectl exec`
+  // without a terminal). Past the timeout the command is killed and the result is Timeout.
+  Result<ExecResult> exec(std::string_view id, const std::vector<std::string>& args,
+                          std::chrono::milliseconds timeout) const;
+  // Has the container's monitor reopen its log file (CRI ReopenContainerLog): after the agent
+  // renamed the file to rotate it, new lines go to a new file at the original path.
+  static Result<void> reopen_log(const std::string& bundle_dir);
 
   const RuncOptions& options() const { return options_; }
 

@@ -33,6 +33,8 @@ class CriLineSplitter {
   void feed(const char* data, size_t n, int64_t unix_nanos);
   // End of stream: a last line without a newline is still written, as full.
   void finish(int64_t unix_nanos);
+  // Later lines go to fd (the log was reopened after a rotation).
+  void set_fd(int fd) { fd_ = fd; }
 
  private:
   void emit(std::string_view message, bool partial, int64_t unix_nanos);

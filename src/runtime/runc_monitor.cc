@@ -114,6 +114,7 @@ int monitor_main(int argc, char** argv) {
   sigset_t chld;
   ::sigemptyset(&chld);
   ::sigaddset(&chld, SIGCHLD);
+  ::sigaddset(&chld, SIGUSR1);  // reopen the log (Runc::reopen_log)
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
   int sfd = ::signalfd(-1, &chld, SFD_CLOEXEC);
   if (sfd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
@@ -207,7 +208,16 @@ int monitor_main(int argc, char** argv) {
     }
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si;
-      [[maybe_unused]] ssize_t r = ::read(sfd, &si, sizeof si);
+      ssize_t r = ::read(sfd, &si, sizeof si);
+      if (r == sizeof si && si.ssi_signo == SIGUSR1) {
+        int fresh = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fresh >= 0) {
+          ::close(log_fd);
+          log_fd = fresh;
+          for (CriLineSplitter& s : splitters) s.set_fd(log_fd);
+        }
+        continue;
+      }
       pid_t p;
       int s;
       // Orphans re-parented to this subreaper are reaped too; only the init's status matters.

@@ -154,6 +154,54 @@ TEST_F(RuncTest, CreateWithStartRunsAtOnce) {
   EXPECT_EQ(log_messages(log_path(id)), std::vector<std::string>{"stdout started"});
 }
 
+TEST_F(RuncTest, ExecRunsCommandsInTheContainer) {
+  std::string bundle = create("execd", spec({"sleep", "1000"}));
+  ASSERT_TRUE(runc_->start("execd").ok());
+  auto ok = runc_->exec("execd", {"sh", "-c", "hostname; echo err >&2; exit 4"}, 10s);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->exit_code, 4);
+  EXPECT_EQ(ok->stdout_text, "runc-test\n");
+  EXPECT_EQ(ok->stderr_text, "err\n");
+
+  auto slow = runc_->exec("execd", {"sleep", "100"}, 300ms);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
+  // The timed-out command was killed in the container, not left running (a zombie stays: `sleep`
+  // as pid 1 does not reap, as in any container whose init does not).
+  auto ps =
+      runc_->exec("execd", {"sh", "-c", "ps -o stat,comm | grep -v '^Z' | grep -c sleep"}, 10s);
+  ASSERT_TRUE(ps.ok());
+  EXPECT_EQ(ps->stdout_text, "1\n");
+
+  auto missing = runc_->exec("no-such-container", {"true"}, 10s);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
+  ASSERT_TRUE(runc_->kill("execd", SIGKILL).ok());
+  ASSERT_TRUE(Runc::wait(bundle, 20s).ok());
+}
+
+TEST_F(RuncTest, LogIsReopenedAfterRotation) {
+  std::string go = rootfs_ + "/tmp/go";
+  std::string bundle = create(
+      "rotated",
+      spec({"sh", "-c", "echo first; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo second"}));
+  ASSERT_TRUE(runc_->start("rotated").ok());
+  std::string log = log_path("rotated");
+  for (int i = 0; i < 200 && log_messages(log).empty(); ++i) ::usleep(10000);
+  ASSERT_EQ(log_messages(log), std::vector<std::string>{"stdout first"});
+  std::filesystem::rename(log, log + ".1");
+  ASSERT_TRUE(Runc::reopen_log(bundle).ok());
+  for (int i = 0; i < 200 && !std::filesystem::exists(log); ++i) ::usleep(10000);
+  ASSERT_TRUE(std::filesystem::exists(log));
+  std::ofstream(go) << "";
+  ASSERT_TRUE(Runc::wait(bundle, 20s).ok());
+  EXPECT_EQ(log_messages(log + ".1"), std::vector<std::string>{"stdout first"});
+  EXPECT_EQ(log_messages(log), std::vector<std::string>{"stdout second"});
+  auto gone = Runc::reopen_log(bundle);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(RuncTest, ExitCodeThree) {
   ExitStatus exit = run("exit3", spec({"sh", "-c", "echo bye; exit 3"}));
   EXPECT_EQ(exit.exit_code, 3);
