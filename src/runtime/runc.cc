@@ -365,7 +365,15 @@ Result<ExitStatus> Runc::wait(const std::string& bundle_dir, std::chrono::millis
 
 std::optional<int> Runc::monitor_pid(const std::string& bundle_dir) {
   int pid = std::atoi(read_text(bundle_dir + "/" + kMonitorPidFile).c_str());
-  if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
+  if (pid <= 0) return std::nullopt;
+  // A monitor that died without removing its pid file may have had its pid reused: only a process
+  // that is this bundle's monitor counts (reopen_log must never signal a stranger).
+  std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string expected = std::string("bosun-runc-monitor") + '\0';
+  if (cmdline.rfind(expected, 0) != 0) return std::nullopt;
+  if (cmdline.find(std::string(1, '\0') + bundle_dir + '\0') == std::string::npos) {
+    return std::nullopt;
+  }
   return pid;
 }
 

@@ -32,6 +32,9 @@ class ScratchDir {
   std::string path_;
 };
 
+// Whether a process still runs (a zombie waiting for the node's init to reap it does not).
+bool process_running(int pid);
+
 // Mount points under a directory, from /proc/self/mountinfo (tests check nothing leaked).
 int mounts_under(const std::string& dir);
 

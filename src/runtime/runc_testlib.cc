@@ -49,6 +49,15 @@ Result<void> make_busybox_rootfs(const std::string& dir) {
   return ok_result();
 }
 
+bool process_running(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z' &&
+         stat[paren + 2] != 'X';
+}
+
 int mounts_under(const std::string& dir) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;

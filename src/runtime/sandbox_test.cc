@@ -173,8 +173,8 @@ TEST_F(SandboxTest, TeardownLeavesNothingBehind) {
   EXPECT_FALSE(cgroup_exists(pod_cgroup_parent(config_.pod_uid)));
   EXPECT_TRUE(runc_->list()->empty());
   for (int pid : monitors) {
-    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(10000);
-    EXPECT_NE(::kill(pid, 0), 0) << "monitor " << pid << " still running";
+    for (int i = 0; i < 500 && runc_testing::process_running(pid); ++i) ::usleep(10000);
+    EXPECT_FALSE(runc_testing::process_running(pid)) << "monitor " << pid << " still running";
   }
   // Nothing is left for a later agent to re-open.
   EXPECT_TRUE(Sandbox::open(scratch_->path() + "/sandboxes/" + config_.pod_uid).error().code ==
