@@ -78,12 +78,18 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
       listen.first == "0.0.0.0" || listen.first == "::" ? "127.0.0.1" : listen.first;
   bo.port = stack->server_->port();
   BOSUN_RETURN_IF_ERROR(stack->rest_->bootstrap(bo));
+  if (options.event_ttl.count() > 0) {
+    // Core and events.k8s.io Events share one storage prefix (object_codec.h).
+    stack->event_reaper_ = std::make_unique<EventReaper>(*stack->store_, "/registry/events/",
+                                                         options.event_ttl, clock);
+  }
   return stack;
 }
 
 ApiStack::~ApiStack() { shutdown(std::chrono::milliseconds(0)); }
 
 void ApiStack::shutdown(std::chrono::milliseconds grace) {
+  event_reaper_.reset();
   if (server_) server_->shutdown(grace);
   server_.reset();
   rest_.reset();

@@ -13,6 +13,7 @@
 
 #include "api/registry.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/event_ttl.h"
 #include "apiserver/rest_api.h"
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -39,6 +40,8 @@ struct ApiStackOptions {
   bool durable = true;
   WatchCacheOptions watch_cache;
   uint64_t allocator_seed = 0;
+  // Events unchanged for this long are deleted (kube-apiserver's --event-ttl); 0 keeps them.
+  std::chrono::seconds event_ttl = kDefaultEventTtl;
 };
 
 class ApiStack {
@@ -62,6 +65,7 @@ class ApiStack {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<RestApi> rest_;
   std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<EventReaper> event_reaper_;
 };
 
 // The registry Bosun serves: the builtin resources with every per-type strategy installed.

@@ -13,6 +13,7 @@
 
 #include "apiserver/api_stack.h"
 #include "apiserver/version.h"
+#include "common/go_duration.h"
 #include "common/log.h"
 
 namespace {
@@ -30,6 +31,7 @@ struct ServeFlags {
   size_t io_threads = 0;
   size_t handler_threads = 0;
   std::string service_cidr = "10.43.0.0/16";
+  std::string event_ttl = "1h0m0s";
 };
 
 void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
@@ -49,6 +51,13 @@ void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
                   "Threads for handlers that block (0: automatic)");
   cmd->add_option("--service-cidr", f.service_cidr, "IPv4 range Service ClusterIPs come from")
       ->capture_default_str();
+  cmd->add_option("--event-ttl", f.event_ttl,
+                  "How long an Event is kept after its last change (Go duration; 0 keeps them)")
+      ->capture_default_str()
+      ->check([](const std::string& v) -> std::string {
+        auto d = bosun::parse_go_duration(v);
+        return d.ok() ? "" : d.error().message;
+      });
 }
 
 // Runs the control plane until SIGTERM or SIGINT. `component` names it in messages.
@@ -70,6 +79,8 @@ int serve(const ServeFlags& f, const char* component) {
   options.io_threads = f.io_threads;
   options.worker_threads = f.handler_threads;
   options.service_cidr = f.service_cidr;
+  options.event_ttl = std::chrono::duration_cast<std::chrono::seconds>(
+      bosun::parse_go_duration(f.event_ttl).value());
   auto server = bosun::apiserver::ApiStack::start(std::move(options));
   if (!server.ok()) {
     std::fprintf(stderr, "bosun %s: %s\n", component, server.error().message.c_str());
