@@ -8,12 +8,16 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -104,7 +108,8 @@ std::string bcrypt(const std::string& password) {
 class Registry {
  public:
   // Starts docker-registry; with a user, behind htpasswd basic auth.
-  bool start(const fs::path& dir, const std::string& user = "", const std::string& password = "") {
+  bool start(const fs::path& dir, const std::string& user = "", const std::string& password = "",
+             const std::string& token_auth_yaml = "") {
     port_ = free_port();
     std::string config =
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
@@ -120,6 +125,7 @@ class Registry {
           "\n";
       user_ = user + ":" + password;
     }
+    config += token_auth_yaml;
     std::ofstream(dir / "config.yml") << config;
     pid_ = fork();
     if (pid_ == 0) {
@@ -147,18 +153,19 @@ class Registry {
   std::string url() const { return "http://" + host(); }
 
   bool push_blob(const std::string& repo, const std::string& data) {
-    auto start = http("POST", url() + "/v2/" + repo + "/blobs/uploads/", "", {}, user_);
+    auto start = http("POST", url() + "/v2/" + repo + "/blobs/uploads/", "", auth_headers(), user_);
     if (start.status != 202 || start.location.empty()) return false;
     std::string loc = start.location.starts_with("http") ? start.location : url() + start.location;
     loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
            sha256_digest(data);
-    auto put = http("PUT", loc, data, {"Content-Type: application/octet-stream"}, user_);
+    auto put =
+        http("PUT", loc, data, auth_headers({"Content-Type: application/octet-stream"}), user_);
     return put.status == 201;
   }
   bool push_manifest(const std::string& repo, const std::string& reference, const std::string& body,
                      std::string_view media_type) {
     auto r = http("PUT", url() + "/v2/" + repo + "/manifests/" + reference, body,
-                  {"Content-Type: " + std::string(media_type)}, user_);
+                  auth_headers({"Content-Type: " + std::string(media_type)}), user_);
     return r.status == 201;
   }
   // Pushes layers, config and manifest; returns the manifest digest ("" on failure).
@@ -180,6 +187,16 @@ class Registry {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string user_;
+
+ public:
+  // The pusher's own token when the registry delegates to a token server.
+  std::string bearer;
+
+ private:
+  std::vector<std::string> auth_headers(std::vector<std::string> h = {}) const {
+    if (!bearer.empty()) h.push_back("Authorization: Bearer " + bearer);
+    return h;
+  }
 };
 
 class RegistryPullTest : public ::testing::Test {
@@ -331,6 +348,196 @@ TEST_F(RegistryPullTest, BasicAuthFromDockerConfigJson) {
   auto pulled = pull_image(*store_, ref, options);
   ASSERT_TRUE(pulled.ok()) << pulled.error().message;
   EXPECT_EQ(pulled->name, ref);
+}
+
+std::string base64url(std::string_view data) {
+  std::string out = base64_encode(data);
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A token server for the registry's `auth: token` mode (the distribution token specification):
+// RS256 JWTs carrying their signing certificate in x5c, which the registry trusts through
+// rootcertbundle. Credentials earn a token with pull and push on private/app; anonymous requests
+// get a token with no access, as Docker Hub's auth service answers for a private repository.
+class TokenServer {
+ public:
+  bool start(const fs::path& dir, const std::string& user, const std::string& password) {
+    credentials_ = "Basic " + base64_encode(user + ":" + password);
+    cert_ = dir / "token-cert.pem";
+    fs::path key = dir / "token-key.pem";
+    fs::path der = dir / "token-cert.der";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key.string() + " -out " +
+        cert_.string() +
+        " -days 2 -subj /CN=bosun-test-token -addext basicConstraints=critical,CA:TRUE "
+        "-addext keyUsage=critical,digitalSignature,keyCertSign >/dev/null 2>&1 && "
+        "openssl x509 -in " +
+        cert_.string() + " -outform DER -out " + der.string();
+    if (std::system(cmd.c_str()) != 0) return false;
+    std::ifstream in(der, std::ios::binary);
+    der_.assign(std::istreambuf_iterator<char>(in), {});
+    FILE* f = fopen(key.c_str(), "r");
+    if (!f) return false;
+    key_ = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    fclose(f);
+    if (!key_ || der_.empty()) return false;
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0)
+      return false;
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+    return true;
+  }
+  ~TokenServer() {
+    if (fd_ >= 0) {
+      shutdown(fd_, SHUT_RDWR);
+      close(fd_);
+    }
+    if (thread_.joinable()) thread_.join();
+    EVP_PKEY_free(key_);
+  }
+  std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+  std::string registry_config() const {
+    return "auth:\n  token:\n    realm: " + realm() +
+           "\n    service: bosun-test\n    issuer: bosun-test-issuer\n    rootcertbundle: " +
+           cert_.string() + "\n";
+  }
+  std::string token(bool with_access) {
+    Json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {base64_encode(der_)}}};
+    int64_t now = std::time(nullptr);
+    Json access = Json::array();
+    if (with_access) {
+      access.push_back(
+          {{"type", "repository"}, {"name", "private/app"}, {"actions", {"pull", "push"}}});
+    }
+    Json claims = {{"iss", "bosun-test-issuer"},
+                   {"sub", "puller"},
+                   {"aud", "bosun-test"},
+                   {"exp", now + 3600},
+                   {"nbf", now - 60},
+                   {"iat", now - 60},
+                   {"jti", std::to_string(++jti_)},
+                   {"access", access}};
+    std::string signing = base64url(header.dump()) + "." + base64url(claims.dump());
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t len = 0;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
+    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(signing.data()),
+                   signing.size());
+    std::string sig(len, '\0');
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                   reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
+    EVP_MD_CTX_free(ctx);
+    sig.resize(len);
+    return signing + "." + base64url(sig);
+  }
+
+  std::atomic<int> authenticated{0};
+  std::atomic<int> anonymous{0};
+  std::string last_query;  // written by the server thread before it answers
+
+ private:
+  void serve() {
+    while (true) {
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string req;
+      char buf[4096];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      std::string lower = req;
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      size_t q = req.find('?');
+      size_t sp = req.find(' ', req.find(' ') + 1);
+      if (q != std::string::npos && q < sp) last_query = url_decode(req.substr(q + 1, sp - q - 1));
+      std::string status = "200 OK";
+      std::string body;
+      size_t auth = lower.find("\r\nauthorization: ");
+      if (auth != std::string::npos) {
+        size_t start = auth + 17;
+        std::string value = req.substr(start, req.find("\r\n", start) - start);
+        if (value == credentials_) {
+          ++authenticated;
+          body = Json({{"token", token(true)}}).dump();
+        } else {
+          status = "401 Unauthorized";
+          body = R"({"details":"incorrect username or password"})";
+        }
+      } else {
+        ++anonymous;
+        body = Json({{"token", token(false)}}).dump();
+      }
+      std::string resp =
+          "HTTP/1.1 " + status +
+          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
+      (void)!write(c, resp.data(), resp.size());
+      close(c);
+    }
+  }
+
+  std::string credentials_;
+  fs::path cert_;
+  std::string der_;
+  EVP_PKEY* key_ = nullptr;
+  int fd_ = -1;
+  int port_ = 0;
+  int jti_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(RegistryPullTest, BearerTokenFromTheChallengedRealm) {
+  TokenServer tokens;
+  if (!tokens.start(dir_.path(), "puller", "s3cret"))
+    GTEST_SKIP() << "cannot make a token signing key";
+  Registry registry;
+  ASSERT_TRUE(registry.start(dir_.path() / "registry", "", "", tokens.registry_config()));
+  registry.bearer = tokens.token(true);
+  ASSERT_FALSE(registry
+                   .push_image("private/app", "v1",
+                               testing::image_of_layers({{{.path = "t", .data = "t"}}}, true))
+                   .empty());
+  std::string ref = registry.host() + "/private/app:v1";
+
+  // Anonymous: the realm's token grants nothing, and the registry still refuses.
+  auto anonymous = pull_image(*store_, ref);
+  ASSERT_FALSE(anonymous.ok());
+  EXPECT_EQ(anonymous.error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ(tokens.anonymous, 1);
+  EXPECT_EQ(tokens.last_query, "service=bosun-test&scope=repository:private/app:pull");
+
+  auto config = parse_docker_config_json(R"({"auths":{")" + registry.host() +
+                                         R"(":{"username":"puller","password":"s3cret"}}})");
+  ASSERT_TRUE(config.ok());
+  PullOptions options;
+  options.credentials = {*config};
+  auto pulled = pull_image(*store_, ref, options);
+  ASSERT_TRUE(pulled.ok()) << pulled.error().message;
+  EXPECT_EQ(pulled->name, ref);
+  EXPECT_EQ(tokens.authenticated, 1);  // one token serves the manifest and every blob
 }
 
 TEST(RegistryAuth, DockerConfigJson) {
