@@ -234,13 +234,35 @@ void Cache::update_snapshot(Snapshot& snapshot) const {
     snapshot.rebuild_index();
     snapshot.rebuild_affinity_lists();
   } else if (!dirty_.empty()) {
+    // Walking every node to rebuild the affinity lists costs a cache miss per node (~70 us at
+    // 5,000 nodes), so patch the lists in place unless a node joins or leaves one.
+    bool rebuild = false;
+    auto repoint = [](std::vector<const NodeInfo*>& list, const NodeInfo* from,
+                      const NodeInfo* to) {
+      for (const NodeInfo*& n : list) {
+        if (n == from) n = to;
+      }
+    };
     for (const std::string& name : dirty_) {
       auto entry = nodes_.find(name);
       auto idx = snapshot.index_.find(name);
       if (entry == nodes_.end() || idx == snapshot.index_.end()) continue;
-      snapshot.nodes_[idx->second] = entry->second.info;
+      std::shared_ptr<const NodeInfo>& slot = snapshot.nodes_[idx->second];
+      const NodeInfo* before = slot.get();
+      const NodeInfo* after = entry->second.info.get();
+      if ((before->pods_with_affinity() > 0) != (after->pods_with_affinity() > 0) ||
+          (before->pods_with_required_anti_affinity() > 0) !=
+              (after->pods_with_required_anti_affinity() > 0)) {
+        rebuild = true;
+      } else if (!rebuild && before != after) {
+        if (after->pods_with_affinity() > 0) repoint(snapshot.with_affinity_, before, after);
+        if (after->pods_with_required_anti_affinity() > 0) {
+          repoint(snapshot.with_required_anti_affinity_, before, after);
+        }
+      }
+      slot = entry->second.info;
     }
-    snapshot.rebuild_affinity_lists();
+    if (rebuild) snapshot.rebuild_affinity_lists();
   }
   dirty_.clear();
   snapshot.list_generation_ = list_generation_;

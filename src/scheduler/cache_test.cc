@@ -139,6 +139,13 @@ TEST_F(CacheTest, SnapshotKeepsNodeOrderAndAffinityLists) {
   ASSERT_EQ(snap_.have_pods_with_required_anti_affinity().size(), 1u);
   EXPECT_EQ(snap_.have_pods_with_required_anti_affinity()[0]->name(), "b");
   EXPECT_EQ(snap_.have_pods_with_affinity().size(), 1u);
+  // Another pod on b: the lists must point at b's new NodeInfo, not the one the snapshot dropped.
+  cache_.add_pod(pod(bound(pod_json("plain"), "b")));
+  cache_.update_snapshot(snap_);
+  ASSERT_EQ(snap_.have_pods_with_required_anti_affinity().size(), 1u);
+  EXPECT_EQ(snap_.have_pods_with_required_anti_affinity()[0], snap_.get("b"));
+  EXPECT_EQ(snap_.have_pods_with_affinity()[0], snap_.get("b"));
+  EXPECT_EQ(snap_.have_pods_with_affinity()[0]->pods().size(), 2u);
   cache_.remove_pod("anti");
   cache_.update_snapshot(snap_);
   EXPECT_TRUE(snap_.have_pods_with_required_anti_affinity().empty());
