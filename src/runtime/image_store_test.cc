@@ -184,5 +184,37 @@ TEST_F(ImageStoreTest, ConcurrentReadersSeeWholeIndexes) {
   EXPECT_EQ(store_->list()->size(), 20u);
 }
 
+// Two stores on one root stand for two processes (the agent and `bosun image import`): both unpack
+// the same layers at once; one rename wins, the other's copy is dropped, and both get lowerdirs.
+TEST_F(ImageStoreTest, ConcurrentUnpacksOfOneLayerFromTwoStores) {
+  if (!root()) GTEST_SKIP() << "unpacking layers needs root (ownership, whiteouts)";
+  std::vector<LayerEntry> files;
+  for (int i = 0; i < 200; ++i)
+    files.push_back({.path = "d/f" + std::to_string(i), .data = std::to_string(i)});
+  auto stored =
+      testing::store_image(*store_, testing::image_of_layers({files}, true), "race:1", false);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  auto other = ImageStore::open(store_->root());
+  ASSERT_TRUE(other.ok());
+  for (int round = 0; round < 5; ++round) {
+    Result<std::vector<fs::path>> a = std::vector<fs::path>{};
+    Result<std::vector<fs::path>> b = std::vector<fs::path>{};
+    std::thread t([&] { a = store_->unpack(*stored); });
+    b = (*other)->unpack(*stored);
+    t.join();
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(*a, *b);
+    EXPECT_TRUE(fs::exists((*a)[0] / "d/f199"));
+    int dirs = 0;
+    for (const auto& e : fs::directory_iterator(store_->root() / "layers")) {
+      ++dirs;
+      EXPECT_FALSE(e.path().filename().string().starts_with("tmp-")) << e.path();
+    }
+    EXPECT_EQ(dirs, 1);
+    fs::remove_all(store_->layer_dir(stored->chain_ids[0]));
+  }
+}
+
 }  // namespace
 }  // namespace bosun::runtime
