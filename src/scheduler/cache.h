@@ -61,8 +61,9 @@ class Snapshot {
 };
 
 struct CacheOptions {
-  // How long an assumed pod whose binding finished may stay unconfirmed. Zero: never expires (what
-  // kube-scheduler does since assumed pods are confirmed or forgotten by the binding cycle).
+  // How long an assumed pod whose binding finished may stay unconfirmed. Zero: never expires, as
+  // kube-scheduler's durationToExpireAssumedPod = 0 (Kubernetes issue 106361: expiry raced slow
+  // binds and let a node be double-booked); the informer confirms the pod or binding forgets it.
   Clock::Duration assumed_pod_ttl = std::chrono::seconds(0);
 };
 

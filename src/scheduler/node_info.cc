@@ -88,6 +88,12 @@ Result<std::shared_ptr<const Node>> decode_node(const Json& node) {
   }
 }
 
+bool node_scheduling_changed(const Node& before, const Node& after) {
+  return before.allocatable != after.allocatable || before.labels != after.labels ||
+         before.taints != after.taints || before.unschedulable != after.unschedulable ||
+         before.ready != after.ready;
+}
+
 void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
   requested_.add(pod->requests);
   non_zero_milli_cpu_ += pod->non_zero_milli_cpu;

@@ -33,6 +33,11 @@ struct Node {
 // Decodes a v1 Node. BadRequest on a malformed object; never throws.
 Result<std::shared_ptr<const Node>> decode_node(const Json& node);
 
+// Whether a node update can change scheduling decisions (Kubernetes' NodeAllocatableChange,
+// NodeLabelChange, NodeTaintChange, NodeConditionChange, NodeSpecUnschedulableChange): the
+// informer turns only these into a kNodeUpdate event for the queue, not every status heartbeat.
+bool node_scheduling_changed(const Node& before, const Node& after);
+
 class NodeInfo {
  public:
   NodeInfo() = default;

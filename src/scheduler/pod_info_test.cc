@@ -191,6 +191,25 @@ TEST(NodeInfoTest, NodeDecoded) {
           .ok());
 }
 
+TEST(NodeInfoTest, OnlySchedulingRelevantChangesCount) {
+  Json n = testing::node_json("n1");
+  auto before = testing::node(n);
+  n["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-01-01T00:00:00Z";
+  EXPECT_FALSE(node_scheduling_changed(*before, *testing::node(n)));
+  Json labelled = n;
+  labelled["metadata"]["labels"]["disk"] = "ssd";
+  EXPECT_TRUE(node_scheduling_changed(*before, *testing::node(labelled)));
+  Json cordoned = n;
+  cordoned["spec"]["unschedulable"] = true;
+  EXPECT_TRUE(node_scheduling_changed(*before, *testing::node(cordoned)));
+  Json bigger = n;
+  bigger["status"]["allocatable"]["cpu"] = "8";
+  EXPECT_TRUE(node_scheduling_changed(*before, *testing::node(bigger)));
+  Json tainted = n;
+  tainted["spec"]["taints"] = Json::parse(R"([{"key": "k", "effect": "NoSchedule"}])");
+  EXPECT_TRUE(node_scheduling_changed(*before, *testing::node(tainted)));
+}
+
 TEST(NodeInfoTest, AggregatesFollowPods) {
   NodeInfo info(testing::node(testing::node_json("n1")));
   Json a = pod_json("a", "500m", "1Gi");
