@@ -9,7 +9,7 @@ packages="
   nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev uuid-dev
   libssl-dev libboost-dev libboost-system-dev zlib1g-dev
-  libarchive-dev libcurl4-openssl-dev runc busybox-static
+  libarchive-dev libcurl4-openssl-dev runc busybox-static docker-registry
 "
 missing=""
 for p in $packages; do

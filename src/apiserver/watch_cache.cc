@@ -328,7 +328,10 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
     if (enc.needs_parsed()) parsed = Json::parse(e.object->json, nullptr, false);
     deliver(watcher, e, encoded, enc.needs_parsed() ? &parsed : nullptr, prev_at_rev);
   }
-  if (!watcher.closed) watchers_.push_back(std::move(w));
+  if (!watcher.closed) {
+    next_deadline_ = std::min(next_deadline_, watcher_due(watcher));
+    watchers_.push_back(std::move(w));
+  }
 }
 
 void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const Json* parsed,
@@ -438,8 +441,17 @@ void WatchCache::process(const store::EventList& batch) {
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
 }
 
+Clock::MonoTime WatchCache::watcher_due(const Watcher& w) const {
+  return w.request.allow_bookmarks ? std::min(w.deadline, w.next_bookmark) : w.deadline;
+}
+
 void WatchCache::check_deadlines() {
   Clock::MonoTime now = clock_.monotonic();
+  // Departed clients are housekeeping in real time, whatever clock the deadlines run on.
+  const auto real_now = std::chrono::steady_clock::now();
+  if (now < next_deadline_ && real_now < last_scan_ + std::chrono::seconds(1)) return;
+  last_scan_ = real_now;
+  next_deadline_ = Clock::MonoTime::max();
   uint64_t revision = this->revision();
   for (const auto& w : watchers_) {
     if (w->closed) continue;
@@ -462,6 +474,7 @@ void WatchCache::check_deadlines() {
                             false));
       w->next_bookmark = now + options_.bookmark_interval;
     }
+    if (!w->closed) next_deadline_ = std::min(next_deadline_, watcher_due(*w));
   }
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
 }
