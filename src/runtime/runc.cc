@@ -254,11 +254,18 @@ Result<int> Runc::create(const CreateOptions& options) const {
     return make_error(ErrorCode::kNotFound, "runc not found at " + options_.runc_path);
   }
   std::error_code ec;
-  std::filesystem::create_directories(options_.state_root, ec);
-  std::filesystem::create_directories(std::filesystem::path(options.log_path).parent_path(), ec);
+  // The monitor runs from "/" so it never pins the agent's working directory; paths must be
+  // absolute for it.
+  CreateOptions absolute = options;
+  absolute.bundle_dir = std::filesystem::absolute(options.bundle_dir, ec).lexically_normal();
+  absolute.log_path = std::filesystem::absolute(options.log_path, ec).lexically_normal();
+  RuncOptions runc = options_;
+  runc.state_root = std::filesystem::absolute(options_.state_root, ec).lexically_normal();
+  std::filesystem::create_directories(runc.state_root, ec);
+  std::filesystem::create_directories(std::filesystem::path(absolute.log_path).parent_path(), ec);
   // A recreated container must not be mistaken for its predecessor's exit.
-  std::filesystem::remove(options.bundle_dir + "/" + kExitFile, ec);
-  return spawn_runc_monitor(options_, options);
+  std::filesystem::remove(absolute.bundle_dir + "/" + kExitFile, ec);
+  return spawn_runc_monitor(runc, absolute);
 }
 
 Result<void> Runc::start(std::string_view id) const {
@@ -353,8 +360,21 @@ Result<ExitStatus> Runc::wait(const std::string& bundle_dir, std::chrono::millis
       ::close(ifd);
       return make_error(ErrorCode::kTimeout, "container in " + bundle_dir + " has not exited");
     }
+    // The monitor writes the exit record before it removes its pid file, so neither means it died
+    // abnormally (killed by hand, say): the exit status is lost and waiting longer cannot help.
+    if (!monitor_pid(bundle_dir)) {
+      auto late = read_exit(bundle_dir);
+      if (late.ok() && *late) {
+        ::close(ifd);
+        return **late;
+      }
+      ::close(ifd);
+      return make_error(ErrorCode::kNotFound,
+                        "the container monitor in " + bundle_dir + " is gone; exit status unknown");
+    }
     pollfd p{ifd, POLLIN, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    // Wake at least once a second to notice a monitor that died without a record.
+    int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (n > 0) {
       alignas(inotify_event) char buf[4096];
       while (::read(ifd, buf, sizeof buf) > 0) {

@@ -91,7 +91,8 @@ class Runc {
 
   // The exit status the monitor recorded, or nullopt while the container has not exited.
   static Result<std::optional<ExitStatus>> read_exit(const std::string& bundle_dir);
-  // Blocks until the monitor records the exit (inotify on the bundle; no polling), or Timeout.
+  // Blocks until the monitor records the exit (inotify on the bundle), or Timeout; NotFound when
+  // the monitor is gone without a record (it was killed), so the exit status is unknown.
   static Result<ExitStatus> wait(const std::string& bundle_dir, std::chrono::milliseconds timeout);
   // The monitor's pid, while it runs (recovery: a container without one will never record an exit).
   static std::optional<int> monitor_pid(const std::string& bundle_dir);

@@ -106,6 +106,7 @@ int monitor_main(int argc, char** argv) {
   const std::string runc = argv[1], root = argv[2], id = argv[3], bundle = argv[4],
                     log_path = argv[5], verb = argv[6];
   ::unsetenv(kMonitorEnv);
+  if (::chdir("/") != 0) return 2;
   auto fail = [&](const std::string& message) {
     write_all(kSyncFd, "error " + message + "\n");
     return 1;

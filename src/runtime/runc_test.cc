@@ -201,6 +201,40 @@ TEST_F(RuncTest, LogIsReopenedAfterRotation) {
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(RuncTest, AKilledMonitorMeansTheExitStatusIsUnknown) {
+  std::string bundle = create("orphan", spec({"sleep", "1000"}));
+  ASSERT_TRUE(runc_->start("orphan").ok());
+  auto monitor = Runc::monitor_pid(bundle);
+  ASSERT_TRUE(monitor.has_value());
+  ASSERT_EQ(::kill(*monitor, SIGKILL), 0);
+  for (int i = 0; i < 500 && runc_testing::process_running(*monitor); ++i) ::usleep(10000);
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_FALSE(exit.ok());
+  EXPECT_EQ(exit.error().code, ErrorCode::kNotFound) << exit.error().message;
+  // The container itself still runs; the agent can still stop and remove it.
+  auto st = runc_->state("orphan");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "running");
+  ASSERT_TRUE(runc_->remove("orphan", true).ok());
+}
+
+TEST_F(RuncTest, RelativePathsWork) {
+  std::string cwd = std::filesystem::current_path();
+  std::filesystem::current_path(scratch_->path());
+  std::string bundle = "bundles/relative";
+  ContainerSpec s = spec({"echo", "relative"});
+  s.cgroups_path = container_cgroup_path(pod_uid_, "relative");
+  ASSERT_TRUE(write_bundle(bundle, s).ok());
+  CreateOptions options{"relative", bundle, "logs/relative.log"};
+  options.start = true;
+  auto pid = runc_->create(options);
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  auto exit = Runc::wait(scratch_->path() + "/" + bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(log_messages(log_path("relative")), std::vector<std::string>{"stdout relative"});
+}
+
 TEST_F(RuncTest, ExitCodeThree) {
   ExitStatus exit = run("exit3", spec({"sh", "-c", "echo bye; exit 3"}));
   EXPECT_EQ(exit.exit_code, 3);
