@@ -19,21 +19,23 @@ Status NodeResourcesFitPlugin::filter(const CycleState&, const PodInfo& pod,
   if (static_cast<int64_t>(node.pods().size()) + 1 > alloc.pods) {
     reasons.emplace_back(kReasonTooManyPods);
   }
-  auto check = [&](int64_t request, int64_t allocatable, int64_t requested, std::string reason) {
+  // The reason is built only for a node that fails: this runs for every node of every cycle.
+  auto check = [&](int64_t request, int64_t allocatable, int64_t requested,
+                   std::string_view resource) {
     if (request > 0 && request > allocatable - requested) {
-      reasons.push_back(std::move(reason));
+      reasons.push_back("Insufficient " + std::string(resource));
       if (request > allocatable) unresolvable = true;
     }
   };
   if (want.milli_cpu != 0 || want.memory != 0 || want.ephemeral_storage != 0 ||
       !want.scalar.empty()) {
-    check(want.milli_cpu, alloc.milli_cpu, used.milli_cpu, "Insufficient cpu");
-    check(want.memory, alloc.memory, used.memory, "Insufficient memory");
+    check(want.milli_cpu, alloc.milli_cpu, used.milli_cpu, "cpu");
+    check(want.memory, alloc.memory, used.memory, "memory");
     check(want.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage,
-          "Insufficient ephemeral-storage");
+          "ephemeral-storage");
     for (const auto& [name, quantity] : want.scalar) {
       if (quantity == 0) continue;
-      check(quantity, alloc.scalar_value(name), used.scalar_value(name), "Insufficient " + name);
+      check(quantity, alloc.scalar_value(name), used.scalar_value(name), name);
     }
   }
   if (reasons.empty()) return {};

@@ -24,7 +24,8 @@ Json container(const std::string& name, const std::string& cpu, const std::strin
 
 TEST(PodInfoTest, ContainersAreSummed) {
   Json p = pod_json("p");
-  p["spec"]["containers"] = {container("a", "100m", "1Gi"), container("b", "200m", "2Gi")};
+  p["spec"]["containers"] =
+      Json::array({container("a", "100m", "1Gi"), container("b", "200m", "2Gi")});
   auto info = pod(p);
   EXPECT_EQ(info->requests.milli_cpu, 300);
   EXPECT_EQ(info->requests.memory, int64_t{3} << 30);
@@ -33,8 +34,10 @@ TEST(PodInfoTest, ContainersAreSummed) {
 
 TEST(PodInfoTest, InitContainerMaxRule) {
   Json p = pod_json("p");
-  p["spec"]["containers"] = {container("a", "100m", "1Gi"), container("b", "200m", "1Gi")};
-  p["spec"]["initContainers"] = {container("i1", "2", "500Mi"), container("i2", "1", "3Gi")};
+  p["spec"]["containers"] =
+      Json::array({container("a", "100m", "1Gi"), container("b", "200m", "1Gi")});
+  p["spec"]["initContainers"] =
+      Json::array({container("i1", "2", "500Mi"), container("i2", "1", "3Gi")});
   auto info = pod(p);
   EXPECT_EQ(info->requests.milli_cpu, 2000);
   EXPECT_EQ(info->requests.memory, int64_t{3} << 30);
@@ -42,15 +45,15 @@ TEST(PodInfoTest, InitContainerMaxRule) {
 
 TEST(PodInfoTest, SidecarsAddToEverythingAfterThem) {
   Json p = pod_json("p");
-  p["spec"]["containers"] = {container("app", "200m", "")};
-  p["spec"]["initContainers"] = {container("sidecar", "100m", "", "Always"),
-                                 container("init", "500m", "")};
+  p["spec"]["containers"] = Json::array({container("app", "200m", "")});
+  p["spec"]["initContainers"] =
+      Json::array({container("sidecar", "100m", "", "Always"), container("init", "500m", "")});
   auto info = pod(p);
   // app 200m + sidecar 100m = 300m; the init container runs beside the sidecar: 600m.
   EXPECT_EQ(info->requests.milli_cpu, 600);
 
-  p["spec"]["initContainers"] = {container("init", "250m", ""),
-                                 container("sidecar", "100m", "", "Always")};
+  p["spec"]["initContainers"] =
+      Json::array({container("init", "250m", ""), container("sidecar", "100m", "", "Always")});
   EXPECT_EQ(pod(p)->requests.milli_cpu, 300);
 }
 
@@ -70,7 +73,7 @@ TEST(PodInfoTest, NonZeroDefaultsOnlyForMissingRequests) {
   EXPECT_EQ(none->non_zero_memory, 200 * 1024 * 1024);
 
   Json p = pod_json("p");
-  p["spec"]["containers"] = {container("a", "0", "")};
+  p["spec"]["containers"] = Json::array({container("a", "0", "")});
   auto explicit_zero = pod(p);
   EXPECT_EQ(explicit_zero->non_zero_milli_cpu, 0);
   EXPECT_EQ(explicit_zero->non_zero_memory, 200 * 1024 * 1024);
