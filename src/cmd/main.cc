@@ -13,6 +13,7 @@
 
 #include "apiserver/api_stack.h"
 #include "apiserver/version.h"
+#include "cmd/image_command.h"
 #include "common/go_duration.h"
 #include "common/log.h"
 
@@ -138,6 +139,8 @@ int main(int argc, char** argv) {
   ServeFlags apiserver_flags;
   auto* apiserver = app.add_subcommand("apiserver", "Run the API server alone");
   add_serve_flags(apiserver, apiserver_flags);
+
+  bosun::cmd::add_image_command(app, default_data_dir());
 
   CLI11_PARSE(app, argc, argv);
   bosun::init_logging(log_level);
