@@ -352,6 +352,10 @@ class StreamImpl final : public ResponseStream {
     cv_.notify_all();
     if (cb) cb(r);
   }
+  void flush_ran() {
+    std::lock_guard lock(mu_);
+    flush_scheduled_ = false;
+  }
   bool has_pending() const {
     std::lock_guard lock(mu_);
     return !pending_.empty() || (finishing_ && !terminator_taken_);
@@ -1005,6 +1009,10 @@ void Connection::begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stre
 }
 
 void Connection::flush_stream() {
+  // Whatever happens next, the posted flush has run: a later write must post another. (Clearing
+  // the flag only in take() left it set when this returned early during a write whose completion
+  // then found nothing pending, and the stream's next event was never flushed.)
+  if (stream_impl_) stream_impl_->flush_ran();
   if (!stream_impl_ || stream_writing_ || state_ != State::kStreaming) return;
   if (!stream_impl_->has_pending()) return;
   // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
