@@ -43,21 +43,30 @@ Json node_json(const std::string& name, int zone) {
             {"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
 }
 
+// With `spread`, every pod carries app=web and the framework spreads app=web pods as a Service
+// selecting them would (PodTopologySpread's system default constraints over all nodes' pods).
 struct Cluster {
   FakeClock clock;
   Cache cache{clock};
   Snapshot snapshot;
   std::unique_ptr<Framework> framework;
 
-  explicit Cluster(int nodes) {
+  explicit Cluster(int nodes, bool spread = false) {
     FrameworkOptions options;
     options.seed = 42;
+    if (spread) {
+      options.spread_selector = [](const PodInfo&) {
+        return api::LabelSelector::from_set({{"app", "web"}});
+      };
+    }
     framework = make_default_framework(options);
     for (int i = 0; i < nodes; ++i) {
       std::string name = "node-" + std::to_string(i);
       cache.add_node(*decode_node(node_json(name, i % 3)));
       for (int j = 0; j < 10; ++j) {
-        cache.add_pod(*decode_pod(pod_json(name + "-pod-" + std::to_string(j), name)));
+        Json p = pod_json(name + "-pod-" + std::to_string(j), name);
+        if (spread) p["metadata"]["labels"] = {{"app", "web"}};
+        cache.add_pod(*decode_pod(p));
       }
     }
     cache.update_snapshot(snapshot);
@@ -76,6 +85,20 @@ void BM_ScheduleOne(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScheduleOne)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
+
+// A ReplicaSet's pod: the default spreading counts matching pods on every node.
+void BM_ScheduleOneSpread(benchmark::State& state) {
+  Cluster cluster(static_cast<int>(state.range(0)), /*spread=*/true);
+  Json p = pod_json("incoming");
+  p["metadata"]["labels"] = {{"app", "web"}};
+  auto pod = *decode_pod(p);
+  for (auto _ : state) {
+    ScheduleResult r = cluster.framework->schedule_one(*pod, cluster.snapshot);
+    if (!r.ok()) state.SkipWithError("no node fits");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ScheduleOneSpread)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
 
 // What one pod costs the scheduling thread: refresh the snapshot, decide, assume. Fixed iteration
 // counts keep the cluster from filling up.

@@ -102,7 +102,6 @@ void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
   if (pod->has_affinity_terms()) ++pods_with_affinity_;
   if (!pod->required_anti_affinity.empty()) ++pods_with_required_anti_affinity_;
   pods_.push_back(std::move(pod));
-  ++generation_;
 }
 
 bool NodeInfo::remove_pod(std::string_view uid) {
@@ -119,7 +118,6 @@ bool NodeInfo::remove_pod(std::string_view uid) {
   if (pod.has_affinity_terms()) --pods_with_affinity_;
   if (!pod.required_anti_affinity.empty()) --pods_with_required_anti_affinity_;
   pods_.erase(it);
-  ++generation_;
   return true;
 }
 

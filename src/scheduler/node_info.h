@@ -63,7 +63,8 @@ class NodeInfo {
   // False when no pod with that uid is on the node.
   bool remove_pod(std::string_view uid);
 
-  // Counts changes, so that the cache can tell which snapshot entries are stale.
+  // Set by the cache on every change, unique across the cache's NodeInfos (so a (NodeInfo,
+  // generation) pair names one version); 0 for a NodeInfo built outside a cache.
   uint64_t generation() const { return generation_; }
   void set_generation(uint64_t g) { generation_ = g; }
 

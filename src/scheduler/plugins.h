@@ -1,11 +1,13 @@
 // The in-tree filter and score plugins of Kubernetes' default profile
 // (pkg/scheduler/framework/plugins/*), with Kubernetes' names and the reasons its users read in
-// `kubectl describe pod`. Plugins keep per-cycle data in the CycleState, never in themselves, and
-// are otherwise immutable: one Framework (one scheduling thread) drives them.
+// `kubectl describe pod`. Plugins keep per-cycle data in the CycleState; PodTopologySpread also
+// remembers match counts across cycles. One Framework (one scheduling thread) drives them.
 #pragma once
 
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "scheduler/framework.h"
 
@@ -117,13 +119,29 @@ class InterPodAffinityPlugin final : public FilterPlugin, public ScorePlugin {
   int32_t hard_pod_affinity_weight_;
 };
 
+// Per node version, how many of its pods a selector matches. Counting every node's pods for every
+// ReplicaSet pod costs milliseconds at 5,000 nodes; replicas share a selector and most nodes do not
+// change between two decisions, so the counts are remembered across cycles, keyed by NodeInfo
+// version (NodeInfo::generation). Used by PodTopologySpread on the scheduling thread only.
+class MatchCountMemo {
+ public:
+  struct Table;
+  // The counts of one selector in one namespace; valid until 32 other selectors were asked for.
+  Table& table(const api::LabelSelector& selector, std::string_view ns);
+  int64_t count(Table& table, const NodeInfo& node, const api::LabelSelector& selector,
+                std::string_view ns);
+
+ private:
+  std::vector<std::pair<std::string, std::unique_ptr<Table>>> tables_;  // most recent last
+};
+
 // DoNotSchedule constraints filter; ScheduleAnyway constraints (or, for a pod without constraints,
 // the system defaults: hostname maxSkew 3, zone maxSkew 5 over the pods of the same services and
 // controllers) score.
 class PodTopologySpreadPlugin final : public FilterPlugin, public ScorePlugin {
  public:
-  explicit PodTopologySpreadPlugin(SpreadSelectorFn spread_selector = nullptr)
-      : spread_selector_(std::move(spread_selector)) {}
+  explicit PodTopologySpreadPlugin(SpreadSelectorFn spread_selector = nullptr);
+  ~PodTopologySpreadPlugin() override;
   std::string_view name() const override { return "PodTopologySpread"; }
   uint32_t events() const override { return kAllEvents; }
   Status pre_filter(CycleState& state, const PodInfo& pod, const Snapshot& snapshot) override;
@@ -136,6 +154,7 @@ class PodTopologySpreadPlugin final : public FilterPlugin, public ScorePlugin {
 
  private:
   SpreadSelectorFn spread_selector_;
+  std::unique_ptr<MatchCountMemo> memo_;  // mutated from const score(): one scheduling thread
 };
 
 }  // namespace bosun::scheduler

@@ -257,3 +257,40 @@ TEST(PodTopologySpreadTest, SystemDefaultsSpreadAServicesPods) {
 
 }  // namespace
 }  // namespace bosun::scheduler
+
+namespace bosun::scheduler {
+namespace {
+
+TEST(PodTopologySpreadTest, RememberedCountsFollowTheCache) {
+  FakeClock clock;
+  Cache cache(clock);
+  cache.add_node(testing::node(node_json("n0")));
+  cache.add_node(testing::node(node_json("n1")));
+  auto web = [](const std::string& name, const std::string& node) {
+    Json p = labelled_pod(name, {{"app", "web"}});
+    p["spec"]["nodeName"] = node;
+    return pod(p);
+  };
+  cache.add_pod(web("a", "n0"));
+  Snapshot snap;
+  cache.update_snapshot(snap);
+  // One plugin for both decisions, as in the scheduler: its remembered counts must not go stale.
+  PodTopologySpreadPlugin plugin([](const PodInfo&) {
+    return api::LabelSelector::from_set({{"app", "web"}});
+  });
+  auto incoming = pod(labelled_pod("p", {{"app", "web"}}));
+  auto first = run_score(plugin, *incoming, snap);
+  EXPECT_LT(first[0], first[1]);
+  cache.add_pod(web("b", "n1"));
+  cache.add_pod(web("c", "n1"));
+  cache.update_snapshot(snap);
+  auto second = run_score(plugin, *incoming, snap);
+  EXPECT_GT(second[0], second[1]);
+  cache.remove_pod("b");
+  cache.remove_pod("c");
+  cache.update_snapshot(snap);
+  EXPECT_EQ(run_score(plugin, *incoming, snap), first);
+}
+
+}  // namespace
+}  // namespace bosun::scheduler

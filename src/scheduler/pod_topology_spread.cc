@@ -47,22 +47,64 @@ bool included(const TopologySpreadConstraint& c, const PodInfo& pod, const NodeI
   return true;
 }
 
+}  // namespace
+
+struct MatchCountMemo::Table {
+  std::unordered_map<const NodeInfo*, std::pair<uint64_t, int64_t>> counts;
+};
+
+MatchCountMemo::Table& MatchCountMemo::table(const api::LabelSelector& selector,
+                                             std::string_view ns) {
+  std::string key(ns);
+  key += selector.matches_nothing() ? '!' : '\n';
+  key += selector.to_string();
+  for (size_t i = tables_.size(); i-- > 0;) {
+    if (tables_[i].first == key) return *tables_[i].second;
+  }
+  constexpr size_t kMaxTables = 32;  // distinct selectors remembered (workloads being scheduled)
+  if (tables_.size() == kMaxTables) tables_.erase(tables_.begin());
+  tables_.emplace_back(std::move(key), std::make_unique<Table>());
+  return *tables_.back().second;
+}
+
+int64_t MatchCountMemo::count(Table& t, const NodeInfo& node, const api::LabelSelector& selector,
+                              std::string_view ns) {
+  if (node.generation() == 0) return count_matching(node, selector, ns);
+  auto [it, inserted] = t.counts.try_emplace(&node, 0, 0);
+  if (inserted || it->second.first != node.generation()) {
+    it->second = {node.generation(), count_matching(node, selector, ns)};
+  }
+  const int64_t n = it->second.second;
+  // Entries of NodeInfo versions long replaced pile up; start over now and then.
+  if (t.counts.size() > 32768) t.counts.clear();
+  return n;
+}
+
+namespace {
+
 struct SpreadFilterState : PluginState {
   std::vector<const TopologySpreadConstraint*> constraints;
-  std::vector<StringMap<int64_t>> match_num;  // per constraint: topology value -> matching pods
-  std::vector<int64_t> min_match;             // per constraint: the global minimum
+  std::vector<MatchCountMemo::Table*> tables;  // per constraint
+  std::vector<StringMap<int64_t>> match_num;   // per constraint: topology value -> matching pods
+  std::vector<int64_t> min_match;              // per constraint: the global minimum
 };
 
 struct SpreadScoreState : PluginState {
   std::vector<TopologySpreadConstraint> defaults;  // the system defaults, when used
   std::vector<const TopologySpreadConstraint*> constraints;
-  std::vector<StringMap<int64_t>> counts;  // per constraint (not hostname): value -> pods
-  std::vector<double> weights;             // log(topology size + 2)
+  std::vector<MatchCountMemo::Table*> tables;  // per constraint
+  std::vector<StringMap<int64_t>> counts;      // per constraint (not hostname): value -> pods
+  std::vector<double> weights;                 // log(topology size + 2)
   std::unordered_map<const NodeInfo*, bool> ignored;
   bool require_all_topologies = false;
 };
 
 }  // namespace
+
+PodTopologySpreadPlugin::PodTopologySpreadPlugin(SpreadSelectorFn spread_selector)
+    : spread_selector_(std::move(spread_selector)), memo_(std::make_unique<MatchCountMemo>()) {}
+
+PodTopologySpreadPlugin::~PodTopologySpreadPlugin() = default;
 
 Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod,
                                            const Snapshot& snapshot) {
@@ -73,6 +115,8 @@ Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod
   }
   if (s.constraints.empty()) return Status::skip();
   const size_t n = s.constraints.size();
+  s.tables.clear();
+  for (const auto* c : s.constraints) s.tables.push_back(&memo_->table(c->selector, pod.ns));
   s.match_num.assign(n, {});
   s.min_match.assign(n, std::numeric_limits<int32_t>::max());
   for (const auto& node : snapshot.nodes()) {
@@ -85,7 +129,7 @@ Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod
       const auto& c = *s.constraints[i];
       if (!included(c, pod, *node)) continue;
       const std::string& value = node->labels().find(c.topology_key)->second;
-      int64_t count = count_matching(*node, c.selector, pod.ns);
+      int64_t count = memo_->count(*s.tables[i], *node, c.selector, pod.ns);
       auto it = s.match_num[i].find(value);
       if (it == s.match_num[i].end()) it = s.match_num[i].emplace(value, 0).first;
       it->second += count;
@@ -156,6 +200,8 @@ Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
   }
   if (s.constraints.empty()) return Status::skip();
   const size_t n = s.constraints.size();
+  s.tables.clear();
+  for (const auto* c : s.constraints) s.tables.push_back(&memo_->table(c->selector, pod.ns));
   s.counts.assign(n, {});
   s.weights.assign(n, 0);
   std::vector<int64_t> sizes(n, 0);
@@ -192,7 +238,7 @@ Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
       if (label == node->labels().end()) continue;
       auto it = s.counts[i].find(label->second);
       if (it == s.counts[i].end()) continue;  // no feasible node in this domain
-      it->second += count_matching(*node, c.selector, pod.ns);
+      it->second += memo_->count(*s.tables[i], *node, c.selector, pod.ns);
     }
   }
   return {};
@@ -209,7 +255,7 @@ int64_t PodTopologySpreadPlugin::score(const CycleState& state, const PodInfo& p
     if (label == node.labels().end()) continue;
     int64_t count = 0;
     if (c.topology_key == kLabelHostname) {
-      count = count_matching(node, c.selector, pod.ns);
+      count = memo_->count(*s->tables[i], node, c.selector, pod.ns);
     } else {
       auto it = s->counts[i].find(label->second);
       if (it != s->counts[i].end()) count = it->second;
