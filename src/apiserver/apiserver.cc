@@ -107,6 +107,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions options) {
   http.metrics = &metrics;
   http.io_threads = options.io_threads;
   http.worker_threads = options.worker_threads;
+  http.write_timeout = options.write_timeout;
   BOSUN_ASSIGN_OR_RETURN(s->server_, HttpServer::start(std::move(http)));
 
   bool wildcard = host == "0.0.0.0" || host == "::";

@@ -32,6 +32,9 @@ struct ApiServerOptions {
   size_t worker_threads = 0;
   MetricsRegistry* metrics = nullptr;  // MetricsRegistry::global() when null
   Clock* clock = nullptr;              // Clock::real() when null
+  // How long one write to a client may take before the connection is dropped (a watcher that
+  // stopped reading).
+  std::chrono::milliseconds write_timeout{60'000};
   // Called once before serving starts, to add the API's routes and their readiness checks (the
   // store's).
   std::function<Result<void>(Router&, HealthChecks&)> install_routes;

@@ -489,6 +489,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void arm(asio::steady_timer& timer, std::chrono::milliseconds after) {
+    if (&timer == &write_timer_) disown_stream_watchdog();
     timer.expires_after(after);
     timer.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -626,6 +627,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void dispatch(http::request<http::string_body> msg);
 
   void on_response_written(beast::error_code ec, bool keep_alive) {
+    disown_stream_watchdog();
     write_timer_.cancel();
     server_.record(current_, res_->result_int());
     res_.reset();
@@ -666,9 +668,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.record(current_, stream_status_);
   }
 
+  // The write timeout of a stream's chunks: a watchdog armed at most once per write_timeout
+  // that checks the write in flight, instead of arming and cancelling the timer around every
+  // chunk (two handler allocations and two timer-queue updates per event per watcher).
+  void watch_stream_write() {
+    stream_write_started_ = std::chrono::steady_clock::now();
+    if (stream_watchdog_armed_) return;
+    start_stream_watchdog(stream_write_started_ + server_.options.write_timeout);
+  }
+  void start_stream_watchdog(std::chrono::steady_clock::time_point at) {
+    stream_watchdog_armed_ = true;
+    write_timer_.expires_at(at);
+    write_timer_.async_wait([self = shared_from_this(), gen = ++stream_watchdog_gen_](
+                                beast::error_code ec) { self->on_stream_watchdog(ec, gen); });
+  }
+  // Whoever takes write_timer_ for another purpose (a response, a close) owns it from then on.
+  void disown_stream_watchdog() {
+    stream_watchdog_armed_ = false;
+    ++stream_watchdog_gen_;
+  }
+  void on_stream_watchdog(beast::error_code ec, uint64_t gen) {
+    if (gen != stream_watchdog_gen_) return;  // disowned, or superseded
+    stream_watchdog_armed_ = false;
+    if (ec == asio::error::operation_aborted || !stream_writing_) return;
+    const auto due = stream_write_started_ + server_.options.write_timeout;
+    if (std::chrono::steady_clock::now() >= due) {
+      timed_out_ = true;
+      return close();
+    }
+    start_stream_watchdog(due);
+  }
+
   void on_stream_written(beast::error_code ec, size_t queued_bytes, bool last) {
     stream_writing_ = false;
-    write_timer_.cancel();
     if (!stream_impl_) return close();
     if (ec) {
       stream_impl_->end(timed_out_ ? StreamEnd::kWriteTimeout : StreamEnd::kClientGone);
@@ -710,6 +742,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     read_timer_.cancel();
+    disown_stream_watchdog();
     write_timer_.cancel();
     if (stream_impl_)
       stream_impl_->end(timed_out_ ? StreamEnd::kWriteTimeout : StreamEnd::kClientGone);
@@ -748,6 +781,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::response_serializer<http::empty_body>> stream_sr_;
   std::string stream_out_;
   bool stream_writing_ = false;
+  bool stream_watchdog_armed_ = false;
+  uint64_t stream_watchdog_gen_ = 0;
+  std::chrono::steady_clock::time_point stream_write_started_{};
   bool stream_keep_alive_ = false;
   bool longrunning_counted_ = false;
   int stream_status_ = 200;
@@ -997,6 +1033,7 @@ void Connection::begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stre
   http::async_write_header(stream_, *stream_sr_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              self->stream_writing_ = false;
+                             self->disown_stream_watchdog();
                              self->write_timer_.cancel();
                              if (ec) {
                                if (self->stream_impl_)
@@ -1024,7 +1061,7 @@ void Connection::flush_stream() {
       last ? bytes.size() - 5 : bytes.size();  // the terminator was never counted as queued
   stream_out_ = std::move(bytes);
   stream_writing_ = true;
-  arm(write_timer_, server_.options.write_timeout);
+  watch_stream_write();
   asio::async_write(stream_, asio::buffer(stream_out_),
                     [self = shared_from_this(), queued, last](beast::error_code ec, size_t) {
                       self->on_stream_written(ec, queued, last);

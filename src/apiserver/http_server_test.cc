@@ -53,6 +53,10 @@ struct StreamProbe {
     cv.wait_for(lock, std::chrono::seconds(10), [&] { return stream != nullptr; });
     return stream;
   }
+  bool ended_now() {
+    std::lock_guard lock(mu);
+    return ended.has_value();
+  }
   std::optional<StreamEnd> wait_end() {
     std::unique_lock lock(mu);
     cv.wait_for(lock, std::chrono::seconds(10), [&] { return ended.has_value(); });
@@ -66,7 +70,11 @@ class HttpServerTest : public ::testing::Test {
     char tmpl[] = "/tmp/bosun-http-test-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    start_server();
+  }
+  void start_server(std::chrono::milliseconds write_timeout = std::chrono::seconds(60)) {
     ApiServerOptions o;
+    o.write_timeout = write_timeout;
     o.data_dir = dir_;
     o.listen = "127.0.0.1:0";
     o.io_threads = 2;
@@ -445,6 +453,43 @@ TEST_F(HttpServerTest, StreamWriteBlockingAppliesBackPressureAndWakesWhenTheClie
   c->abort();
   producer.join();
   EXPECT_EQ(probe_.wait_end(), StreamEnd::kClientGone);
+}
+
+TEST_F(HttpServerTest, AStreamWhoseClientStopsReadingEndsAtTheWriteTimeout) {
+  server_.reset();
+  start_server(std::chrono::milliseconds(300));
+  auto c = connect(admin());
+  ASSERT_TRUE(c->start_stream("GET", "/stream").ok());
+  auto stream = probe_.wait_stream();
+  ASSERT_NE(stream, nullptr);
+  // Chunks go out one after another while the client reads nothing: once the socket buffers are
+  // full a write stays in flight, and the watchdog ends the stream after 300 ms.
+  std::string line(64 * 1024, 'x');
+  for (int i = 0; i < 2000 && !probe_.ended_now(); ++i) {
+    if (!stream->write(line)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(probe_.wait_end(), StreamEnd::kWriteTimeout);
+}
+
+TEST_F(HttpServerTest, AStreamThatKeepsFlowingOutlivesTheWriteTimeout) {
+  server_.reset();
+  start_server(std::chrono::milliseconds(300));
+  auto c = connect(admin());
+  ASSERT_TRUE(c->start_stream("GET", "/stream").ok());
+  auto stream = probe_.wait_stream();
+  ASSERT_NE(stream, nullptr);
+  // Small events for longer than the write timeout, each read by the client: no write is ever
+  // slow, so the stream stays up.
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(stream->write("event " + std::to_string(i) + "\n"));
+    auto chunk = c->read_chunk();
+    ASSERT_TRUE(chunk.ok() && chunk->has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(probe_.ended_now());
+  stream->finish();
+  EXPECT_EQ(probe_.wait_end(), StreamEnd::kFinished);
 }
 
 TEST_F(HttpServerTest, GracefulShutdownEndsStreamsAndFinishesInFlightRequests) {
