@@ -28,6 +28,10 @@ Result<std::shared_ptr<const Node>> decode_node_unchecked(const Json& json) {
   if (node->name.empty()) return bad("node: metadata.name is required");
   if (const Json* labels = find(*meta, "labels")) {
     BOSUN_ASSIGN_OR_RETURN(node->labels, api::labels_from_json(*labels));
+    if (auto zone = node->labels.find(kLabelZone); zone != node->labels.end()) {
+      node->has_zone = true;
+      node->zone = zone->second;
+    }
   }
   if (const Json* spec = find(json, "spec")) {
     if (const Json* u = find(*spec, "unschedulable")) {

@@ -28,6 +28,10 @@ struct Node {
   bool unschedulable = false;       // spec.unschedulable (kubectl cordon)
   bool ready = false;               // the Ready condition is True
   std::vector<std::string> images;  // status.images[].names, for ImageLocality
+  // A copy of the topology.kubernetes.io/zone label: PodTopologySpread reads it on every node of
+  // every cycle, and the label map costs several cache misses per lookup.
+  bool has_zone = false;
+  std::string zone;
 };
 
 // Decodes a v1 Node. BadRequest on a malformed object; never throws.

@@ -130,6 +130,10 @@ class MatchCountMemo {
   Table& table(const api::LabelSelector& selector, std::string_view ns);
   int64_t count(Table& table, const NodeInfo& node, const api::LabelSelector& selector,
                 std::string_view ns);
+  // The same for the node at `index` in the snapshot: a flat array instead of a hash lookup, for
+  // the walks over every node.
+  int64_t count_at(Table& table, size_t index, const NodeInfo& node,
+                   const api::LabelSelector& selector, std::string_view ns);
 
  private:
   std::vector<std::pair<std::string, std::unique_ptr<Table>>> tables_;  // most recent last

@@ -25,6 +25,13 @@ int64_t count_matching(const NodeInfo& node, const api::LabelSelector& selector,
   return n;
 }
 
+// The node's value for a topology key, nullptr when it has no such label.
+const std::string* topology_value(const NodeInfo& node, const std::string& key, bool is_zone) {
+  if (is_zone) return node.node()->has_zone ? &node.node()->zone : nullptr;
+  auto it = node.labels().find(key);
+  return it == node.labels().end() ? nullptr : &it->second;
+}
+
 bool has_all_keys(const api::Labels& labels, const std::vector<TopologySpreadConstraint>& cs) {
   for (const auto& c : cs) {
     if (labels.find(c.topology_key) == labels.end()) return false;
@@ -51,6 +58,7 @@ bool included(const TopologySpreadConstraint& c, const PodInfo& pod, const NodeI
 
 struct MatchCountMemo::Table {
   std::unordered_map<const NodeInfo*, std::pair<uint64_t, int64_t>> counts;
+  std::vector<std::pair<uint64_t, int64_t>> by_index;  // (generation, count) per snapshot index
 };
 
 MatchCountMemo::Table& MatchCountMemo::table(const api::LabelSelector& selector,
@@ -80,6 +88,19 @@ int64_t MatchCountMemo::count(Table& t, const NodeInfo& node, const api::LabelSe
   return n;
 }
 
+int64_t MatchCountMemo::count_at(Table& t, size_t index, const NodeInfo& node,
+                                 const api::LabelSelector& selector, std::string_view ns) {
+  // Generations are unique per NodeInfo version, so an index that now holds another node (the node
+  // list was rebuilt) simply misses.
+  if (node.generation() == 0) return count_matching(node, selector, ns);
+  if (index >= t.by_index.size()) t.by_index.resize(index + 1, {0, 0});
+  auto& entry = t.by_index[index];
+  if (entry.first != node.generation()) {
+    entry = {node.generation(), count_matching(node, selector, ns)};
+  }
+  return entry.second;
+}
+
 namespace {
 
 struct SpreadFilterState : PluginState {
@@ -95,6 +116,8 @@ struct SpreadScoreState : PluginState {
   std::vector<MatchCountMemo::Table*> tables;  // per constraint
   std::vector<StringMap<int64_t>> counts;      // per constraint (not hostname): value -> pods
   std::vector<double> weights;                 // log(topology size + 2)
+  std::vector<char> is_zone;      // per constraint: the key is topology.kubernetes.io/zone
+  std::vector<char> is_hostname;  // per constraint: the key is kubernetes.io/hostname
   std::unordered_map<const NodeInfo*, bool> ignored;
   bool require_all_topologies = false;
 };
@@ -119,7 +142,9 @@ Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod
   for (const auto* c : s.constraints) s.tables.push_back(&memo_->table(c->selector, pod.ns));
   s.match_num.assign(n, {});
   s.min_match.assign(n, std::numeric_limits<int32_t>::max());
-  for (const auto& node : snapshot.nodes()) {
+  const auto& nodes = snapshot.nodes();
+  for (size_t index = 0; index < nodes.size(); ++index) {
+    const auto& node = nodes[index];
     bool all_keys = true;
     for (const auto* c : s.constraints) {
       if (node->labels().find(c->topology_key) == node->labels().end()) all_keys = false;
@@ -129,7 +154,7 @@ Status PodTopologySpreadPlugin::pre_filter(CycleState& state, const PodInfo& pod
       const auto& c = *s.constraints[i];
       if (!included(c, pod, *node)) continue;
       const std::string& value = node->labels().find(c.topology_key)->second;
-      int64_t count = memo_->count(*s.tables[i], *node, c.selector, pod.ns);
+      int64_t count = memo_->count_at(*s.tables[i], index, *node, c.selector, pod.ns);
       auto it = s.match_num[i].find(value);
       if (it == s.match_num[i].end()) it = s.match_num[i].emplace(value, 0).first;
       it->second += count;
@@ -204,6 +229,12 @@ Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
   for (const auto* c : s.constraints) s.tables.push_back(&memo_->table(c->selector, pod.ns));
   s.counts.assign(n, {});
   s.weights.assign(n, 0);
+  s.is_zone.assign(n, 0);
+  s.is_hostname.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    s.is_zone[i] = s.constraints[i]->topology_key == kLabelZone;
+    s.is_hostname[i] = s.constraints[i]->topology_key == kLabelHostname;
+  }
   std::vector<int64_t> sizes(n, 0);
   int64_t ignored = 0;
   for (const NodeInfo* node : feasible) {
@@ -229,16 +260,18 @@ Status PodTopologySpreadPlugin::pre_score(CycleState& state, const PodInfo& pod,
   bool any_domain = false;
   for (const auto& m : s.counts) any_domain |= !m.empty();
   if (!any_domain) return {};  // only hostname constraints: counted in score
-  for (const auto& node : snapshot.nodes()) {
+  const auto& nodes = snapshot.nodes();
+  for (size_t index = 0; index < nodes.size(); ++index) {
+    const auto& node = nodes[index];
     if (s.require_all_topologies && !has_all_keys(node->labels(), pod.topology_spread)) continue;
     for (size_t i = 0; i < n; ++i) {
       const auto& c = *s.constraints[i];
-      if (c.topology_key == kLabelHostname || !included(c, pod, *node)) continue;
-      auto label = node->labels().find(c.topology_key);
-      if (label == node->labels().end()) continue;
-      auto it = s.counts[i].find(label->second);
+      if (s.is_hostname[i] || !included(c, pod, *node)) continue;
+      const std::string* value = topology_value(*node, c.topology_key, s.is_zone[i]);
+      if (value == nullptr) continue;
+      auto it = s.counts[i].find(*value);
       if (it == s.counts[i].end()) continue;  // no feasible node in this domain
-      it->second += memo_->count(*s.tables[i], *node, c.selector, pod.ns);
+      it->second += memo_->count_at(*s.tables[i], index, *node, c.selector, pod.ns);
     }
   }
   return {};
