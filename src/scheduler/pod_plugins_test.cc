@@ -294,3 +294,38 @@ TEST(PodTopologySpreadTest, RememberedCountsFollowTheCache) {
 
 }  // namespace
 }  // namespace bosun::scheduler
+
+namespace bosun::scheduler {
+namespace {
+
+TEST(PodTopologySpreadTest, RememberedCountsSurviveNodeListChanges) {
+  FakeClock clock;
+  Cache cache(clock);
+  auto selector = [](const PodInfo&) { return api::LabelSelector::from_set({{"app", "web"}}); };
+  for (int i = 0; i < 4; ++i) {
+    cache.add_node(testing::node(zoned_node("n" + std::to_string(i), "z" + std::to_string(i % 2))));
+    for (int j = 0; j < i; ++j) {
+      Json p = labelled_pod("p" + std::to_string(i) + std::to_string(j), {{"app", "web"}});
+      p["spec"]["nodeName"] = "n" + std::to_string(i);
+      cache.add_pod(pod(p));
+    }
+  }
+  Snapshot snap;
+  cache.update_snapshot(snap);
+  PodTopologySpreadPlugin remembered(selector);
+  auto incoming = pod(labelled_pod("p", {{"app", "web"}}));
+  {
+    PodTopologySpreadPlugin fresh(selector);
+    EXPECT_EQ(run_score(remembered, *incoming, snap), run_score(fresh, *incoming, snap));
+  }
+  // Removing n0 shifts every other node to a new index in the snapshot.
+  cache.remove_node("n0");
+  cache.update_snapshot(snap);
+  PodTopologySpreadPlugin fresh(selector);
+  auto want = run_score(fresh, *incoming, snap);
+  EXPECT_EQ(run_score(remembered, *incoming, snap), want);
+  EXPECT_EQ(want.size(), 3u);
+}
+
+}  // namespace
+}  // namespace bosun::scheduler
