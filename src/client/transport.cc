@@ -15,6 +15,7 @@
 #include <boost/beast/ssl.hpp>
 #include <deque>
 #include <functional>
+#include <limits>
 
 namespace bosun::client::internal {
 namespace {
@@ -88,7 +89,8 @@ class BeastConnection final : public Connection {
     auto ec = run(timeout, [&](auto handler) { http::async_write(stream_, req, handler); });
     if (ec) return fail("writing the request", ec);
     parser_.emplace();
-    parser_->body_limit(boost::none);
+    // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeding it.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     on_chunk_ = [this](uint64_t, std::string_view body, beast::error_code&) -> size_t {
       pending_.append(body);
       return body.size();

@@ -1,0 +1,63 @@
+// A watch stream (client-go's watch.Interface over a chunked GET ?watch=true): newline-delimited
+// JSON events ADDED/MODIFIED/DELETED/BOOKMARK, with an ERROR event's Status turned into an Error
+// (410 Expired is kGone, the reflector's cue to re-list). Used by Informer and by components that
+// watch one object. One thread reads with next(); stop() may be called from any thread and makes a
+// blocked next() return promptly.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/rest_client.h"
+#include "common/json.h"
+#include "common/result.h"
+
+namespace bosun::client {
+
+namespace internal {
+class Connection;
+}  // namespace internal
+
+struct WatchEvent {
+  std::string type;  // ADDED, MODIFIED, DELETED or BOOKMARK
+  Json object;
+};
+
+struct WatchOptions {
+  std::string resource_version;  // "" or "0": the current state first, as ADDED events
+  std::string label_selector;
+  std::string field_selector;
+  int timeout_seconds = 0;  // the server ends the stream cleanly after this long; 0: its default
+  bool allow_bookmarks = true;
+};
+
+class Watch {
+ public:
+  // Sends the watch request and reads the response head; a refused watch (e.g. 504 for a future
+  // resourceVersion, 403) is the Error of its Status.
+  static Result<std::unique_ptr<Watch>> start(RestClient& client, const GroupVersionResource& gvr,
+                                              std::string_view ns, const WatchOptions& options);
+  ~Watch();
+
+  // The next event. nullopt when the server ended the stream (timeoutSeconds passed). An ERROR
+  // event is returned as its Status' Error; a broken stream, a malformed event and stop() are
+  // Errors too (kServiceUnavailable, kInternal).
+  Result<std::optional<WatchEvent>> next();
+  // Thread-safe; a next() blocked in another thread returns an Error promptly, later ones at once.
+  void stop();
+  bool stopped() const { return stopped_.load(); }
+
+ private:
+  Watch(std::unique_ptr<internal::Connection> conn, std::chrono::milliseconds idle_timeout);
+  std::unique_ptr<internal::Connection> conn_;
+  std::chrono::milliseconds idle_timeout_;
+  std::string buffer_;  // bytes received after the last complete line
+  size_t scan_from_ = 0;
+  bool ended_ = false;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace bosun::client
