@@ -5,6 +5,7 @@
 #include <set>
 
 #include "scheduler/plugins.h"
+#include "scheduler/pod_condition.h"
 #include "scheduler/test_util.h"
 
 namespace bosun::scheduler {
@@ -58,6 +59,20 @@ TEST_F(ScheduleOneTest, FitErrorMessageAsKubernetesPrintsIt) {
             "{node.kubernetes.io/unreachable: }.");
   EXPECT_EQ(r.fit_error->unschedulable_plugins,
             (std::set<std::string>{"NodeResourcesFit", "TaintToleration"}));
+}
+
+TEST_F(ScheduleOneTest, UnschedulableConditionCarriesTheMessage) {
+  add_node(node_json("n1", "1"));
+  ScheduleResult r = schedule(pod_json("p", "2"));
+  Json c = pod_scheduled_false_condition(r, clock_.now());
+  EXPECT_EQ(c["type"], "PodScheduled");
+  EXPECT_EQ(c["status"], "False");
+  EXPECT_EQ(c["reason"], "Unschedulable");
+  EXPECT_EQ(c["message"], "0/1 nodes are available: 1 Insufficient cpu.");
+  EXPECT_EQ(c["lastTransitionTime"], "2023-11-14T22:13:20Z");
+  ScheduleResult failed;
+  failed.error = make_error(ErrorCode::kInternal, "boom");
+  EXPECT_EQ(pod_scheduled_false_condition(failed, clock_.now())["reason"], "SchedulerError");
 }
 
 TEST_F(ScheduleOneTest, FitErrorReasonsSortAsStringsAndCountEachReason) {
