@@ -1,0 +1,356 @@
+#include "client/informer.h"
+
+#include <algorithm>
+
+namespace bosun::client {
+namespace {
+
+std::string meta_string(const Json& object, const char* field) {
+  if (!object.is_object()) return {};
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return {};
+  auto it = meta->find(field);
+  return it != meta->end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> owner_uids(const Json& object) {
+  std::vector<std::string> uids;
+  if (!object.is_object()) return uids;
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return uids;
+  auto refs = meta->find("ownerReferences");
+  if (refs == meta->end() || !refs->is_array()) return uids;
+  for (const auto& ref : *refs) {
+    if (ref.is_object() && ref.contains("uid") && ref["uid"].is_string()) {
+      uids.push_back(ref["uid"].get<std::string>());
+    }
+  }
+  return uids;
+}
+
+std::string namespace_of_key(std::string_view key) {
+  size_t slash = key.find('/');
+  return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash));
+}
+
+}  // namespace
+
+std::string Informer::key_of(const Json& object) {
+  std::string ns = meta_string(object, "namespace");
+  std::string name = meta_string(object, "name");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+Informer::Informer(RestClient& client, InformerOptions options)
+    : client_(client), options_(std::move(options)), backoff_(options_.initial_backoff) {
+  index_funcs_.emplace(std::string(kOwnerUidIndex), owner_uids);
+}
+
+Informer::~Informer() { stop(); }
+
+void Informer::add_index(std::string name, IndexFunc fn) {
+  index_funcs_[std::move(name)] = std::move(fn);
+}
+
+void Informer::add_event_handler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
+
+void Informer::start() {
+  if (reflector_.joinable()) return;
+  dispatcher_ = std::thread([this] { run_dispatcher(); });
+  reflector_ = std::thread([this] { run_reflector(); });
+}
+
+void Informer::stop() {
+  std::shared_ptr<Watch> watch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    watch = watch_;
+  }
+  cv_.notify_all();
+  if (watch) watch->stop();
+  if (reflector_.joinable()) reflector_.join();
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+bool Informer::has_synced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
+bool Informer::wait_for_sync(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return synced_ || stopping_; }) && synced_;
+}
+
+ObjectPtr Informer::get(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = items_.find(key);
+  return it == items_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> Informer::list() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ObjectPtr> out;
+  out.reserve(items_.size());
+  for (const auto& [key, object] : items_) out.push_back(object);
+  return out;
+}
+
+std::vector<std::string> Informer::keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(items_.size());
+  for (const auto& [key, object] : items_) out.push_back(key);
+  return out;
+}
+
+std::vector<ObjectPtr> Informer::by_index(std::string_view index, std::string_view value) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ObjectPtr> out;
+  auto idx = indices_.find(index);
+  if (idx == indices_.end()) return out;
+  auto keys = idx->second.find(value);
+  if (keys == idx->second.end()) return out;
+  for (const auto& key : keys->second) {
+    auto it = items_.find(key);
+    if (it != items_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+size_t Informer::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return items_.size();
+}
+
+std::string Informer::last_resource_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resource_version_;
+}
+
+int Informer::list_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return list_count_;
+}
+
+void Informer::index_locked(const std::string& key, const ObjectPtr& object, bool add) {
+  auto file = [&](std::string_view index, const std::vector<std::string>& values) {
+    auto& by_value = indices_[std::string(index)];
+    for (const auto& v : values) {
+      if (add) {
+        by_value[v].insert(key);
+      } else {
+        auto it = by_value.find(v);
+        if (it == by_value.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) by_value.erase(it);
+      }
+    }
+  };
+  std::string ns = namespace_of_key(key);
+  if (!ns.empty()) file(kNamespaceIndex, {ns});
+  for (const auto& [name, fn] : index_funcs_) file(name, fn(*object));
+}
+
+void Informer::notify_locked(Notification n) {
+  if (handlers_.empty()) return;
+  pending_.push_back(std::move(n));
+  cv_.notify_all();
+}
+
+ObjectPtr Informer::prepare(Json object, std::string* key) const {
+  *key = key_of(object);
+  if (options_.transform) object = options_.transform(std::move(object));
+  return std::make_shared<const Json>(std::move(object));
+}
+
+void Informer::apply(std::string_view type, Json object) {
+  std::string rv = meta_string(object, "resourceVersion");
+  if (type == "BOOKMARK") {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!rv.empty()) resource_version_ = rv;
+    return;
+  }
+  std::string key;
+  ObjectPtr ptr = prepare(std::move(object), &key);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!rv.empty()) resource_version_ = rv;
+  auto it = items_.find(key);
+  ObjectPtr old = it == items_.end() ? nullptr : it->second;
+  if (old) index_locked(key, old, false);
+  if (type == "DELETED") {
+    if (!old) return;
+    items_.erase(it);
+    notify_locked({Notification::kDelete, old, nullptr});
+    return;
+  }
+  items_[key] = ptr;
+  index_locked(key, ptr, true);
+  if (old) {
+    notify_locked({Notification::kUpdate, old, ptr});
+  } else {
+    notify_locked({Notification::kAdd, nullptr, ptr});
+  }
+}
+
+void Informer::replace(std::vector<Json> objects, std::string resource_version) {
+  std::map<std::string, ObjectPtr, std::less<>> fresh;
+  for (auto& o : objects) {
+    std::string key;
+    ObjectPtr ptr = prepare(std::move(o), &key);
+    fresh[key] = std::move(ptr);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, old] : items_) {
+    if (!fresh.count(key)) {
+      index_locked(key, old, false);
+      notify_locked({Notification::kDelete, old, nullptr});
+    }
+  }
+  for (auto& [key, ptr] : fresh) {
+    auto it = items_.find(key);
+    if (it == items_.end()) {
+      notify_locked({Notification::kAdd, nullptr, ptr});
+    } else {
+      index_locked(key, it->second, false);
+      // A re-list reports only objects that changed while the watch was away (client-go reports
+      // every object as an update on re-list; handlers here never need the no-op ones).
+      if (meta_string(*it->second, "resourceVersion") != meta_string(*ptr, "resourceVersion") ||
+          *it->second != *ptr) {
+        notify_locked({Notification::kUpdate, it->second, ptr});
+      }
+    }
+    index_locked(key, ptr, true);
+  }
+  items_ = std::move(fresh);
+  resource_version_ = std::move(resource_version);
+  ++list_count_;
+  synced_ = true;
+  cv_.notify_all();
+}
+
+void Informer::backoff() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, backoff_, [this] { return stopping_; });
+  backoff_ = std::min(options_.max_backoff, backoff_ * 2);
+}
+
+bool Informer::list_and_replace() {
+  ListOptions o;
+  o.label_selector = options_.label_selector;
+  o.field_selector = options_.field_selector;
+  o.limit = options_.page_size;
+  std::vector<Json> objects;
+  std::string rv;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+    auto page = client_.list(options_.resource, options_.namespace_name, o);
+    if (!page.ok()) {
+      backoff();
+      return false;
+    }
+    Json& body = *page;
+    auto items = body.find("items");
+    if (items != body.end() && items->is_array()) {
+      for (auto& item : *items) objects.push_back(std::move(item));
+    }
+    std::string next;
+    if (body.contains("metadata") && body["metadata"].is_object()) {
+      const Json& meta = body["metadata"];
+      if (meta.contains("resourceVersion") && meta["resourceVersion"].is_string()) {
+        rv = meta["resourceVersion"].get<std::string>();
+      }
+      if (meta.contains("continue") && meta["continue"].is_string()) {
+        next = meta["continue"].get<std::string>();
+      }
+    }
+    if (next.empty()) break;
+    o.continue_token = next;
+  }
+  replace(std::move(objects), std::move(rv));
+  return true;
+}
+
+bool Informer::watch_once() {
+  WatchOptions o;
+  o.label_selector = options_.label_selector;
+  o.field_selector = options_.field_selector;
+  o.timeout_seconds = options_.watch_timeout_seconds;
+  o.allow_bookmarks = options_.allow_watch_bookmarks;
+  o.resource_version = last_resource_version();
+  auto started = Watch::start(client_, options_.resource, options_.namespace_name, o);
+  if (!started.ok()) {
+    if (started.error().code == ErrorCode::kGone) return false;
+    backoff();
+    return true;
+  }
+  std::shared_ptr<Watch> watch(std::move(started).value());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    watch_ = watch;
+  }
+  bool resume = true;
+  for (;;) {
+    auto event = watch->next();
+    if (!event.ok()) {
+      if (event.error().code == ErrorCode::kGone) {
+        resume = false;  // the resourceVersion was compacted away: re-list, as the reflector does
+      } else if (!watch->stopped()) {
+        backoff();
+      }
+      break;
+    }
+    if (!event->has_value()) break;  // timeoutSeconds passed: resume from the last RV
+    reset_backoff();
+    apply((*event)->type, std::move((*event)->object));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  watch_.reset();
+  return resume && !stopping_;
+}
+
+void Informer::run_reflector() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    if (!list_and_replace()) continue;
+    reset_backoff();
+    while (watch_once()) {
+    }
+  }
+}
+
+void Informer::run_dispatcher() {
+  for (;;) {
+    Notification n;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (stopping_) return;
+      n = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    for (const auto& h : handlers_) {
+      switch (n.kind) {
+        case Notification::kAdd:
+          if (h.on_add) h.on_add(n.new_object);
+          break;
+        case Notification::kUpdate:
+          if (h.on_update) h.on_update(n.old_object, n.new_object);
+          break;
+        case Notification::kDelete:
+          if (h.on_delete) h.on_delete(n.old_object);
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace bosun::client

@@ -1,0 +1,137 @@
+// Informer: client-go's shared informer in one piece — a reflector that lists (paged) and then
+// watches from the list's resourceVersion, re-watching from the last seen one (bookmarks advance
+// it), re-listing on 410 Expired/Gone and backing off on errors; a thread-safe cache of read-only
+// objects by "namespace/name" with indexes; and event handlers called in order from one dispatch
+// thread. Used by the scheduler, controllers and agents. All public methods are thread-safe;
+// add_index() and add_event_handler() must be called before start().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "client/rest_client.h"
+#include "client/watch.h"
+#include "common/json.h"
+
+namespace bosun::client {
+
+// Cached objects are shared and immutable: copy before you modify (as client-go's cache asks).
+using ObjectPtr = std::shared_ptr<const Json>;
+// The values an object is filed under in one index (client-go's cache.IndexFunc).
+using IndexFunc = std::function<std::vector<std::string>(const Json&)>;
+
+struct EventHandler {
+  std::function<void(const ObjectPtr&)> on_add;
+  std::function<void(const ObjectPtr& old_object, const ObjectPtr& new_object)> on_update;
+  // The last state the cache had (client-go's DeletedFinalStateUnknown is not needed: a re-list
+  // reports deletions it missed with the cached object).
+  std::function<void(const ObjectPtr&)> on_delete;
+};
+
+struct InformerOptions {
+  GroupVersionResource resource;
+  std::string namespace_name;  // "": all namespaces (or a cluster-scoped resource)
+  std::string label_selector;
+  std::string field_selector;  // e.g. "spec.nodeName=node-1" for an agent's pods
+  int64_t page_size = 500;     // as the reflector's list pager
+  // Applied to every object before it is cached, to keep only what a consumer needs (client-go's
+  // TransformFunc). Keys and the namespace index come from the object before the transform.
+  std::function<Json(Json)> transform;
+  // Each watch asks the server to end the stream after this long, then resumes from the last
+  // resourceVersion seen (the reflector picks 5-10 minutes).
+  int watch_timeout_seconds = 300;
+  // The reflector always asks for bookmarks, which keep its resourceVersion fresh while its
+  // selector filters every event out; off only to test the re-list after a 410.
+  bool allow_watch_bookmarks = true;
+  std::chrono::milliseconds initial_backoff{800};  // client-go's reflector back-off manager
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+class Informer {
+ public:
+  static constexpr std::string_view kNamespaceIndex = "namespace";
+  static constexpr std::string_view kOwnerUidIndex = "owner-uid";
+
+  Informer(RestClient& client, InformerOptions options);
+  ~Informer();  // stop()s
+
+  void add_index(std::string name, IndexFunc fn);
+  void add_event_handler(EventHandler handler);
+
+  void start();
+  // Ends the reflector and dispatcher threads; handlers are not called after it returns.
+  void stop();
+
+  // Whether the first list has been stored in the cache.
+  bool has_synced() const;
+  bool wait_for_sync(std::chrono::milliseconds timeout) const;
+
+  ObjectPtr get(std::string_view key) const;  // null when absent
+  std::vector<ObjectPtr> list() const;
+  std::vector<std::string> keys() const;
+  std::vector<ObjectPtr> by_index(std::string_view index, std::string_view value) const;
+  size_t size() const;
+  // The resourceVersion the reflector would resume from.
+  std::string last_resource_version() const;
+  // How many times the reflector has listed (1 after the initial sync; more after 410s).
+  int list_count() const;
+
+  // "namespace/name", or "name" for cluster-scoped objects (client-go's MetaNamespaceKeyFunc).
+  static std::string key_of(const Json& object);
+
+ private:
+  struct Notification {
+    enum Kind { kAdd, kUpdate, kDelete } kind;
+    ObjectPtr old_object;
+    ObjectPtr new_object;
+  };
+
+  void run_reflector();
+  void run_dispatcher();
+  // Lists every page; false when stopping or on an error (after backing off).
+  bool list_and_replace();
+  // Watches until the stream ends (true: resume) or a 410 (false: re-list).
+  bool watch_once();
+  void backoff();
+  void reset_backoff() { backoff_ = options_.initial_backoff; }
+  void apply(std::string_view type, Json object);
+  void replace(std::vector<Json> objects, std::string resource_version);
+  // Callers hold mu_.
+  void index_locked(const std::string& key, const ObjectPtr& object, bool add);
+  void notify_locked(Notification n);
+  ObjectPtr prepare(Json object, std::string* key) const;
+
+  RestClient& client_;
+  const InformerOptions options_;
+  std::map<std::string, IndexFunc, std::less<>> index_funcs_;
+  std::vector<EventHandler> handlers_;
+
+  mutable std::mutex mu_;  // guards everything below
+  mutable std::condition_variable cv_;
+  std::map<std::string, ObjectPtr, std::less<>> items_;
+  std::map<std::string, std::map<std::string, std::set<std::string>, std::less<>>, std::less<>>
+      indices_;
+  std::deque<Notification> pending_;
+  std::string resource_version_;
+  bool synced_ = false;
+  bool stopping_ = false;
+  int list_count_ = 0;
+  std::shared_ptr<Watch> watch_;  // the current watch, for stop()
+
+  std::chrono::milliseconds backoff_;
+  std::thread reflector_;
+  std::thread dispatcher_;
+};
+
+}  // namespace bosun::client
