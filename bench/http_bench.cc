@@ -31,25 +31,17 @@
 #include "apiserver/apiserver.h"
 #include "apiserver/pki.h"
 #include "common/log.h"
+#include "tls_load.h"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using namespace bosun::bench;
 
 constexpr std::string_view kRequest =
     "GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bosun-http-bench\r\nAccept: "
     "application/json\r\n\r\n";
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/bosun-http-bench-XXXXXX";
-  if (!mkdtemp(tmpl)) std::abort();
-  return tmpl;
-}
+std::string make_temp_dir() { return bosun::bench::make_temp_dir("bosun-http-bench"); }
 
 // An in-process server shared by the load benchmarks.
 struct Server {
@@ -80,68 +72,6 @@ Server& server() {
   return *s;
 }
 
-ssl::context client_context(const bosun::apiserver::Pki& pki) {
-  ssl::context ctx(ssl::context::tls_client);
-  ctx.add_certificate_authority(asio::buffer(pki.ca.cert_pem));
-  ctx.set_verify_mode(ssl::verify_peer);
-  ctx.use_certificate_chain(asio::buffer(pki.admin.cert_pem));
-  ctx.use_private_key(asio::buffer(pki.admin.key_pem), ssl::context::pem);
-  return ctx;
-}
-
-// One keep-alive connection issuing requests back to back, driven by the benchmark thread's
-// io_context.
-struct Conn {
-  Conn(asio::io_context& ioc, ssl::context& ctx) : stream(ioc, ctx) {}
-  beast::ssl_stream<tcp::socket> stream;
-  beast::flat_buffer buffer;
-  std::optional<http::response<http::string_body>> res;
-  Clock::time_point sent;
-};
-
-std::vector<std::unique_ptr<Conn>> connect_all(asio::io_context& ioc, ssl::context& ctx,
-                                               uint16_t port, int n) {
-  std::vector<std::unique_ptr<Conn>> conns;
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
-  for (int i = 0; i < n; ++i) {
-    auto c = std::make_unique<Conn>(ioc, ctx);
-    beast::get_lowest_layer(c->stream).connect(ep);
-    beast::get_lowest_layer(c->stream).set_option(tcp::no_delay(true));
-    c->stream.handshake(ssl::stream_base::client);
-    conns.push_back(std::move(c));
-  }
-  return conns;
-}
-
-struct Load {
-  size_t remaining = 0;
-  std::vector<double> latencies_us;
-  size_t errors = 0;
-
-  void next(Conn& c) {
-    if (remaining == 0) return;
-    --remaining;
-    c.sent = Clock::now();
-    asio::async_write(c.stream, asio::buffer(kRequest), [this, &c](beast::error_code ec, size_t) {
-      if (ec) return void(++errors);
-      c.res.emplace();
-      http::async_read(c.stream, c.buffer, *c.res, [this, &c](beast::error_code ec, size_t) {
-        if (ec || c.res->result_int() != 200) return void(++errors);
-        latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - c.sent).count());
-        next(c);
-      });
-    });
-  }
-};
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
-  return v[i];
-}
-
 void BM_VersionKeepAlive(benchmark::State& state) {
   Server& s = server();
   const int connections = static_cast<int>(state.range(0));
@@ -150,6 +80,7 @@ void BM_VersionKeepAlive(benchmark::State& state) {
   ssl::context ctx = client_context(s.server->pki());
   auto conns = connect_all(ioc, ctx, s.server->port(), connections);
   Load load;
+  load.make = [](Conn&, size_t) { return std::string(kRequest); };
   load.latencies_us.reserve(kRequestsPerIteration * 8);
   size_t done = 0;
   for (auto _ : state) {
@@ -166,31 +97,6 @@ void BM_VersionKeepAlive(benchmark::State& state) {
   state.counters["p99_us"] = percentile(load.latencies_us, 0.99);
 }
 BENCHMARK(BM_VersionKeepAlive)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-// The real binary, so that the figure is the server's alone: build/bench/http_bench -> build/bosun.
-std::string bosun_binary() {
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
-  return (self.parent_path().parent_path() / "bosun").string();
-}
-
-uint16_t port_from_kubeconfig(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto pos = line.find("server: https://127.0.0.1:");
-    if (pos != std::string::npos) return static_cast<uint16_t>(std::stoi(line.substr(pos + 26)));
-  }
-  return 0;
-}
 
 void BM_IdleServerRss(benchmark::State& state) {
   const int idle_connections = static_cast<int>(state.range(0));
@@ -223,6 +129,7 @@ void BM_IdleServerRss(benchmark::State& state) {
     // One request first, so that the figure includes what serving a request leaves allocated.
     auto warm = connect_all(ioc, ctx, port, 1);
     Load load;
+    load.make = [](Conn&, size_t) { return std::string(kRequest); };
     load.remaining = 1;
     load.next(*warm[0]);
     ioc.run();
