@@ -22,8 +22,8 @@ struct ClientConfig {
   // A client certificate, presented when both are set.
   std::string client_cert_pem;
   std::string client_key_pem;
-  // A bearer token; when token is empty and token_file is set, the file is read for each new
-  // connection (client-go re-reads tokenFile so rotated tokens are picked up).
+  // A bearer token; when token is empty and token_file is set, the file is re-read about once a
+  // minute (client-go's cached token source), so a rotated token is picked up.
   std::string token;
   std::string token_file;
 

@@ -168,7 +168,8 @@ RestClient::RestClient(ClientConfig config, std::shared_ptr<internal::Transport>
                        Clock& clock)
     : config_(std::move(config)),
       transport_(std::move(transport)),
-      limiter_(config_.qps, config_.burst, clock) {}
+      limiter_(config_.qps, config_.burst, clock),
+      clock_(clock) {}
 
 RestClient::~RestClient() = default;
 
@@ -183,11 +184,19 @@ Result<std::unique_ptr<RestClient>> RestClient::create(ClientConfig config,
 std::string RestClient::bearer_token() const {
   if (!config_.token.empty()) return config_.token;
   if (config_.token_file.empty()) return {};
+  // client-go's cachingTokenSource re-reads a tokenFile about once a minute, so a rotated token is
+  // picked up without a file read per request.
+  std::lock_guard<std::mutex> lock(token_mu_);
+  auto now = clock_.monotonic();
+  if (file_token_valid_ && now - file_token_read_ < std::chrono::minutes(1)) return file_token_;
   auto text = read_file(config_.token_file);
-  if (!text.ok()) return {};
+  if (!text.ok()) return file_token_;  // keep the last good token
   std::string t = std::move(text).value();
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-  return t;
+  file_token_ = std::move(t);
+  file_token_read_ = now;
+  file_token_valid_ = true;
+  return file_token_;
 }
 
 std::vector<std::pair<std::string, std::string>> RestClient::common_headers() const {

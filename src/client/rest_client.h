@@ -145,8 +145,13 @@ class RestClient {
   ClientConfig config_;
   std::shared_ptr<internal::Transport> transport_;
   TokenBucket limiter_;
+  Clock& clock_;
   std::mutex mu_;  // guards idle_
   std::vector<std::unique_ptr<internal::Connection>> idle_;
+  mutable std::mutex token_mu_;  // guards the token read from token_file
+  mutable std::string file_token_;
+  mutable Clock::MonoTime file_token_read_{};
+  mutable bool file_token_valid_ = false;
 };
 
 // The Error a non-2xx response stands for: code from the Status' reason (falling back to the HTTP

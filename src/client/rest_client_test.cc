@@ -234,6 +234,22 @@ TEST_F(RestClientTest, UnknownTokenIsUnauthorized) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
 }
 
+TEST_F(RestClientTest, AnAgentAuthenticatesWithTheNodeTokenFile) {
+  // What `bosun agent --server URL --token-file D/node-token` builds: the server's CA file and the
+  // join token. The server knows the token.
+  auto c =
+      token_file_config("https://127.0.0.1:" + std::to_string(server_->port()),
+                        server_->data_dir() + "/tls/ca.crt", server_->data_dir() + "/node-token");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  c->user_agent = "bosun/agent";
+  auto client = RestClient::create(*c);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  auto r = (*client)->get(kNodes, "", "node-1");
+  ASSERT_FALSE(r.ok());
+  // Authenticated and authorized to look for nodes: the node simply does not exist.
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << r.error().message;
+}
+
 TEST_F(RestClientTest, UntrustedServerCertificateFails) {
   ClientConfig c = testing::admin_config(*server_);
   c.ca_pem = server_->stack().server().pki().admin.cert_pem;  // not the CA
