@@ -28,6 +28,19 @@ std::vector<std::string> owner_uids(const Json& object) {
   return uids;
 }
 
+std::vector<std::string> label_pairs(const Json& object) {
+  std::vector<std::string> pairs;
+  if (!object.is_object()) return pairs;
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return pairs;
+  auto labels = meta->find("labels");
+  if (labels == meta->end() || !labels->is_object()) return pairs;
+  for (const auto& [k, v] : labels->items()) {
+    if (v.is_string()) pairs.push_back(k + "=" + v.get<std::string>());
+  }
+  return pairs;
+}
+
 std::string namespace_of_key(std::string_view key) {
   size_t slash = key.find('/');
   return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash));
@@ -44,6 +57,7 @@ std::string Informer::key_of(const Json& object) {
 Informer::Informer(RestClient& client, InformerOptions options)
     : client_(client), options_(std::move(options)), backoff_(options_.initial_backoff) {
   index_funcs_.emplace(std::string(kOwnerUidIndex), owner_uids);
+  index_funcs_.emplace(std::string(kLabelIndex), label_pairs);
 }
 
 Informer::~Informer() { stop(); }

@@ -62,6 +62,8 @@ class Informer {
  public:
   static constexpr std::string_view kNamespaceIndex = "namespace";
   static constexpr std::string_view kOwnerUidIndex = "owner-uid";
+  // Every label as "key=value", so an equality selector's candidates are one lookup away.
+  static constexpr std::string_view kLabelIndex = "labels";
 
   Informer(RestClient& client, InformerOptions options);
   ~Informer();  // stop()s

@@ -92,7 +92,8 @@ TEST_F(InformerTest, PagedListThenOrderedEventsIntoAnIndexedCache) {
   o.page_size = 3;  // three pages and a bit
   Informer informer(*client_, o);
   informer.add_index("app", [](const Json& obj) {
-    return std::vector<std::string>{obj["metadata"]["labels"].value("app", std::string())};
+    const Json& labels = obj["metadata"].value("labels", Json::object());
+    return std::vector<std::string>{labels.value("app", std::string())};
   });
   Recorder recorder;
   informer.add_event_handler(recorder.handler());
@@ -107,6 +108,7 @@ TEST_F(InformerTest, PagedListThenOrderedEventsIntoAnIndexedCache) {
   EXPECT_EQ(informer.by_index(Informer::kOwnerUidIndex, "uid-1").size(), 1u);
   EXPECT_EQ(informer.by_index("app", "a").size(), 7u);
   EXPECT_EQ(informer.by_index("app", "b").size(), 1u);
+  EXPECT_EQ(informer.by_index(Informer::kLabelIndex, "app=a").size(), 7u);
   EXPECT_EQ(recorder.wait_for(initial).size(), initial);
 
   create("default", config_map("new", "b"));
