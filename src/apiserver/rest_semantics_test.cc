@@ -4,7 +4,9 @@
 // request metrics.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "apiserver/rest_test_server.h"
 
@@ -472,7 +474,13 @@ TEST_F(RestSemanticsTest, RequestsAreCountedByVerbAndResource) {
   create(kPods, pod("web"));
   get(std::string(kPods) + "/web");
   get(kPods);
+  // A request is counted once its response has been written, which may be just after the client
+  // has read it: wait (bounded) for the last one.
   std::string text = metrics_.expose();
+  for (int i = 0; i < 500 && text.find("verb=\"LIST\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    text = metrics_.expose();
+  }
   EXPECT_NE(text.find("verb=\"CREATE\""), std::string::npos);
   EXPECT_NE(text.find("resource=\"pods\""), std::string::npos);
   EXPECT_NE(text.find("verb=\"LIST\""), std::string::npos);
