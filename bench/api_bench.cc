@@ -143,15 +143,7 @@ void BM_GetPod(benchmark::State& state) {
   load.make = [](Conn&, size_t i) {
     return http_request("GET", "/api/v1/namespaces/get/pods/p" + std::to_string(i % kPods), "");
   };
-  size_t done = 0;
-  for (auto _ : state) {
-    load.remaining = kRequestsPerIteration;
-    for (auto& c : conns) load.next(*c);
-    ioc.restart();
-    ioc.run();
-    done += kRequestsPerIteration;
-  }
-  report(state, load, done);
+  run_load(state, ioc, conns, load, kRequestsPerIteration);
 }
 BENCHMARK(BM_GetPod)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -172,15 +164,7 @@ void BM_CreatePod(benchmark::State& state) {
   load.make = [&](Conn&, size_t) {
     return http_request("POST", collection, pod_json(ns, "c" + std::to_string(seq++)));
   };
-  size_t done = 0;
-  for (auto _ : state) {
-    load.remaining = kRequestsPerIteration;
-    for (auto& c : conns) load.next(*c);
-    ioc.restart();
-    ioc.run();
-    done += kRequestsPerIteration;
-  }
-  report(state, load, done);
+  run_load(state, ioc, conns, load, kRequestsPerIteration);
 }
 BENCHMARK(BM_CreatePod)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -216,15 +200,7 @@ void BM_UpdateConfigMap(benchmark::State& state) {
                         "/api/v1/namespaces/" + ns + "/configmaps/cm" + std::to_string(c.index),
                         cm(c.index, seqno));
   };
-  size_t done = 0;
-  for (auto _ : state) {
-    load.remaining = kRequestsPerIteration;
-    for (auto& c : conns) load.next(*c);
-    ioc.restart();
-    ioc.run();
-    done += kRequestsPerIteration;
-  }
-  report(state, load, done);
+  run_load(state, ioc, conns, load, kRequestsPerIteration);
 }
 BENCHMARK(BM_UpdateConfigMap)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 

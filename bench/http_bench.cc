@@ -82,19 +82,7 @@ void BM_VersionKeepAlive(benchmark::State& state) {
   Load load;
   load.make = [](Conn&, size_t) { return std::string(kRequest); };
   load.latencies_us.reserve(kRequestsPerIteration * 8);
-  size_t done = 0;
-  for (auto _ : state) {
-    load.remaining = kRequestsPerIteration;
-    for (auto& c : conns) load.next(*c);
-    ioc.restart();
-    ioc.run();
-    done += kRequestsPerIteration;
-  }
-  if (load.errors > 0) state.SkipWithError("requests failed");
-  state.counters["req_per_s"] =
-      benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
-  state.counters["p50_us"] = percentile(load.latencies_us, 0.50);
-  state.counters["p99_us"] = percentile(load.latencies_us, 0.99);
+  run_load(state, ioc, conns, load, kRequestsPerIteration);
 }
 BENCHMARK(BM_VersionKeepAlive)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -104,7 +104,7 @@ inline std::string http_request(std::string_view method, std::string_view target
 struct Load {
   size_t remaining = 0;
   size_t issued = 0;
-  int expect_status = 200;
+  unsigned expect_status = 200;
   std::function<std::string(Conn&, size_t)> make;
   std::vector<double> latencies_us;
   size_t errors = 0;
@@ -145,6 +145,21 @@ inline void report(benchmark::State& state, const Load& load, size_t done) {
   state.counters["p50_us"] = percentile(load.latencies_us, 0.50);
   state.counters["p99_us"] = percentile(load.latencies_us, 0.99);
 }
+// Issues `per_iteration` requests spread over `conns` in each benchmark iteration, then reports
+// throughput and latency percentiles.
+inline void run_load(benchmark::State& state, asio::io_context& ioc,
+                     std::vector<std::unique_ptr<Conn>>& conns, Load& load, size_t per_iteration) {
+  size_t done = 0;
+  for (auto _ : state) {
+    load.remaining = per_iteration;
+    for (auto& c : conns) load.next(*c);
+    ioc.restart();
+    ioc.run();
+    done += per_iteration;
+  }
+  report(state, load, done);
+}
+
 inline std::string bosun_binary() {
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
   return (self.parent_path().parent_path() / "bosun").string();

@@ -299,7 +299,6 @@ class StreamImpl final : public ResponseStream {
   // finishing. Returns the bytes to write and whether they end the stream.
   std::pair<std::string, bool> take() {
     std::lock_guard lock(mu_);
-    flush_scheduled_ = false;
     std::string out;
     out.swap(pending_);
     bool last = finishing_ && !terminator_taken_;
