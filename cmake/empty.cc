@@ -1,1 +1,2 @@
-// An empty translation unit: the target that builds a module's shared precompiled header compiles it.
+// An empty translation unit: the target that builds a module's shared precompiled header compiles
+// it.
