@@ -1,5 +1,7 @@
 #include "apiserver/pki.h"
 
+#include "common/file_util.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -340,8 +342,8 @@ Result<Credential> read_credential(const std::string& cert_path, const std::stri
 
 Result<void> write_credential(const Credential& c, const std::string& cert_path,
                               const std::string& key_path) {
-  BOSUN_RETURN_IF_ERROR(write_file_atomic(key_path, c.key_pem, 0600));
-  return write_file_atomic(cert_path, c.cert_pem, 0644);
+  BOSUN_RETURN_IF_ERROR(write_file_atomic(key_path, c.key_pem, {.mode = 0600}));
+  return write_file_atomic(cert_path, c.cert_pem, {.mode = 0644});
 }
 
 // n characters from [a-z0-9], uniformly (bytes past the largest multiple of 36 are rejected, not
@@ -426,41 +428,6 @@ Result<std::string> read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    return make_error(ErrorCode::kInternal, "creating " + tmp + ": " + std::strerror(errno));
-  auto fail = [&](const char* what) -> Error {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kInternal,
-                      std::string(what) + " " + path + ": " + std::strerror(err));
-  };
-  if (::fchmod(fd, mode) != 0) return fail("chmod");
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("writing");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("syncing");
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kInternal, "closing " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kInternal, "renaming to " + path + ": " + std::strerror(err));
-  }
-  return ok_result();
 }
 
 std::vector<std::string> default_serving_hosts(std::string_view listen_host) {
@@ -570,7 +537,8 @@ Result<Pki> ensure_pki(const PkiOptions& options) {
     BOSUN_ASSIGN_OR_RETURN(std::string id, random_token_chars(6));
     BOSUN_ASSIGN_OR_RETURN(std::string secret, random_token_chars(16));
     pki.node_token = id + "." + secret;
-    BOSUN_RETURN_IF_ERROR(write_file_atomic(paths.node_token, pki.node_token + "\n", 0600));
+    BOSUN_RETURN_IF_ERROR(
+        write_file_atomic(paths.node_token, pki.node_token + "\n", {.mode = 0600}));
     SPDLOG_INFO("pki: created the node join token in {}", paths.node_token);
   }
   return pki;
@@ -602,7 +570,7 @@ std::string kubeconfig_yaml(std::string_view server_url, const Pki& pki) {
 
 Result<void> write_kubeconfig(const std::string& path, std::string_view server_url,
                               const Pki& pki) {
-  return write_file_atomic(path, kubeconfig_yaml(server_url, pki), 0600);
+  return write_file_atomic(path, kubeconfig_yaml(server_url, pki), {.mode = 0600});
 }
 
 }  // namespace bosun::apiserver

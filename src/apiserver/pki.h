@@ -84,8 +84,6 @@ std::string kubeconfig_yaml(std::string_view server_url, const Pki& pki);
 // Writes the kubeconfig atomically, mode 0600.
 Result<void> write_kubeconfig(const std::string& path, std::string_view server_url, const Pki& pki);
 
-// Writes a file atomically (temporary file, fsync, rename) with the given mode.
-Result<void> write_file_atomic(const std::string& path, std::string_view content, unsigned mode);
 Result<std::string> read_file(const std::string& path);
 
 }  // namespace bosun::apiserver

@@ -1,4 +1,5 @@
 #include "apiserver/pki.h"
+#include "common/file_util.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -166,7 +167,7 @@ TEST_F(PkiTest, LeafCertificatesNearExpiryAreRenewed) {
 TEST_F(PkiTest, ABrokenCaIsAnErrorNotSilentlyReplaced) {
   ASSERT_TRUE(ensure_pki(options()).ok());
   PkiPaths paths(dir_ + "/data");
-  ASSERT_TRUE(write_file_atomic(paths.ca_key, "garbage", 0600).ok());
+  ASSERT_TRUE(write_file_atomic(paths.ca_key, "garbage", {.mode = 0600}).ok());
   auto again = ensure_pki(options());
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().message.find("remove the directory"), std::string::npos);
@@ -180,8 +181,8 @@ TEST_F(PkiTest, ACertificateFromAnotherCaIsReplaced) {
   auto foreign = issue_client_certificate(*other_ca, "admin", {"system:masters"}, clock_);
   ASSERT_TRUE(foreign.ok());
   PkiPaths paths(dir_ + "/data");
-  ASSERT_TRUE(write_file_atomic(paths.admin_cert, foreign->cert_pem, 0644).ok());
-  ASSERT_TRUE(write_file_atomic(paths.admin_key, foreign->key_pem, 0600).ok());
+  ASSERT_TRUE(write_file_atomic(paths.admin_cert, foreign->cert_pem, {.mode = 0644}).ok());
+  ASSERT_TRUE(write_file_atomic(paths.admin_key, foreign->key_pem, {.mode = 0600}).ok());
   auto second = ensure_pki(options());
   ASSERT_TRUE(second.ok());
   EXPECT_NE(second->admin.cert_pem, foreign->cert_pem);

@@ -1,5 +1,7 @@
 #include "runtime/image_store.h"
 
+#include "common/file_util.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -66,40 +68,12 @@ Result<int> lock_file(const fs::path& path, int op) {
   return fd;
 }
 
-Result<void> fsync_dir(const fs::path& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return sys_error("open " + dir.string());
-  if (fsync(fd.get()) != 0) return sys_error("fsync " + dir.string());
-  return ok_result();
-}
-
-Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("write " + path.string());
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok_result();
-}
+Result<void> fsync_dir(const fs::path& dir) { return fsync_directory(dir.string()); }
 
 // Readers of the layout (other processes included) see the old file or the new one, never a
 // partial one, and a crash leaves at worst a stray temporary file.
 Result<void> write_file_atomic(const fs::path& path, std::string_view data) {
-  fs::path tmp = path.parent_path() / (".tmp-" + random_suffix());
-  Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return sys_error("create " + tmp.string());
-  auto written = write_all(fd.get(), data, tmp);
-  if (written.ok() && fsync(fd.get()) != 0) written = sys_error("fsync " + tmp.string());
-  if (written.ok() && rename(tmp.c_str(), path.c_str()) != 0)
-    written = sys_error("rename " + path.string());
-  if (!written.ok()) {
-    unlink(tmp.c_str());
-    return written;
-  }
-  return fsync_dir(path.parent_path());
+  return bosun::write_file_atomic(path.string(), data);
 }
 
 Result<std::string> read_file(const fs::path& path) {

@@ -1,5 +1,7 @@
 #include "runtime/runc_monitor.h"
 
+#include "common/file_util.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,14 +58,9 @@ void write_all(int fd, std::string_view s) {
   }
 }
 
-bool write_file_atomic(const std::string& path, std::string_view content) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  // No fsync: after a machine crash the containers are gone too, and the agent starts over.
-  write_all(fd, content);
-  ::close(fd);
-  return ::rename(tmp.c_str(), path.c_str()) == 0;
+// No fsync: after a machine crash the containers are gone too, and the agent starts over.
+bool write_record(const std::string& path, std::string_view content) {
+  return bosun::write_file_atomic(path, content, {.durable = false}).ok();
 }
 
 std::string read_text(const std::string& path) {
@@ -127,7 +124,7 @@ int monitor_main(int argc, char** argv) {
   if (sfd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
 
   std::string pid_file = bundle + "/" + kMonitorPidFile;
-  write_file_atomic(pid_file, std::to_string(::getpid()));
+  write_record(pid_file, std::to_string(::getpid()));
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (log_fd < 0) return fail("open log " + log_path + ": " + std::strerror(errno));
   int out[2], err[2];
@@ -270,7 +267,7 @@ int monitor_main(int argc, char** argv) {
               {"oomKilled", oom},
               {"finishedAt", std::string(ts, tl)},
               {"pid", init_pid}};
-  write_file_atomic(bundle + "/" + kExitFile, record.dump());
+  write_record(bundle + "/" + kExitFile, record.dump());
   ::unlink(pid_file.c_str());
   return 0;
 }
