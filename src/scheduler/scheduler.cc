@@ -1,0 +1,630 @@
+#include "scheduler/scheduler.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "api/label_selector.h"
+#include "api/labels.h"
+#include "api/object_meta.h"
+#include "client/informer.h"
+#include "client/rest_client.h"
+#include "common/log.h"
+#include "common/uuid.h"
+#include "scheduler/plugins.h"
+#include "scheduler/pod_condition.h"
+#include "scheduler/scheduler_api.h"
+
+namespace bosun::scheduler {
+namespace {
+
+const client::GroupVersionResource kEvents{"events.k8s.io", "v1", "events"};
+const client::GroupVersionResource kServices{"", "v1", "services"};
+const client::GroupVersionResource kReplicationControllers{"", "v1", "replicationcontrollers"};
+const client::GroupVersionResource kReplicaSets{"apps", "v1", "replicasets"};
+
+// A fixed set of threads running posted tasks in order of posting. With a limit, tasks beyond it
+// are dropped, as client-go's event broadcaster drops events when its buffer is full.
+class TaskPool {
+ public:
+  TaskPool(int threads, size_t limit) : limit_(limit) {
+    for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~TaskPool() { stop(); }
+
+  bool post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || (limit_ != 0 && tasks_.size() >= limit_)) return false;
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // Tasks not yet started are dropped; running ones finish.
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      tasks_.clear();
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+        if (stopping_) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  const size_t limit_;
+  std::mutex mu_;  // guards tasks_ and stopping_
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+const Json& member(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+bool is_assigned(const Json& pod) {
+  const Json& n = member(member(pod, "spec"), "nodeName");
+  return n.is_string() && !n.get_ref<const std::string&>().empty();
+}
+
+// Whether anything but the status and bookkeeping metadata changed (the queue's isPodUpdated): a
+// pending pod's own status writes, such as the PodScheduled condition, must not count as a change
+// that may make it schedulable.
+bool pod_changed_beyond_status(const Json& a, const Json& b) {
+  if (member(a, "spec") != member(b, "spec")) return true;
+  Json ma = member(a, "metadata");
+  Json mb = member(b, "metadata");
+  for (Json* m : {&ma, &mb}) {
+    if (!m->is_object()) continue;
+    m->erase("resourceVersion");
+    m->erase("generation");
+    m->erase("managedFields");
+  }
+  return ma != mb;
+}
+
+bool responsible_for(const PodInfo& pod, const std::string& scheduler_name) {
+  // The API server defaults an empty schedulerName to default-scheduler.
+  if (pod.scheduler_name.empty()) return scheduler_name == kDefaultSchedulerName;
+  return pod.scheduler_name == scheduler_name;
+}
+
+Json strip_managed_fields(Json object) {
+  if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
+    m->erase("managedFields");
+  }
+  return object;
+}
+
+}  // namespace
+
+struct Scheduler::Impl {
+  Impl(std::unique_ptr<client::RestClient> api, std::unique_ptr<client::RestClient> events,
+       SchedulerOptions opts)
+      : options(std::move(opts)),
+        clock(options.clock ? *options.clock : Clock::real()),
+        client(std::move(api)),
+        event_client(std::move(events)),
+        framework(make_framework()),
+        cache(clock),
+        queue(clock, options.queue,
+              [fw = framework.get()](const std::set<std::string>& plugins) {
+                return fw->events_for(plugins);
+              }),
+        nodes(*client, informer_options(client::kNodes)),
+        pods(*client, pod_informer_options()),
+        services(*client, informer_options(kServices)),
+        controllers(*client, informer_options(kReplicationControllers)),
+        replica_sets(*client, informer_options(kReplicaSets)),
+        binder(options.parallelism, 0),
+        recorder(2, 10'000),
+        reporting_instance(options.scheduler_name + "-" + host_name()) {
+    add_handlers();
+    if (options.leader_elect) {
+      client::LeaderElectionConfig le = options.leader_election;
+      if (le.lease_name.empty()) le.lease_name = "kube-scheduler";
+      if (le.lease_namespace.empty()) le.lease_namespace = "kube-system";
+      if (le.identity.empty()) le.identity = host_name() + "_" + new_uuid();
+      if (le.clock == nullptr) le.clock = options.clock;
+      auto started = le.on_started_leading;
+      auto stopped = le.on_stopped_leading;
+      le.on_started_leading = [this, started] {
+        set_leading(true);
+        if (started) started();
+      };
+      le.on_stopped_leading = [this, stopped] {
+        set_leading(false);
+        if (stopped) stopped();
+      };
+      elector = std::make_unique<client::LeaderElector>(*client, std::move(le));
+    }
+  }
+
+  std::unique_ptr<Framework> make_framework() {
+    FrameworkOptions fo = options.framework;
+    if (!fo.spread_selector) {
+      fo.spread_selector = [this](const PodInfo& pod) { return default_selector(pod); };
+    }
+    return make_default_framework(std::move(fo));
+  }
+
+  static client::InformerOptions informer_options(client::GroupVersionResource gvr) {
+    client::InformerOptions o;
+    o.resource = std::move(gvr);
+    o.transform = strip_managed_fields;
+    return o;
+  }
+  static client::InformerOptions pod_informer_options() {
+    // kube-scheduler's pod informer leaves out finished pods: they hold no resources.
+    client::InformerOptions o = informer_options(client::kPods);
+    o.field_selector = "status.phase!=Succeeded,status.phase!=Failed";
+    return o;
+  }
+
+  void add_handlers();
+  void on_pod_add(const Json& object);
+  void on_pod_update(const Json& old_object, const Json& new_object);
+  void on_pod_delete(const Json& object);
+  void on_node(const Json* old_object, const Json* new_object);
+
+  api::LabelSelector default_selector(const PodInfo& pod) const;
+
+  void set_leading(bool leading) {
+    {
+      std::lock_guard lock(mu);
+      this->leading = leading;
+    }
+    cv.notify_all();
+  }
+  bool may_schedule() const { return !options.leader_elect || leading; }  // mu held
+
+  void run_loop();
+  void run_ticker();
+  void schedule_cycle(QueuedPodInfo qp);
+  void bind(QueuedPodInfo qp, const std::string& node);
+  // handleSchedulingFailure: re-queues the pod (its newest version, unless it is gone or bound
+  // meanwhile), records FailedScheduling and sets PodScheduled=False.
+  void handle_failure(QueuedPodInfo qp, const ScheduleResult& result);
+  void write_condition(const PodInfo& pod, Json condition);
+  void record(const PodInfo& pod, SchedulerEvent event);
+
+  SchedulerOptions options;
+  Clock& clock;
+  std::unique_ptr<client::RestClient> client;
+  std::unique_ptr<client::RestClient> event_client;
+  std::unique_ptr<Framework> framework;  // the scheduling thread's
+  Cache cache;
+  SchedulingQueue queue;
+  client::Informer nodes;
+  client::Informer pods;
+  client::Informer services;
+  client::Informer controllers;
+  client::Informer replica_sets;
+  std::unique_ptr<client::LeaderElector> elector;
+  TaskPool binder;    // bindings and status writes
+  TaskPool recorder;  // events
+  const std::string reporting_instance;
+  std::atomic<uint64_t> last_event_nanos{0};
+
+  // Owned by the node informer's dispatch thread: the decoded nodes, to tell a status heartbeat
+  // from a change that can help a pending pod.
+  std::unordered_map<std::string, std::shared_ptr<const Node>> node_views;
+  Snapshot snapshot;  // the scheduling thread's
+
+  std::atomic<uint64_t> attempts{0};
+  std::atomic<uint64_t> bound{0};
+  std::atomic<uint64_t> unschedulable{0};
+  std::atomic<uint64_t> errors{0};
+
+  mutable std::mutex mu;  // guards leading, stopping and started
+  std::condition_variable cv;
+  bool leading = false;
+  bool stopping = false;
+  bool started = false;
+  std::thread loop;
+  std::thread ticker;
+};
+
+void Scheduler::Impl::add_handlers() {
+  client::EventHandler ph;
+  ph.on_add = [this](const client::ObjectPtr& o) { on_pod_add(*o); };
+  ph.on_update = [this](const client::ObjectPtr& a, const client::ObjectPtr& b) {
+    on_pod_update(*a, *b);
+  };
+  ph.on_delete = [this](const client::ObjectPtr& o) { on_pod_delete(*o); };
+  pods.add_event_handler(std::move(ph));
+  client::EventHandler nh;
+  nh.on_add = [this](const client::ObjectPtr& o) { on_node(nullptr, o.get()); };
+  nh.on_update = [this](const client::ObjectPtr& a, const client::ObjectPtr& b) {
+    on_node(a.get(), b.get());
+  };
+  nh.on_delete = [this](const client::ObjectPtr& o) { on_node(o.get(), nullptr); };
+  nodes.add_event_handler(std::move(nh));
+}
+
+void Scheduler::Impl::on_pod_add(const Json& object) {
+  auto pod = decode_pod(object);
+  if (!pod.ok()) {
+    SPDLOG_WARN("scheduler: ignoring pod {}/{}: {}", api::namespace_of(object), api::name(object),
+                pod.error().message);
+    return;
+  }
+  if (!(*pod)->node_name.empty()) {
+    cache.add_pod(*pod);
+    queue.move_all_to_active_or_backoff(kAssignedPodAdd);
+  } else if (responsible_for(**pod, options.scheduler_name) && !(*pod)->terminating) {
+    queue.add(*pod);
+  }
+}
+
+void Scheduler::Impl::on_pod_update(const Json& old_object, const Json& new_object) {
+  const bool was_assigned = is_assigned(old_object);
+  // Status writes (kubelet heartbeats, our own PodScheduled condition) change nothing the
+  // scheduler reads; binding changes spec.nodeName.
+  if (!pod_changed_beyond_status(old_object, new_object)) return;
+  auto pod = decode_pod(new_object);
+  if (!pod.ok()) {
+    SPDLOG_WARN("scheduler: ignoring pod {}/{}: {}", api::namespace_of(new_object),
+                api::name(new_object), pod.error().message);
+    return;
+  }
+  const auto& p = *pod;
+  if (!p->node_name.empty()) {
+    if (!was_assigned) {
+      // Bound (by us or by someone else): it leaves the queue and counts on its node, which
+      // confirms our assumption (the filtered informers' delete-from-one, add-to-other).
+      queue.remove(p->uid);
+      cache.add_pod(p);
+      queue.move_all_to_active_or_backoff(kAssignedPodAdd);
+    } else {
+      cache.update_pod(p);
+      queue.move_all_to_active_or_backoff(kAssignedPodUpdate);
+    }
+    return;
+  }
+  if (!responsible_for(*p, options.scheduler_name) || p->terminating) {
+    queue.remove(p->uid);
+    return;
+  }
+  queue.update(p);
+}
+
+void Scheduler::Impl::on_pod_delete(const Json& object) {
+  std::string uid(api::uid(object));
+  if (is_assigned(object)) {
+    cache.remove_pod(uid);
+    queue.move_all_to_active_or_backoff(kAssignedPodDelete);
+  } else {
+    queue.remove(uid);
+  }
+}
+
+void Scheduler::Impl::on_node(const Json* old_object, const Json* new_object) {
+  if (new_object == nullptr) {
+    std::string name(api::name(*old_object));
+    node_views.erase(name);
+    cache.remove_node(name);
+    return;
+  }
+  auto node = decode_node(*new_object);
+  if (!node.ok()) {
+    SPDLOG_WARN("scheduler: ignoring node {}: {}", api::name(*new_object), node.error().message);
+    return;
+  }
+  auto& view = node_views[(*node)->name];
+  std::shared_ptr<const Node> before = std::move(view);
+  view = *node;
+  cache.add_node(*node);
+  if (before == nullptr) {
+    queue.move_all_to_active_or_backoff(kNodeAdd);
+  } else if (node_scheduling_changed(*before, **node)) {
+    queue.move_all_to_active_or_backoff(kNodeUpdate);
+  }
+}
+
+api::LabelSelector Scheduler::Impl::default_selector(const PodInfo& pod) const {
+  // helper.DefaultSelector: the selectors of the Services selecting the pod, merged, plus that of
+  // its controlling ReplicationController or ReplicaSet.
+  api::Labels merged;
+  for (const auto& svc : services.by_index(client::Informer::kNamespaceIndex, pod.ns)) {
+    auto sel = api::labels_from_json(member(member(*svc, "spec"), "selector"));
+    if (!sel.ok() || sel->empty()) continue;
+    if (api::LabelSelector::from_set(*sel).matches(pod.labels)) {
+      for (auto& [k, v] : *sel) merged[k] = v;
+    }
+  }
+  api::LabelSelector selector = api::LabelSelector::from_set(merged);
+  if (!pod.controller) return selector;
+  const OwnerReference& owner = *pod.controller;
+  const std::string key = pod.ns + "/" + owner.name;
+  if (owner.kind == "ReplicationController" && owner.api_version == "v1") {
+    if (auto rc = controllers.get(key)) {
+      auto sel = api::labels_from_json(member(member(*rc, "spec"), "selector"));
+      if (sel.ok()) {
+        for (auto& [k, v] : *sel) merged[k] = v;
+        selector = api::LabelSelector::from_set(merged);
+      }
+    }
+  } else if (owner.kind == "ReplicaSet" && owner.api_version == "apps/v1") {
+    if (auto rs = replica_sets.get(key)) {
+      auto sel = api::LabelSelector::from_json(member(member(*rs, "spec"), "selector"));
+      if (sel.ok()) selector = selector.add(sel->requirements());
+    }
+  }
+  return selector;
+}
+
+void Scheduler::Impl::run_ticker() {
+  int ticks = 0;
+  std::unique_lock lock(mu);
+  while (!cv.wait_for(lock, options.flush_interval, [&] { return stopping; })) {
+    lock.unlock();
+    queue.flush_backoff_completed();
+    cache.cleanup_expired_assumed_pods();
+    // flushUnschedulablePodsLeftover runs every 30 s.
+    if (++ticks % 30 == 0) queue.flush_unschedulable_leftover();
+    lock.lock();
+  }
+}
+
+void Scheduler::Impl::run_loop() {
+  // WaitForCacheSync before the first cycle: deciding on a partial view of the cluster would
+  // double-book nodes whose pods have not been listed yet.
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+    }
+    if (nodes.wait_for_sync(std::chrono::milliseconds(100)) &&
+        pods.wait_for_sync(std::chrono::milliseconds(100))) {
+      break;
+    }
+  }
+  services.wait_for_sync(std::chrono::seconds(5));
+  controllers.wait_for_sync(std::chrono::seconds(5));
+  replica_sets.wait_for_sync(std::chrono::seconds(5));
+  for (;;) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stopping || may_schedule(); });
+      if (stopping) return;
+    }
+    std::optional<QueuedPodInfo> qp = queue.pop();
+    if (!qp) return;
+    bool allowed;
+    {
+      std::lock_guard lock(mu);
+      allowed = may_schedule() && !stopping;
+    }
+    if (!allowed) {
+      // Leadership went while waiting: the pod goes back for the next leader's turn.
+      auto pod = qp->pod;
+      queue.done(pod->uid);
+      queue.add(pod);
+      continue;
+    }
+    schedule_cycle(std::move(*qp));
+  }
+}
+
+void Scheduler::Impl::schedule_cycle(QueuedPodInfo qp) {
+  ++attempts;
+  const std::shared_ptr<const PodInfo> pod = qp.pod;
+  // skipPodSchedule: a pod being deleted, or one already assumed (an update raced its binding).
+  if (pod->terminating || cache.is_assumed(pod->uid)) {
+    queue.done(pod->uid);
+    return;
+  }
+  cache.update_snapshot(snapshot);
+  ScheduleResult result = framework->schedule_one(*pod, snapshot);
+  if (!result.ok()) {
+    handle_failure(std::move(qp), result);
+    return;
+  }
+  if (auto assumed = cache.assume_pod(pod, result.node); !assumed.ok()) {
+    ScheduleResult failed;
+    failed.error = assumed.error();
+    handle_failure(std::move(qp), failed);
+    return;
+  }
+  // The binding cycle runs on the pool; the next pod is scheduled against a cache that already
+  // counts this one.
+  std::string node = std::move(result.node);
+  binder.post(
+      [this, qp = std::move(qp), node = std::move(node)]() mutable { bind(std::move(qp), node); });
+}
+
+void Scheduler::Impl::bind(QueuedPodInfo qp, const std::string& node) {
+  const std::shared_ptr<const PodInfo> pod = qp.pod;
+  auto r = client->create_subresource(client::kPods, pod->ns, pod->name, "binding",
+                                      binding_body(*pod, node));
+  if (r.ok()) {
+    cache.finish_binding(pod->uid);
+    ++bound;
+    queue.done(pod->uid);
+    record(*pod, {"Normal", "Scheduled", "Binding",
+                  "Successfully assigned " + pod->key() + " to " + node});
+    return;
+  }
+  // handleBindingCycleError: the assumed pod no longer holds its node's resources, which may let
+  // other pending pods fit there.
+  (void)cache.forget_pod(pod->uid);
+  queue.move_all_to_active_or_backoff(kAssignedPodDelete);
+  ScheduleResult failed;
+  failed.error = r.error();
+  failed.error->message = "binding rejected: " + r.error().message;
+  handle_failure(std::move(qp), failed);
+}
+
+void Scheduler::Impl::handle_failure(QueuedPodInfo qp, const ScheduleResult& result) {
+  const std::shared_ptr<const PodInfo> pod = qp.pod;
+  if (result.fit_error) {
+    ++unschedulable;
+    qp.unschedulable_plugins = result.fit_error->unschedulable_plugins;
+  } else {
+    ++errors;
+    qp.unschedulable_plugins.clear();
+  }
+  client::ObjectPtr cached = pods.get(pod->key());
+  const bool exists = cached && api::uid(*cached) == pod->uid;
+  if (exists && !is_assigned(*cached)) {
+    // The newest version of the pod goes back, so a change made while it was in flight counts.
+    if (auto latest = decode_pod(*cached); latest.ok()) qp.pod = *latest;
+    if (auto added = queue.add_unschedulable_if_not_present(qp); !added.ok()) {
+      SPDLOG_DEBUG("scheduler: {}", added.error().message);
+    }
+  }
+  queue.done(pod->uid);
+  if (!exists) return;
+  const std::string message = failure_message(result);
+  record(*pod, {"Warning", "FailedScheduling", "Scheduling", message});
+  Json condition = pod_scheduled_false_condition(result, clock.now());
+  binder.post([this, pod, cached, condition = std::move(condition)]() mutable {
+    auto patch = pod_condition_patch(*cached, std::move(condition));
+    if (!patch) return;
+    client::PatchOptions po;
+    po.subresource = "status";
+    auto r = client->patch(client::kPods, pod->ns, pod->name, client::PatchType::kStrategicMerge,
+                           *patch, po);
+    if (!r.ok() && r.error().code != ErrorCode::kNotFound) {
+      SPDLOG_WARN("scheduler: updating the status of pod {}: {}", pod->key(), r.error().message);
+    }
+  });
+}
+
+void Scheduler::Impl::record(const PodInfo& pod, SchedulerEvent event) {
+  // Event names must be unique: the time in nanoseconds, kept strictly increasing (a fake or
+  // coarse clock repeats itself).
+  uint64_t now = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count());
+  uint64_t prev = last_event_nanos.load();
+  uint64_t seq;
+  do {
+    seq = std::max(now, prev + 1);
+  } while (!last_event_nanos.compare_exchange_weak(prev, seq));
+  Json body =
+      event_object(pod, event, options.scheduler_name, reporting_instance, clock.now(), seq);
+  std::string ns = pod.ns;
+  recorder.post([this, ns = std::move(ns), body = std::move(body)] {
+    auto r = event_client->create(kEvents, ns, body);
+    if (!r.ok()) SPDLOG_DEBUG("scheduler: recording an event: {}", r.error().message);
+  });
+}
+
+Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Scheduler>> Scheduler::create(client::ClientConfig config,
+                                                     SchedulerOptions options) {
+  if (config.user_agent.empty() || config.user_agent == "bosun") {
+    config.user_agent = "bosun/scheduler";
+  }
+  client::RestClientOptions ro;
+  ro.clock = options.clock;
+  // Each binding worker and informer keeps a connection.
+  config.max_idle_connections =
+      std::max(config.max_idle_connections, static_cast<size_t>(options.parallelism) + 4);
+  BOSUN_ASSIGN_OR_RETURN(auto api, client::RestClient::create(config, ro));
+  BOSUN_ASSIGN_OR_RETURN(auto events, client::RestClient::create(config, ro));
+  if (options.parallelism < 1) options.parallelism = 1;
+  auto impl = std::make_unique<Impl>(std::move(api), std::move(events), std::move(options));
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::start() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.started || s.stopping) return;
+    s.started = true;
+  }
+  s.nodes.start();
+  s.pods.start();
+  s.services.start();
+  s.controllers.start();
+  s.replica_sets.start();
+  if (s.elector) s.elector->start();
+  s.loop = std::thread([&s] { s.run_loop(); });
+  s.ticker = std::thread([&s] { s.run_ticker(); });
+}
+
+void Scheduler::stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopping) return;
+    s.stopping = true;
+  }
+  s.cv.notify_all();
+  s.queue.close();
+  if (s.loop.joinable()) s.loop.join();
+  if (s.ticker.joinable()) s.ticker.join();
+  if (s.elector) s.elector->stop();
+  s.binder.stop();
+  s.recorder.stop();
+  s.nodes.stop();
+  s.pods.stop();
+  s.services.stop();
+  s.controllers.stop();
+  s.replica_sets.stop();
+}
+
+bool Scheduler::wait_for_sync(std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
+        deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration(0)));
+  };
+  return impl_->nodes.wait_for_sync(left()) && impl_->pods.wait_for_sync(left());
+}
+
+bool Scheduler::is_leader() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->may_schedule();
+}
+
+SchedulerStats Scheduler::stats() const {
+  return {impl_->attempts.load(), impl_->bound.load(), impl_->unschedulable.load(),
+          impl_->errors.load()};
+}
+
+const SchedulingQueue& Scheduler::queue() const { return impl_->queue; }
+const Cache& Scheduler::cache() const { return impl_->cache; }
+
+}  // namespace bosun::scheduler
