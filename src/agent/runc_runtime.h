@@ -1,0 +1,165 @@
+// RuncRuntime: the ContainerRuntime of real nodes. Images come from the node's image store (the
+// one `bosun image import` fills) or a registry; each pod gets a runtime::Sandbox; each container
+// is an overlay root filesystem, an OCI bundle built the way containerd's CRI plugin builds one,
+// and a runc container under a monitor process (runtime::Runc). Everything it knows is on disk,
+// so a new RuncRuntime over the same data directory (an agent restart) sees every pod and
+// container the last one left, running or exited. One thread watches the containers' exit records
+// with inotify and tells the agent's listener. Thread-safe: calls for different pods run in
+// parallel; calls for one pod are serialised by the caller (its pod worker).
+//
+// Layout under <data-dir>:
+//   images/                 runtime::ImageStore (OCI layout, unpacked layers)
+//   sandboxes/<pod uid>/    runtime::Sandbox (namespace files, shm, /etc files)
+//   sandboxes/<pod uid>.json  the pod's record: name, namespace, created, ready
+//   containers/<id>/        bundle (config.json, the monitor's exit.json), upper/work/rootfs,
+//                           container.json (pod, name, attempt, image, labels, times)
+//   runc/                   runc --root
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "agent/container_runtime.h"
+#include "runtime/image_store.h"
+#include "runtime/runc.h"
+
+namespace bosun::agent {
+
+struct RuncRuntimeOptions {
+  std::string data_dir;
+  std::string runc_path = "/usr/sbin/runc";
+  // Registries ("host[:port]") pulled from over plain HTTP (--insecure-registry).
+  std::vector<std::string> insecure_registries;
+  std::string registry_ca_file;  // extra trust for a private registry
+  // runc --root; empty: <data-dir>/runc.
+  std::string runc_root;
+};
+
+class RuncRuntime final : public ContainerRuntime {
+ public:
+  // Creates the layout if missing, opens the image store, reads `runc --version` and starts the
+  // exit watcher over the containers already on disk. Leftovers of a create that crashed half-way
+  // (a container directory without its record) are cleaned up.
+  static Result<std::unique_ptr<RuncRuntime>> open(RuncRuntimeOptions options);
+  ~RuncRuntime() override;
+
+  std::string version() const override { return version_; }
+  std::string_view id_prefix() const override { return "runc"; }
+
+  Result<std::optional<ImageInfo>> image_status(std::string_view image) override;
+  Result<ImageInfo> pull_image(const PullRequest& request) override;
+
+  Result<SandboxStatus> run_pod_sandbox(const runtime::SandboxConfig& config) override;
+  Result<void> stop_pod_sandbox(std::string_view pod_uid) override;
+  Result<void> remove_pod_sandbox(std::string_view pod_uid) override;
+  Result<std::vector<SandboxStatus>> list_pod_sandboxes() override;
+
+  // Merges the container with its image (runtime::merge_command expands $(VAR) in command and args
+  // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
+  // user in the image's /etc/passwd and /etc/group, mounts the overlay, joins the pod's sandbox,
+  // binds the termination-message file (created if missing), writes the bundle and runs
+  // `runc create` under a monitor. The sandbox must be ready.
+  Result<std::string> create_container(const ContainerConfig& config) override;
+  // A failed `runc start` leaves the container exited with code 128 and reason StartError (as
+  // containerd reports it) and returns the error.
+  Result<void> start_container(std::string_view id) override;
+  Result<void> stop_container(std::string_view id, std::chrono::milliseconds grace,
+                              std::string_view stop_signal = {}) override;
+  // Kills the container first if it still runs (containerd's RemoveContainer does). Unknown ids
+  // are not an error. The log file stays: it is the agent's.
+  Result<void> remove_container(std::string_view id) override;
+  Result<std::vector<ContainerStatus>> list_containers() override;
+  Result<ContainerStatus> container_status(std::string_view id) override;
+
+  // A timeout kills the command and returns timed_out with exit_code -1.
+  Result<ExecSyncResult> exec_sync(std::string_view id, const std::vector<std::string>& command,
+                                   std::chrono::milliseconds timeout) override;
+
+  void set_container_event_listener(std::function<void(const std::string&)> listener) override;
+
+  // Where a container's bundle lives (tests, log streaming, Runc::reopen_log).
+  std::string container_dir(std::string_view id) const;
+  runtime::ImageStore& image_store() { return *images_; }
+  const runtime::Runc& runc() const { return runc_; }
+
+ private:
+  // What container.json keeps: everything list_containers() reports besides the live state.
+  struct ContainerRecord {
+    std::string id;
+    std::string pod_uid;
+    std::string pod_name;
+    std::string pod_namespace;
+    std::string name;
+    int attempt = 0;
+    std::string image;      // as the pod spec wrote it
+    std::string image_ref;  // repo digest
+    std::string image_id;   // config digest
+    std::map<std::string, std::string> labels;
+    std::string log_path;
+    std::string termination_message_host_path;
+    std::string stop_signal;  // the image's
+    std::chrono::system_clock::time_point created_at;
+    std::chrono::system_clock::time_point started_at;
+    std::string start_error;  // runc start failed: exited with StartError
+    std::chrono::system_clock::time_point start_failed_at;
+  };
+  // sandboxes/<pod uid>.json.
+  struct SandboxRecord {
+    std::string pod_uid;
+    std::string pod_name;
+    std::string pod_namespace;
+    bool ready = false;
+    bool host_network = false;
+    std::chrono::system_clock::time_point created_at;
+  };
+
+  RuncRuntime(RuncRuntimeOptions options, std::unique_ptr<runtime::ImageStore> images,
+              runtime::Runc runc, std::string version);
+
+  std::string sandboxes_dir() const;
+  std::string containers_dir() const;
+  std::string sandbox_record_path(std::string_view pod_uid) const;
+
+  Result<ContainerRecord> load_container(std::string_view id) const;
+  Result<void> save_container(const ContainerRecord& record) const;
+  ContainerStatus status_of(const ContainerRecord& record) const;
+  Result<std::vector<ContainerRecord>> load_containers() const;
+  Result<std::optional<SandboxRecord>> load_sandbox(std::string_view pod_uid) const;
+  Result<void> save_sandbox(const SandboxRecord& record) const;
+  Result<ImageInfo> image_info(const runtime::Image& image) const;
+  Result<void> kill_and_wait(const ContainerRecord& record, int signal,
+                             std::chrono::milliseconds wait) const;
+  // Unwatches, deletes runc's state (killing what runs), unmounts the rootfs and removes the
+  // directory.
+  Result<void> discard_container_dir(const std::string& id);
+
+  // The exit watcher.
+  Result<void> start_watcher();
+  void watch(const std::string& id, const std::string& pod_uid);
+  void unwatch(const std::string& id);
+  void watch_loop();
+
+  RuncRuntimeOptions options_;
+  std::unique_ptr<runtime::ImageStore> images_;
+  runtime::Runc runc_;
+  std::string version_;
+
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: tells the watcher to stop
+  std::thread watcher_;
+  std::mutex watch_mu_;  // guards the maps and listener_ below
+  std::map<int, std::pair<std::string, std::string>> watched_;  // wd -> (container id, pod uid)
+  std::map<std::string, int, std::less<>> watch_of_container_;
+  std::function<void(const std::string&)> listener_;
+};
+
+}  // namespace bosun::agent
