@@ -1,0 +1,531 @@
+#include "agent/pod_sync.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include "agent/container_config.h"
+#include "agent/volumes.h"
+#include "common/go_duration.h"
+#include "common/log.h"
+#include "runtime/sandbox_files.h"
+
+namespace bosun::agent {
+namespace {
+
+const Json& member(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string string_at(const Json& j, const char* key) {
+  const Json& v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+bool bool_at(const Json& j, const char* key) {
+  const Json& v = member(j, key);
+  return v.is_boolean() && v.get<bool>();
+}
+
+std::string field_path(bool init, std::string_view name) {
+  return std::string(init ? "spec.initContainers{" : "spec.containers{") + std::string(name) + "}";
+}
+
+void merge_resync(std::optional<Clock::Duration>* into, Clock::Duration d) {
+  if (d < Clock::Duration::zero()) d = Clock::Duration::zero();
+  if (!*into || d < **into) *into = d;
+}
+
+// flowcontrol.Backoff's hasExpired: an entry untouched for twice the maximum is forgotten, which
+// is how a container that ran for 10 minutes starts again from 10 s.
+bool backoff_expired(const BackOffEntry& e, Clock::WallTime event_time) {
+  return event_time - e.last_update > 2 * Clock::Duration(kMaxBackOff);
+}
+
+void backoff_next(std::map<std::string, BackOffEntry>& entries, const std::string& key,
+                  Clock::WallTime event_time, Clock::WallTime now) {
+  auto it = entries.find(key);
+  if (it == entries.end() || backoff_expired(it->second, event_time)) {
+    entries[key] = BackOffEntry{kInitialBackOff, now};
+    return;
+  }
+  it->second.delay = std::min<Clock::Duration>(it->second.delay * 2, kMaxBackOff);
+  it->second.last_update = now;
+}
+
+const char* kPodSandboxChanged = "SandboxChanged";
+
+}  // namespace
+
+const ContainerStatus* PodRuntimeView::newest(std::string_view name) const {
+  const ContainerStatus* best = nullptr;
+  for (const auto& c : containers) {
+    if (c.name != name) continue;
+    if (!best || c.attempt > best->attempt ||
+        (c.attempt == best->attempt && c.created_at > best->created_at)) {
+      best = &c;
+    }
+  }
+  return best;
+}
+
+const ContainerStatus* PodRuntimeView::previous(std::string_view name) const {
+  const ContainerStatus* top = newest(name);
+  const ContainerStatus* best = nullptr;
+  for (const auto& c : containers) {
+    if (c.name != name || &c == top) continue;
+    if (!best || c.attempt > best->attempt ||
+        (c.attempt == best->attempt && c.created_at > best->created_at)) {
+      best = &c;
+    }
+  }
+  return best;
+}
+
+Result<PodRuntimeView> observe_pod(ContainerRuntime& runtime, std::string_view pod_uid) {
+  PodRuntimeView view;
+  BOSUN_ASSIGN_OR_RETURN(auto sandboxes, runtime.list_pod_sandboxes());
+  for (auto& s : sandboxes) {
+    if (s.pod_uid == pod_uid) view.sandbox = std::move(s);
+  }
+  BOSUN_ASSIGN_OR_RETURN(auto containers, runtime.list_containers());
+  for (auto& c : containers) {
+    if (c.pod_uid == pod_uid) view.containers.push_back(std::move(c));
+  }
+  return view;
+}
+
+bool should_restart(std::string_view restart_policy, int exit_code) {
+  if (restart_policy == "Never") return false;
+  if (restart_policy == "OnFailure") return exit_code != 0;
+  return true;
+}
+
+std::string image_pull_policy(const Json& container) {
+  std::string policy = string_at(container, "imagePullPolicy");
+  if (!policy.empty()) return policy;
+  const std::string image = string_at(container, "image");
+  if (image.find('@') != std::string::npos) return "IfNotPresent";
+  const size_t slash = image.rfind('/');
+  const size_t colon = image.rfind(':');
+  const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+  if (!tagged || image.substr(colon + 1) == "latest") return "Always";
+  return "IfNotPresent";
+}
+
+std::string format_pod(const Json& pod) {
+  const Json& meta = member(pod, "metadata");
+  return string_at(meta, "name") + "_" + string_at(meta, "namespace") + "(" +
+         string_at(meta, "uid") + ")";
+}
+
+PodSyncer::PodSyncer(ContainerRuntime& runtime, Clock& clock, NodeContext node,
+                     EventRecorder* events, ObjectLookup lookup, const ProbeResults* probes,
+                     VolumeManager* volumes)
+    : runtime_(runtime),
+      clock_(clock),
+      node_(std::move(node)),
+      events_(events),
+      lookup_(std::move(lookup)),
+      probes_(probes),
+      volumes_(volumes) {}
+
+void PodSyncer::event(const Json& pod, std::string_view field_path, std::string_view type,
+                      std::string_view reason, std::string message) {
+  if (events_) events_->record(pod, field_path, type, reason, std::move(message));
+}
+
+SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
+  SyncResult result;
+  const Json& meta = member(pod, "metadata");
+  const Json& spec = member(pod, "spec");
+  const std::string uid = string_at(meta, "uid");
+  if (!state.start_time) state.start_time = clock_.now();
+  if (state.terminal) return result;
+
+  auto observed = observe_pod(runtime_, uid);
+  if (!observed.ok()) {
+    SPDLOG_WARN("pod {}: cannot list the runtime's containers: {}", format_pod(pod),
+                observed.error().message);
+    result.resync_after = std::chrono::seconds(1);
+    return result;
+  }
+  PodRuntimeView view = std::move(observed).value();
+  std::string restart_policy = string_at(spec, "restartPolicy");
+  if (restart_policy.empty()) restart_policy = "Always";
+  const Json& inits = member(spec, "initContainers");
+  const Json& apps = member(spec, "containers");
+
+  // --- the sandbox ---
+  if (!view.sandbox || !view.sandbox->ready) {
+    bool ran_before = false;
+    for (const auto& c : view.containers) {
+      if (c.state != ContainerState::kCreated) ran_before = true;
+    }
+    // computePodActions: a pod that must not restart and already ran gets no new sandbox.
+    if (view.sandbox && restart_policy == "Never" && ran_before) {
+      state.terminal = true;
+      return result;
+    }
+    if (view.sandbox) {
+      event(pod, "", "Normal", kPodSandboxChanged,
+            "Pod sandbox changed, it will be killed and re-created.");
+      (void)runtime_.stop_pod_sandbox(uid);
+    }
+    runtime::SandboxConfig sc;
+    sc.pod_uid = uid;
+    sc.pod_name = string_at(meta, "name");
+    sc.pod_namespace = string_at(meta, "namespace");
+    sc.hostname = runtime::pod_hostname(sc.pod_name, string_at(spec, "hostname"));
+    sc.subdomain = string_at(spec, "subdomain");
+    sc.cluster_domain = node_.cluster_domain;
+    sc.host_network = bool_at(spec, "hostNetwork");
+    sc.host_ipc = bool_at(spec, "hostIPC");
+    if (sc.host_network) sc.pod_ips = node_.host_ips;
+    if (const Json& aliases = member(spec, "hostAliases"); aliases.is_array()) {
+      for (const Json& a : aliases) {
+        runtime::HostAlias alias;
+        alias.ip = string_at(a, "ip");
+        if (const Json& names = member(a, "hostnames"); names.is_array()) {
+          for (const Json& n : names) {
+            if (n.is_string()) alias.hostnames.push_back(n.get<std::string>());
+          }
+        }
+        sc.host_aliases.push_back(std::move(alias));
+      }
+    }
+    std::string dns_policy = string_at(spec, "dnsPolicy");
+    if (dns_policy.empty()) dns_policy = "ClusterFirst";
+    if (!node_.cluster_dns.empty() &&
+        (dns_policy == "ClusterFirst" ||
+         (dns_policy == "ClusterFirstWithHostNet" && sc.host_network)) &&
+        !(dns_policy == "ClusterFirst" && sc.host_network)) {
+      sc.dns =
+          runtime::cluster_first_dns(sc.pod_namespace, node_.cluster_domain, node_.cluster_dns, {});
+    }
+    auto created = runtime_.run_pod_sandbox(sc);
+    if (!created.ok()) {
+      event(pod, "", "Warning", "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: " + created.error().message);
+      result.resync_after = kInitialBackOff;
+      return result;
+    }
+    view.sandbox = std::move(created).value();
+  }
+
+  if (volumes_ && !state.volumes_ready) {
+    auto paths = volumes_->setup(pod);
+    if (!paths.ok()) {
+      event(pod, "", "Warning", "FailedMount", paths.error().message);
+      result.resync_after = std::chrono::seconds(2);
+      return result;
+    }
+    state.volume_paths = std::move(paths).value();
+    state.volumes_ready = true;
+  }
+
+  // --- init containers, one at a time, in order ---
+  const auto sandbox_created = view.sandbox->created_at;
+  if (inits.is_array()) {
+    for (const Json& c : inits) {
+      const std::string name = string_at(c, "name");
+      const ContainerStatus* latest = view.newest(name);
+      // Instances from an earlier sandbox do not count: a new sandbox runs init containers again.
+      const bool current = latest && latest->created_at >= sandbox_created;
+      if (!current) {
+        start_container(pod, c, true, latest ? latest->attempt + 1 : 0, state,
+                        &result.resync_after);
+        return result;
+      }
+      if (latest->state == ContainerState::kRunning || latest->state == ContainerState::kCreated) {
+        return result;
+      }
+      if (latest->exit_code == 0) continue;
+      if (restart_policy == "Never") {
+        // An init container failed and may not be retried: the pod has failed.
+        (void)runtime_.stop_pod_sandbox(uid);
+        state.terminal = true;
+        return result;
+      }
+      restart_with_backoff(pod, c, true, *latest, state, &result.resync_after);
+      return result;
+    }
+  }
+
+  // --- app containers ---
+  bool all_finished = true;
+  if (apps.is_array()) {
+    for (const Json& c : apps) {
+      const std::string name = string_at(c, "name");
+      const ContainerStatus* latest = view.newest(name);
+      if (!latest) {
+        all_finished = false;
+        start_container(pod, c, false, 0, state, &result.resync_after);
+        continue;
+      }
+      if (latest->state == ContainerState::kRunning || latest->state == ContainerState::kCreated) {
+        all_finished = false;
+        if (latest->state == ContainerState::kCreated) continue;
+        const bool liveness_failed =
+            probes_ && probes_->get(ProbeKind::kLiveness, latest->id) == std::optional<bool>(false);
+        const bool startup_failed =
+            probes_ && probes_->get(ProbeKind::kStartup, latest->id) == std::optional<bool>(false);
+        if (!liveness_failed && !startup_failed) continue;
+        event(pod, field_path(false, name), "Normal", "Killing",
+              "Container " + name + " failed " + (liveness_failed ? "liveness" : "startup") +
+                  " probe, will be restarted");
+        int64_t grace = pod_termination_grace_seconds(pod);
+        (void)runtime_.stop_container(latest->id, std::chrono::seconds(grace));
+        auto refreshed = runtime_.container_status(latest->id);
+        if (!refreshed.ok() || refreshed->state != ContainerState::kExited) continue;
+        if (!should_restart(restart_policy, refreshed->exit_code)) continue;
+        restart_with_backoff(pod, c, false, *refreshed, state, &result.resync_after);
+        continue;
+      }
+      if (!should_restart(restart_policy, latest->exit_code)) continue;
+      all_finished = false;
+      restart_with_backoff(pod, c, false, *latest, state, &result.resync_after);
+    }
+  }
+  if (all_finished && restart_policy != "Always") {
+    // Every container is done and none will restart: the pod has succeeded or failed; the kubelet
+    // then stops its sandbox but keeps the exited containers for the status.
+    (void)runtime_.stop_pod_sandbox(uid);
+    state.terminal = true;
+  }
+  remove_old_instances(view);
+  return result;
+}
+
+bool PodSyncer::restart_with_backoff(const Json& pod, const Json& container, bool init,
+                                     const ContainerStatus& exited, PodSyncState& state,
+                                     std::optional<Clock::Duration>* resync) {
+  const std::string name = string_at(container, "name");
+  const Clock::WallTime now = clock_.now();
+  const Clock::WallTime finished = exited.finished_at;
+  auto it = state.container_backoff.find(name);
+  if (it != state.container_backoff.end() && !backoff_expired(it->second, now) &&
+      now - finished < it->second.delay) {
+    const std::string delay = format_go_duration(it->second.delay);
+    state.waiting[name] = {
+        "CrashLoopBackOff",
+        "back-off " + delay + " restarting failed container=" + name + " pod=" + format_pod(pod)};
+    event(pod, field_path(init, name), "Warning", "BackOff",
+          "Back-off restarting failed container " + name + " in pod " + format_pod(pod));
+    merge_resync(resync, finished + it->second.delay - now);
+    return false;
+  }
+  backoff_next(state.container_backoff, name, finished, now);
+  return start_container(pod, container, init, exited.attempt + 1, state, resync);
+}
+
+bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::string& fp,
+                             PodSyncState& state, std::optional<Clock::Duration>* resync) {
+  const std::string name = string_at(container, "name");
+  const std::string image = string_at(container, "image");
+  const std::string policy = image_pull_policy(container);
+  auto status = runtime_.image_status(image);
+  const bool present = status.ok() && status->has_value();
+  const bool pull = policy == "Always" || (policy != "Never" && !present);
+  if (!pull) {
+    if (present) {
+      event(pod, fp, "Normal", "Pulled",
+            "Container image \"" + image + "\" already present on machine");
+      return true;
+    }
+    const std::string msg =
+        "Container image \"" + image + "\" is not present with pull policy of Never";
+    event(pod, fp, "Warning", "ErrImageNeverPull", msg);
+    event(pod, fp, "Warning", "Failed", "Error: ErrImageNeverPull");
+    state.waiting[name] = {"ErrImageNeverPull", msg};
+    merge_resync(resync, kInitialBackOff);
+    return false;
+  }
+  const Clock::WallTime now = clock_.now();
+  const std::string key = image;
+  if (auto it = state.image_backoff.find(key); it != state.image_backoff.end() &&
+                                               !backoff_expired(it->second, now) &&
+                                               now - it->second.last_update < it->second.delay) {
+    const std::string msg = "Back-off pulling image \"" + image + "\"";
+    event(pod, fp, "Normal", "BackOff", msg);
+    event(pod, fp, "Warning", "Failed", "Error: ImagePullBackOff");
+    state.waiting[name] = {"ImagePullBackOff", msg};
+    merge_resync(resync, it->second.last_update + it->second.delay - now);
+    return false;
+  }
+  event(pod, fp, "Normal", "Pulling", "Pulling image \"" + image + "\"");
+  const Clock::MonoTime began = clock_.monotonic();
+  PullRequest request;
+  request.image = image;
+  auto pulled = runtime_.pull_image(request);
+  if (!pulled.ok()) {
+    event(pod, fp, "Warning", "Failed",
+          "Failed to pull image \"" + image + "\": " + pulled.error().message);
+    event(pod, fp, "Warning", "Failed", "Error: ErrImagePull");
+    backoff_next(state.image_backoff, key, now, now);
+    state.waiting[name] = {"ErrImagePull", pulled.error().message};
+    merge_resync(resync, state.image_backoff[key].delay);
+    return false;
+  }
+  const std::string took = format_go_duration(clock_.monotonic() - began);
+  event(pod, fp, "Normal", "Pulled",
+        "Successfully pulled image \"" + image + "\" in " + took + " (" + took +
+            " including waiting). Image size: " + std::to_string(pulled->size) + " bytes.");
+  state.image_backoff.erase(key);
+  return true;
+}
+
+Result<ContainerConfig> PodSyncer::container_config(const Json& pod, const Json& container,
+                                                    int attempt, const PodSyncState& state) {
+  const Json& meta = member(pod, "metadata");
+  ContainerConfig config;
+  config.pod_uid = string_at(meta, "uid");
+  config.pod_name = string_at(meta, "name");
+  config.pod_namespace = string_at(meta, "namespace");
+  config.name = string_at(container, "name");
+  config.attempt = attempt;
+  config.image = string_at(container, "image");
+  EnvContext ctx;
+  ctx.pod = &pod;
+  ctx.host_ips = node_.host_ips;
+  if (bool_at(member(pod, "spec"), "hostNetwork")) ctx.pod_ips = node_.host_ips;
+  ctx.node_allocatable_cpu_milli = node_.allocatable_cpu_milli;
+  ctx.node_allocatable_memory_bytes = node_.allocatable_memory_bytes;
+  ctx.node_allocatable_ephemeral_storage_bytes = node_.allocatable_ephemeral_storage_bytes;
+  ctx.lookup = lookup_;
+  BOSUN_ASSIGN_OR_RETURN(ContainerEnv env, resolve_container_env(container, ctx));
+  for (const auto& w : env.warnings) {
+    event(pod, "", "Warning", "InvalidEnvironmentVariableNames", w);
+  }
+  config.env = std::move(env.env);
+  // Passed unexpanded: the runtime merges them with the image and expands $(VAR) against the
+  // final environment, as the kubelet's ExpandContainerCommandAndArgs does.
+  for (const char* list : {"command", "args"}) {
+    const Json& items = member(container, list);
+    if (!items.is_array()) continue;
+    auto& dest = std::string_view(list) == "command" ? config.command : config.args;
+    for (const Json& item : items) {
+      if (item.is_string()) dest.push_back(item.get<std::string>());
+    }
+  }
+  config.working_dir = string_at(container, "workingDir");
+  if (volumes_) {
+    BOSUN_ASSIGN_OR_RETURN(config.mounts, container_mounts(container, state.volume_paths));
+  }
+  apply_security_context(pod, container, &config);
+  BOSUN_RETURN_IF_ERROR(apply_resources(pod, container, node_.memory_capacity_bytes, &config));
+  config.log_path = container_log_path(node_.data_dir, config.pod_namespace, config.pod_name,
+                                       config.pod_uid, config.name, attempt);
+  if (node_.create_log_directories) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(config.log_path).parent_path(), ec);
+    if (ec) {
+      return make_error(ErrorCode::kInternal, "create container log directory for container " +
+                                                  config.name + " failed: " + ec.message());
+    }
+  }
+  config.termination_message_path = string_at(container, "terminationMessagePath");
+  if (config.termination_message_path.empty()) {
+    config.termination_message_path = "/dev/termination-log";
+  }
+  config.tty = bool_at(container, "tty");
+  config.stdin_open = bool_at(container, "stdin");
+  config.labels = {{"io.kubernetes.pod.name", config.pod_name},
+                   {"io.kubernetes.pod.namespace", config.pod_namespace},
+                   {"io.kubernetes.pod.uid", config.pod_uid},
+                   {"io.kubernetes.container.name", config.name}};
+  return config;
+}
+
+bool PodSyncer::start_container(const Json& pod, const Json& container, bool init, int attempt,
+                                PodSyncState& state, std::optional<Clock::Duration>* resync) {
+  const std::string name = string_at(container, "name");
+  const std::string fp = field_path(init, name);
+  if (!ensure_image(pod, container, fp, state, resync)) return false;
+  auto fail = [&](const char* reason, const std::string& message) {
+    event(pod, fp, "Warning", "Failed", "Error: " + message);
+    state.waiting[name] = {reason, message};
+    merge_resync(resync, kInitialBackOff);
+    return false;
+  };
+  auto config = container_config(pod, container, attempt, state);
+  if (!config.ok()) return fail("CreateContainerConfigError", config.error().message);
+  auto id = runtime_.create_container(*config);
+  if (!id.ok()) return fail("CreateContainerError", id.error().message);
+  event(pod, fp, "Normal", "Created", "Created container: " + name);
+  auto started = runtime_.start_container(*id);
+  if (!started.ok()) return fail("RunContainerError", started.error().message);
+  event(pod, fp, "Normal", "Started", "Started container " + name);
+  state.waiting.erase(name);
+  return true;
+}
+
+void PodSyncer::remove_old_instances(const PodRuntimeView& view) {
+  // Keep the newest instance and the one before it (lastState); older exited ones go, as the
+  // kubelet's container GC does for a pod that is still running.
+  std::map<std::string, std::vector<const ContainerStatus*>> by_name;
+  for (const auto& c : view.containers) by_name[c.name].push_back(&c);
+  for (auto& [name, list] : by_name) {
+    if (list.size() <= 2) continue;
+    std::sort(list.begin(), list.end(), [](const ContainerStatus* a, const ContainerStatus* b) {
+      if (a->attempt != b->attempt) return a->attempt > b->attempt;
+      return a->created_at > b->created_at;
+    });
+    for (size_t i = 2; i < list.size(); ++i) {
+      if (list[i]->state != ContainerState::kExited) continue;
+      (void)runtime_.remove_container(list[i]->id);
+    }
+  }
+}
+
+Result<void> PodSyncer::kill_pod(std::string_view pod_uid, const Json* pod,
+                                 std::chrono::milliseconds grace) {
+  BOSUN_ASSIGN_OR_RETURN(PodRuntimeView view, observe_pod(runtime_, pod_uid));
+  std::vector<const ContainerStatus*> running;
+  for (const auto& c : view.containers) {
+    if (c.state == ContainerState::kRunning || c.state == ContainerState::kCreated) {
+      running.push_back(&c);
+    }
+  }
+  if (pod) {
+    std::set<std::string> inits;
+    if (const Json& list = member(member(*pod, "spec"), "initContainers"); list.is_array()) {
+      for (const Json& c : list) inits.insert(string_at(c, "name"));
+    }
+    for (const auto* c : running) {
+      event(*pod, field_path(inits.count(c->name) > 0, c->name), "Normal", "Killing",
+            "Stopping container " + c->name);
+    }
+  }
+  Result<void> first_error;
+  if (running.size() == 1) {
+    first_error = runtime_.stop_container(running[0]->id, grace);
+  } else if (running.size() > 1) {
+    // All at once, so the pod's grace period bounds the whole stop, not each container's.
+    std::vector<std::future<Result<void>>> stops;
+    for (const auto* c : running) {
+      stops.push_back(std::async(std::launch::async, [this, id = c->id, grace] {
+        return runtime_.stop_container(id, grace);
+      }));
+    }
+    for (auto& f : stops) {
+      auto r = f.get();
+      if (!r.ok() && first_error.ok()) first_error = r;
+    }
+  }
+  if (!first_error.ok() && first_error.error().code != ErrorCode::kNotFound) return first_error;
+  if (view.sandbox) {
+    BOSUN_RETURN_IF_ERROR(runtime_.stop_pod_sandbox(pod_uid));
+    BOSUN_RETURN_IF_ERROR(runtime_.remove_pod_sandbox(pod_uid));
+  } else {
+    for (const auto& c : view.containers) (void)runtime_.remove_container(c.id);
+  }
+  if (volumes_) BOSUN_RETURN_IF_ERROR(volumes_->teardown(pod_uid));
+  return {};
+}
+
+}  // namespace bosun::agent

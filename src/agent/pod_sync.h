@@ -1,0 +1,157 @@
+// PodSyncer: one pass of the kubelet's SyncPod for one pod (kuberuntime_manager.go
+// computePodActions + SyncPod): compares the pod's spec with what the runtime has and does what is
+// missing — creates the sandbox, pulls images per imagePullPolicy with back-off, runs init
+// containers one at a time in order, starts app containers, restarts exited ones per restartPolicy
+// with the CrashLoopBackOff back-off (10 s doubling to 5 min, forgotten after 10 min), keeps the
+// last exited instance of each container for lastState and removes older ones; and kills a pod
+// gracefully. The agent's pod workers call it, one pod at a time per pod (a PodSyncState is owned
+// by that pod's worker); a PodSyncer itself holds only references and may serve many pods at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/container_env.h"
+#include "agent/container_runtime.h"
+#include "agent/probe_results.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/result.h"
+
+namespace bosun::agent {
+
+class VolumeManager;
+
+// The kubelet's back-off constants (pkg/kubelet: MaxContainerBackOff, backOffPeriod).
+inline constexpr std::chrono::seconds kInitialBackOff{10};
+inline constexpr std::chrono::seconds kMaxBackOff{300};
+
+// What the pod workers know of their node.
+struct NodeContext {
+  std::string node_name;
+  std::vector<std::string> host_ips;
+  int64_t allocatable_cpu_milli = 0;
+  int64_t allocatable_memory_bytes = 0;
+  int64_t allocatable_ephemeral_storage_bytes = 0;
+  int64_t memory_capacity_bytes = 0;
+  std::string data_dir;  // container logs under <data_dir>/pods/
+  // The kubelet creates each container's log directory; hollow nodes write no logs.
+  bool create_log_directories = true;
+  std::string cluster_domain = "cluster.local";
+  std::vector<std::string> cluster_dns;  // empty: dnsPolicy ClusterFirst uses the node's
+};
+
+// Where the pod workers' events go. `field_path` is "spec.containers{name}" (or initContainers)
+// for container events, empty for the pod's. Implementations must be thread-safe.
+class EventRecorder {
+ public:
+  virtual ~EventRecorder() = default;
+  virtual void record(const Json& pod, std::string_view field_path, std::string_view type,
+                      std::string_view reason, std::string message) = 0;
+};
+
+// flowcontrol.Backoff's entry: the current delay and when it last grew.
+struct BackOffEntry {
+  Clock::Duration delay{0};
+  Clock::WallTime last_update{};
+};
+
+// What a pod's worker remembers between syncs.
+struct PodSyncState {
+  struct Waiting {
+    std::string reason;
+    std::string message;
+  };
+  // Why a container is not running, from the last attempt to start it (the kubelet's reason
+  // cache): ErrImagePull, ImagePullBackOff, ErrImageNeverPull, CrashLoopBackOff,
+  // CreateContainerConfigError, CreateContainerError, RunContainerError.
+  std::map<std::string, Waiting> waiting;
+  std::map<std::string, BackOffEntry> container_backoff;  // by container name
+  std::map<std::string, BackOffEntry> image_backoff;      // by image
+  std::optional<Clock::WallTime> start_time;              // status.startTime
+  bool volumes_ready = false;
+  std::map<std::string, std::string> volume_paths;  // volume name -> host path
+  // Every container ran to completion under the restart policy (phase Succeeded or Failed): the
+  // sandbox is stopped and nothing is restarted again.
+  bool terminal = false;
+};
+
+// What the runtime has for one pod.
+struct PodRuntimeView {
+  std::optional<SandboxStatus> sandbox;
+  std::vector<ContainerStatus> containers;  // every instance, exited ones included
+  // The newest instance of a container by name (highest attempt, then newest), or null.
+  const ContainerStatus* newest(std::string_view name) const;
+  // The instance before the newest (lastState), or null.
+  const ContainerStatus* previous(std::string_view name) const;
+};
+
+// The runtime's sandbox and containers of one pod.
+Result<PodRuntimeView> observe_pod(ContainerRuntime& runtime, std::string_view pod_uid);
+
+// Kubernetes' restart decision for an exited container (kubecontainer.ShouldContainerBeRestarted).
+bool should_restart(std::string_view restart_policy, int exit_code);
+
+// imagePullPolicy, defaulted as the API server does when absent: Always for `:latest` or an
+// untagged reference, else IfNotPresent.
+std::string image_pull_policy(const Json& container);
+
+// "name_namespace(uid)", the kubelet's format.Pod.
+std::string format_pod(const Json& pod);
+
+struct SyncResult {
+  // Sync again after this long (a back-off ends); nullopt: only when something changes.
+  std::optional<Clock::Duration> resync_after;
+};
+
+class PodSyncer {
+ public:
+  PodSyncer(ContainerRuntime& runtime, Clock& clock, NodeContext node,
+            EventRecorder* events = nullptr, ObjectLookup lookup = {},
+            const ProbeResults* probes = nullptr, VolumeManager* volumes = nullptr);
+
+  // One pass for a pod that is not being deleted.
+  SyncResult sync_pod(const Json& pod, PodSyncState& state);
+
+  // Stops the pod's running containers (SIGTERM, then SIGKILL after `grace`, all at once as the
+  // kubelet's killContainersWithSyncResult does), then stops and removes the sandbox and the
+  // pod's volumes. `pod` may be null (an orphan found at start-up): no events then.
+  Result<void> kill_pod(std::string_view pod_uid, const Json* pod, std::chrono::milliseconds grace);
+
+  const NodeContext& node() const { return node_; }
+  ContainerRuntime& runtime() { return runtime_; }
+  Clock& clock() { return clock_; }
+
+ private:
+  // Starts (pulls, configures, creates, starts) one container. Returns false when it could not,
+  // with state.waiting set and *resync the time to try again.
+  bool start_container(const Json& pod, const Json& container, bool init, int attempt,
+                       PodSyncState& state, std::optional<Clock::Duration>* resync);
+  // The image is present per imagePullPolicy; false with state.waiting set otherwise.
+  bool ensure_image(const Json& pod, const Json& container, const std::string& field_path,
+                    PodSyncState& state, std::optional<Clock::Duration>* resync);
+  Result<ContainerConfig> container_config(const Json& pod, const Json& container, int attempt,
+                                           const PodSyncState& state);
+  // A restart of an exited container, unless its back-off has not run out (CrashLoopBackOff).
+  bool restart_with_backoff(const Json& pod, const Json& container, bool init,
+                            const ContainerStatus& exited, PodSyncState& state,
+                            std::optional<Clock::Duration>* resync);
+  void remove_old_instances(const PodRuntimeView& view);
+  void event(const Json& pod, std::string_view field_path, std::string_view type,
+             std::string_view reason, std::string message);
+
+  ContainerRuntime& runtime_;
+  Clock& clock_;
+  const NodeContext node_;
+  EventRecorder* events_;
+  ObjectLookup lookup_;
+  const ProbeResults* probes_;
+  VolumeManager* volumes_;
+};
+
+}  // namespace bosun::agent
