@@ -87,6 +87,20 @@ Result<void> check_pod_uid(std::string_view uid) {
   return ok_result();
 }
 
+// On a hybrid cgroup v1 node runc also makes the pod's path in the v2 hierarchy mounted at
+// /sys/fs/cgroup/unified, which runtime::remove_cgroup_tree skips: without this, every pod would
+// leave an empty cgroup there.
+Result<void> remove_pod_cgroups(std::string_view pod_uid) {
+  Result<void> first = runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(pod_uid));
+  runtime::CgroupRoot hybrid{"/sys/fs/cgroup/unified"};
+  std::error_code ec;
+  if (fs::exists(hybrid.path + "/cgroup.controllers", ec)) {
+    auto r = runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(pod_uid), hybrid);
+    if (!r.ok() && first.ok()) first = r;
+  }
+  return first;
+}
+
 }  // namespace
 
 RuncRuntime::RuncRuntime(RuncRuntimeOptions options, std::unique_ptr<runtime::ImageStore> images,
@@ -416,9 +430,8 @@ Result<void> RuncRuntime::stop_pod_sandbox(std::string_view pod_uid) {
     } else {
       fs::remove_all(dir, ec);
     }
-  } else {
-    keep(runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(pod_uid)));
   }
+  keep(remove_pod_cgroups(pod_uid));
   BOSUN_ASSIGN_OR_RETURN(auto record, load_sandbox(pod_uid));
   if (record && record->ready && first.ok()) {
     record->ready = false;

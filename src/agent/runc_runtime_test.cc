@@ -24,6 +24,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+// Whether the pod's cgroup is anywhere, the hybrid node's v2 hierarchy included.
+bool pod_cgroup_left(const std::string& uid) {
+  std::string parent = runtime::pod_cgroup_parent(uid);
+  return runtime::cgroup_exists(parent) || fs::exists("/sys/fs/cgroup/unified" + parent);
+}
 using runtime::runc_testing::ScratchDir;
 
 std::string read_file(const std::string& path) {
@@ -89,9 +95,9 @@ class RuncRuntimeTest : public ::testing::Test {
     if (auto pods = rt_->list_pod_sandboxes(); pods.ok()) {
       for (const SandboxStatus& p : *pods) (void)rt_->remove_pod_sandbox(p.pod_uid);
     }
-    for (const std::string& uid : {uid_, uid_ + "b"}) {
-      (void)runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(uid));
-    }
+    (void)runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(uid_));
+    (void)runtime::remove_cgroup_tree(runtime::pod_cgroup_parent(uid_),
+                                      runtime::CgroupRoot{"/sys/fs/cgroup/unified"});
     rt_.reset();
   }
 
@@ -432,7 +438,7 @@ TEST_F(RuncRuntimeTest, StopAndRemoveLeaveNothingBehind) {
     EXPECT_EQ(c.state, ContainerState::kExited) << c.name;
   }
   EXPECT_EQ(runtime::runc_testing::mounts_under(data_dir_), 0);
-  EXPECT_FALSE(runtime::cgroup_exists(runtime::pod_cgroup_parent(uid_)));
+  EXPECT_FALSE(pod_cgroup_left(uid_));
   // No new container in a stopped sandbox.
   auto refused = rt_->create_container(container("late", {"true"}));
   ASSERT_FALSE(refused.ok());
@@ -446,7 +452,7 @@ TEST_F(RuncRuntimeTest, StopAndRemoveLeaveNothingBehind) {
   EXPECT_TRUE(fs::is_empty(data_dir_ + "/containers"));
   EXPECT_TRUE(fs::is_empty(data_dir_ + "/sandboxes"));
   EXPECT_EQ(runtime::runc_testing::mounts_under(data_dir_), 0);
-  EXPECT_FALSE(runtime::cgroup_exists(runtime::pod_cgroup_parent(uid_)));
+  EXPECT_FALSE(pod_cgroup_left(uid_));
   // The logs are the agent's.
   EXPECT_TRUE(fs::exists(log_path("running")));
 }
