@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/uuid.h"
+#include "controller/garbage_collector.h"
 #include "controller/replica_set.h"
 
 namespace bosun::controller {
@@ -42,6 +43,15 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
        [](ControllerContext ctx,
           const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
          return std::unique_ptr<Controller>(new ReplicaSetController(ctx, replica_set_kind()));
+       }},
+      {"garbage-collector-controller",
+       {"garbagecollector"},
+       20,
+       true,
+       [](ControllerContext ctx,
+          const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
+         BOSUN_ASSIGN_OR_RETURN(auto gc, GarbageCollector::create(ctx));
+         return std::unique_ptr<Controller>(std::move(gc));
        }},
   };
   return kDescriptors;

@@ -37,6 +37,57 @@ std::string_view string_at(const Json& object, std::initializer_list<std::string
   return v->get_ref<const std::string&>();
 }
 
+// ---- Discovery.
+
+bool ServedResource::has_verb(std::string_view verb) const {
+  return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
+}
+
+namespace {
+
+Result<void> add_resource_list(client::RestClient& client, const std::string& path,
+                               std::string_view group, std::string_view version,
+                               std::vector<ServedResource>& out) {
+  BOSUN_ASSIGN_OR_RETURN(Json list, client.request("GET", path));
+  const Json* resources = find_path(list, {"resources"});
+  if (resources == nullptr || !resources->is_array()) return ok_result();
+  for (const Json& r : *resources) {
+    std::string_view name = string_at(r, {"name"});
+    if (name.empty() || name.find('/') != std::string_view::npos) continue;  // a subresource
+    ServedResource s;
+    s.gvr = {std::string(group), std::string(version), std::string(name)};
+    s.api_version = group.empty() ? std::string(version) : fmt::format("{}/{}", group, version);
+    s.kind = string_at(r, {"kind"});
+    const Json* namespaced = find_path(r, {"namespaced"});
+    s.namespaced = namespaced != nullptr && namespaced->is_boolean() && namespaced->get<bool>();
+    if (const Json* verbs = find_path(r, {"verbs"}); verbs != nullptr && verbs->is_array()) {
+      for (const Json& v : *verbs) {
+        if (v.is_string()) s.verbs.push_back(v.get<std::string>());
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return ok_result();
+}
+
+}  // namespace
+
+Result<std::vector<ServedResource>> discover_resources(client::RestClient& client) {
+  std::vector<ServedResource> out;
+  BOSUN_RETURN_IF_ERROR(add_resource_list(client, "/api/v1", "", "v1", out));
+  BOSUN_ASSIGN_OR_RETURN(Json groups, client.request("GET", "/apis"));
+  const Json* list = find_path(groups, {"groups"});
+  if (list == nullptr || !list->is_array()) return out;
+  for (const Json& g : *list) {
+    std::string_view group = string_at(g, {"name"});
+    std::string_view version = string_at(g, {"preferredVersion", "version"});
+    if (group.empty() || version.empty()) continue;
+    BOSUN_RETURN_IF_ERROR(
+        add_resource_list(client, fmt::format("/apis/{}/{}", group, version), group, version, out));
+  }
+  return out;
+}
+
 // ---- Expectations.
 
 bool ControllerExpectations::satisfied(const std::string& key) const {

@@ -189,6 +189,23 @@ Result<Json> create_pod_from_template(client::RestClient& client, std::string_vi
                                       const Json& pod_template, const Json& owner,
                                       const api::OwnerReference* controller_ref);
 
+// ---- Discovery.
+
+// One resource the API server serves, in its group's preferred version (discovery's
+// APIResource).
+struct ServedResource {
+  client::GroupVersionResource gvr;
+  std::string api_version;  // "v1", "apps/v1"
+  std::string kind;
+  bool namespaced = false;
+  std::vector<std::string> verbs;
+  bool has_verb(std::string_view verb) const;
+};
+
+// Every top-level resource of /api/v1 and of each group's preferred version under /apis (no
+// subresources), as the garbage collector's and namespace controller's discovery sees them.
+Result<std::vector<ServedResource>> discover_resources(client::RestClient& client);
+
 // ---- JSON access that never throws (cached objects are read-only and may be malformed).
 
 const Json* find_path(const Json& object, std::initializer_list<std::string_view> path);
