@@ -1,0 +1,502 @@
+#include "agent/agent.h"
+
+#include "agent/container_config.h"
+#include "agent/pod_status.h"
+#include "common/log.h"
+#include "common/time_format.h"
+
+namespace bosun::agent {
+namespace {
+
+constexpr char kKeySeparator = '\x1f';
+
+const Json& member(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string string_at(const Json& j, const char* key) {
+  const Json& v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+int64_t mono_ticks(Clock::MonoTime t) { return t.time_since_epoch().count(); }
+
+bool terminal_phase(const Json& pod) {
+  const std::string phase = string_at(member(pod, "status"), "phase");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+// The node's status without the heartbeat times, to tell a real change from a heartbeat.
+Json without_heartbeats(Json status) {
+  if (status.contains("conditions") && status["conditions"].is_array()) {
+    for (Json& c : status["conditions"]) {
+      c.erase("lastHeartbeatTime");
+      c.erase("lastTransitionTime");
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- AgentPool
+
+AgentPool::AgentPool(AgentPoolOptions options)
+    : options_(std::move(options)), clock_(options_.clock ? *options_.clock : Clock::real()) {
+  // Pod syncs are retried at the times the syncer asks for, not by the controller rate limiter.
+  queue_ = std::make_unique<client::WorkQueue>(
+      clock_, std::make_unique<client::ExponentialFailureRateLimiter>(std::chrono::milliseconds(5),
+                                                                      std::chrono::seconds(10)));
+  if (options_.post_events && options_.client) {
+    events_ = std::make_unique<ApiEventRecorder>(*options_.client, clock_);
+  }
+}
+
+AgentPool::~AgentPool() { stop(); }
+
+void AgentPool::add(Agent* agent) { agents_[agent->node_name()] = agent; }
+
+void AgentPool::start() {
+  if (started_) return;
+  started_ = true;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { run_worker(); });
+  }
+  ticker_ = std::thread([this] { run_ticker(); });
+}
+
+void AgentPool::stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  queue_->shut_down();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  if (events_) events_->stop();
+}
+
+Agent* AgentPool::agent_for(std::string_view node_name) const {
+  auto it = agents_.find(node_name);
+  return it == agents_.end() ? nullptr : it->second;
+}
+
+void AgentPool::route_pod(const client::ObjectPtr& pod) {
+  if (Agent* a = agent_for(string_at(member(*pod, "spec"), "nodeName"))) a->on_pod(pod);
+}
+
+void AgentPool::route_pod_deleted(const client::ObjectPtr& pod) {
+  if (Agent* a = agent_for(string_at(member(*pod, "spec"), "nodeName"))) a->on_pod_deleted(pod);
+}
+
+void AgentPool::set_pods_synced() {
+  for (auto& [name, a] : agents_) a->set_pods_synced();
+}
+
+void AgentPool::enqueue_pod(const Agent& agent, const std::string& pod_uid) {
+  queue_->add(agent.node_name() + kKeySeparator + pod_uid);
+}
+
+void AgentPool::enqueue_pod_after(const Agent& agent, const std::string& pod_uid,
+                                  Clock::Duration delay) {
+  queue_->add_after(agent.node_name() + kKeySeparator + pod_uid, delay);
+}
+
+void AgentPool::enqueue_node(const Agent& agent) { queue_->add(agent.node_name() + kKeySeparator); }
+
+void AgentPool::run_worker() {
+  while (auto key = queue_->get()) {
+    const size_t sep = key->find(kKeySeparator);
+    Agent* agent = sep == std::string::npos ? nullptr : agent_for(key->substr(0, sep));
+    if (agent) {
+      const std::string uid = key->substr(sep + 1);
+      if (uid.empty()) {
+        agent->node_work();
+      } else {
+        agent->sync_pod(uid);
+      }
+    }
+    queue_->done(*key);
+  }
+}
+
+void AgentPool::run_ticker() {
+  const bool real = dynamic_cast<RealClock*>(&clock_) != nullptr;
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    // A fake clock moves by itself only in tests: look often, in real time.
+    stop_cv_.wait_for(lock, real ? std::chrono::milliseconds(100) : std::chrono::milliseconds(2));
+    if (stopping_) break;
+    lock.unlock();
+    const int64_t now = mono_ticks(clock_.monotonic());
+    for (auto& [name, a] : agents_) {
+      if (mono_ticks(a->next_node_work()) <= now) enqueue_node(*a);
+    }
+    lock.lock();
+  }
+}
+
+// ---------------------------------------------------------------- Agent
+
+Agent::Agent(AgentPool& pool, AgentConfig config, ContainerRuntime& runtime)
+    : pool_(pool), config_(std::move(config)), runtime_(runtime), clock_(pool.clock()) {
+  NodeContext node;
+  node.node_name = config_.node.node_name;
+  const std::string ip =
+      config_.node.internal_ip.empty() ? config_.machine.internal_ip : config_.node.internal_ip;
+  if (!ip.empty()) node.host_ips = {ip};
+  node.allocatable_cpu_milli =
+      std::max<int64_t>(0, config_.machine.cpu_milli - config_.node.reserved_cpu_milli);
+  node.allocatable_memory_bytes =
+      std::max<int64_t>(0, config_.machine.memory_bytes - config_.node.reserved_memory_bytes -
+                               kEvictionHardMemoryBytes);
+  node.allocatable_ephemeral_storage_bytes = config_.machine.ephemeral_storage_bytes;
+  node.memory_capacity_bytes = config_.machine.memory_bytes;
+  node.data_dir = config_.data_dir;
+  node.create_log_directories = config_.create_log_directories;
+  node.cluster_dns = config_.cluster_dns;
+  if (pool_.events()) events_ = pool_.events()->for_node(node.node_name);
+  client::RestClient* client = &pool_.client();
+  ObjectLookup lookup = [client](std::string_view resource, std::string_view ns,
+                                 std::string_view name) -> Result<Json> {
+    return client->get(client::core_resource(std::string(resource)), ns, name);
+  };
+  syncer_ = std::make_unique<PodSyncer>(runtime_, clock_, std::move(node), events_.get(),
+                                        std::move(lookup), &probes_, config_.volumes);
+}
+
+Agent::~Agent() { stop(); }
+
+Result<void> Agent::start() {
+  const Clock::WallTime now = clock_.now();
+  BOSUN_ASSIGN_OR_RETURN(Json node,
+                         register_node(pool_.client(), config_.node, config_.machine, now));
+  {
+    std::lock_guard lock(mu_);
+    node_ = node;
+  }
+  last_node_status_ = without_heartbeats(member(node, "status"));
+  auto lease = renew_node_lease(pool_.client(), node, now);
+  if (lease.ok()) lease_ = std::move(lease).value();
+  const Clock::MonoTime mono = clock_.monotonic();
+  last_lease_ = last_status_check_ = last_heartbeat_ = last_relist_ = mono;
+  next_work_ = mono_ticks(mono + std::chrono::milliseconds(1));
+
+  runtime_.set_container_event_listener([this](const std::string& uid) {
+    if (started_.load()) pool_.enqueue_pod(*this, uid);
+  });
+  probes_.set_listener([this](const std::string& uid) {
+    if (started_.load()) pool_.enqueue_pod(*this, uid);
+  });
+  started_ = true;
+  if (config_.own_informer) {
+    client::InformerOptions options;
+    options.resource = client::kPods;
+    options.field_selector = "spec.nodeName=" + config_.node.node_name;
+    options.transform = [](Json pod) {
+      if (pod.contains("metadata")) pod["metadata"].erase("managedFields");
+      return pod;
+    };
+    informer_ = std::make_unique<client::Informer>(pool_.client(), options);
+    client::EventHandler handler;
+    handler.on_add = [this](const client::ObjectPtr& p) { on_pod(p); };
+    handler.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& p) { on_pod(p); };
+    handler.on_delete = [this](const client::ObjectPtr& p) { on_pod_deleted(p); };
+    informer_->add_event_handler(std::move(handler));
+    informer_->start();
+  }
+  return {};
+}
+
+void Agent::stop() {
+  if (informer_) informer_->stop();
+  started_ = false;
+}
+
+Json Agent::node() const {
+  std::lock_guard lock(mu_);
+  return node_;
+}
+
+size_t Agent::pod_count() const {
+  std::lock_guard lock(mu_);
+  return pods_.size();
+}
+
+void Agent::on_pod(const client::ObjectPtr& pod) {
+  if (string_at(member(*pod, "spec"), "nodeName") != config_.node.node_name) return;
+  const std::string uid = string_at(member(*pod, "metadata"), "uid");
+  if (uid.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    auto& entry = pods_[uid];
+    if (!entry) {
+      entry = std::make_unique<PodEntry>();
+      // A pod that finished before this agent saw it (an agent restart) stays finished.
+      if (terminal_phase(*pod)) entry->state.terminal = true;
+    }
+    entry->pod = pod;
+  }
+  pool_.enqueue_pod(*this, uid);
+}
+
+void Agent::on_pod_deleted(const client::ObjectPtr& pod) {
+  const std::string uid = string_at(member(*pod, "metadata"), "uid");
+  {
+    std::lock_guard lock(mu_);
+    auto it = pods_.find(uid);
+    if (it == pods_.end()) return;
+    // Gone from the API: sync_pod makes sure nothing of it runs, then forgets it.
+    it->second->pod = nullptr;
+    deleted_pods_[uid] = pod;
+  }
+  pool_.enqueue_pod(*this, uid);
+}
+
+void Agent::set_pods_synced() {
+  if (pods_synced_.exchange(true)) return;
+  // node_work() now looks for sandboxes of pods deleted while the agent was down.
+  next_work_ = 0;
+}
+
+Result<void> Agent::write_status(const Json& pod, const Json& status) {
+  const Json& meta = member(pod, "metadata");
+  // The uid makes the patch a precondition: a pod re-created under the same name is not touched.
+  Json patch = {{"metadata", {{"uid", string_at(meta, "uid")}}}, {"status", status}};
+  client::PatchOptions options;
+  options.subresource = "status";
+  auto r =
+      pool_.client().patch(client::kPods, string_at(meta, "namespace"), string_at(meta, "name"),
+                           client::PatchType::kMerge, patch.dump(), options);
+  if (!r.ok()) return std::move(r).error();
+  return {};
+}
+
+void Agent::sync_pod(const std::string& uid) {
+  PodEntry* entry = nullptr;
+  client::ObjectPtr pod;
+  client::ObjectPtr deleted;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pods_.find(uid);
+    if (it != pods_.end()) {
+      entry = it->second.get();
+      pod = entry->pod;
+    }
+    if (auto d = deleted_pods_.find(uid); d != deleted_pods_.end()) deleted = d->second;
+  }
+  if (!entry) {
+    // The runtime has a pod the API does not: deleted while this agent was down.
+    if (!pods_synced_.load()) return;
+    auto r = syncer_->kill_pod(uid, nullptr, std::chrono::seconds(2));
+    if (!r.ok()) {
+      SPDLOG_WARN("node {}: cannot remove orphaned pod {}: {}", node_name(), uid,
+                  r.error().message);
+      pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(5));
+    }
+    return;
+  }
+  if (!pod) {
+    // Deleted from the API: make sure nothing of it still runs, then forget it.
+    const Json* last = deleted.get();
+    auto r = syncer_->kill_pod(uid, last, std::chrono::seconds(0));
+    if (!r.ok()) {
+      pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(1));
+      return;
+    }
+    std::lock_guard lock(mu_);
+    pods_.erase(uid);
+    deleted_pods_.erase(uid);
+    relist_seen_.erase(uid);
+    return;
+  }
+  const Json& meta = member(*pod, "metadata");
+  if (member(meta, "deletionTimestamp").is_string()) {
+    (void)finish_deleted_pod(*pod, *entry);
+    return;
+  }
+  const bool was_terminal = entry->state.terminal;
+  if (was_terminal && terminal_phase(*pod)) return;
+
+  SyncResult result = syncer_->sync_pod(*pod, entry->state);
+  auto view = observe_pod(runtime_, uid);
+  if (view.ok()) {
+    Json base = *pod;
+    if (entry->written_status) base["status"] = *entry->written_status;
+    PodStatusInput in;
+    in.pod = &base;
+    in.view = &*view;
+    in.state = &entry->state;
+    in.node = &syncer_->node();
+    in.probes = &probes_;
+    in.runtime_prefix = runtime_.id_prefix();
+    in.now = clock_.now();
+    Json status = generate_pod_status(in);
+    if (status != member(base, "status")) {
+      auto w = write_status(*pod, status);
+      if (w.ok()) {
+        entry->written_status = std::move(status);
+      } else if (w.error().code != ErrorCode::kNotFound) {
+        SPDLOG_DEBUG("node {}: status of pod {} not written: {}", node_name(), uid,
+                     w.error().message);
+        // The API server is unreachable or busy: the pod keeps running; try again soon.
+        result.resync_after = std::min<Clock::Duration>(
+            result.resync_after.value_or(std::chrono::seconds(5)), std::chrono::seconds(5));
+      }
+    }
+  }
+  if (result.resync_after) pool_.enqueue_pod_after(*this, uid, *result.resync_after);
+}
+
+Result<void> Agent::finish_deleted_pod(const Json& pod, PodEntry& entry) {
+  const Json& meta = member(pod, "metadata");
+  const std::string uid = string_at(meta, "uid");
+  if (!entry.killed) {
+    const auto grace = std::chrono::seconds(pod_termination_grace_seconds(pod));
+    auto killed = syncer_->kill_pod(uid, &pod, grace);
+    if (!killed.ok()) {
+      SPDLOG_WARN("node {}: cannot stop pod {}: {}", node_name(), format_pod(pod),
+                  killed.error().message);
+      pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(1));
+      return killed;
+    }
+    entry.killed = true;
+    entry.state.terminal = true;
+  }
+  // The status manager deletes the object once nothing of the pod runs: grace 0, and only this
+  // incarnation of the name (the uid precondition).
+  client::DeleteOptions options;
+  options.grace_period_seconds = 0;
+  options.precondition_uid = uid;
+  auto r = pool_.client().remove(client::kPods, string_at(meta, "namespace"),
+                                 string_at(meta, "name"), options);
+  if (!r.ok() && r.error().code != ErrorCode::kNotFound && r.error().code != ErrorCode::kConflict) {
+    pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(1));
+    return std::move(r).error();
+  }
+  return {};
+}
+
+void Agent::node_work() {
+  const AgentPoolOptions& o = pool_.options();
+  if (!pods_synced_.load() && informer_ && informer_->has_synced()) set_pods_synced();
+  Clock::MonoTime now = clock_.monotonic();
+  if (now - last_lease_ >= o.lease_period) {
+    renew_lease();
+    last_lease_ = now;
+  }
+  if (now - last_status_check_ >= o.status_check_period) {
+    update_node_status(now - last_heartbeat_ >= o.status_heartbeat_period);
+    last_status_check_ = now;
+  }
+  const bool relist_on = o.relist_period > Clock::Duration::zero();
+  bool relist_now = relist_on && now - last_relist_ >= o.relist_period;
+  if (pods_synced_.load() && !orphan_scan_done_) {
+    // Once the pods are known, one relist finds what runs for pods deleted meanwhile.
+    orphan_scan_done_ = true;
+    relist_now = true;
+  }
+  if (relist_now) {
+    relist();
+    last_relist_ = now;
+  }
+  Clock::MonoTime next =
+      std::min(last_lease_ + o.lease_period, last_status_check_ + o.status_check_period);
+  if (relist_on) next = std::min(next, last_relist_ + o.relist_period);
+  if (!pods_synced_.load()) next = std::min(next, now + std::chrono::milliseconds(100));
+  next_work_ = mono_ticks(next);
+}
+
+void Agent::renew_lease() {
+  const Clock::WallTime now = clock_.now();
+  if (lease_.is_object()) {
+    // The kubelet keeps the lease it last wrote and updates it directly: one request per renewal.
+    Json lease = lease_;
+    lease["spec"]["renewTime"] = format_rfc3339_micro(now);
+    auto r = pool_.client().update(client::kLeases, kNodeLeaseNamespace, lease);
+    if (r.ok()) {
+      lease_ = std::move(r).value();
+      return;
+    }
+  }
+  auto r = renew_node_lease(pool_.client(), node(), now);
+  if (r.ok()) {
+    lease_ = std::move(r).value();
+  } else {
+    lease_ = Json();
+    SPDLOG_WARN("node {}: lease not renewed: {}", node_name(), r.error().message);
+  }
+}
+
+void Agent::update_node_status(bool force) {
+  const Clock::WallTime now = clock_.now();
+  Json desired = build_node(config_.node, config_.machine, now)["status"];
+  Json comparable = without_heartbeats(desired);
+  if (!force && comparable == last_node_status_) return;
+  // lastTransitionTime moves only when a condition's status changes.
+  Json current = node();
+  const Json& old_conditions = member(member(current, "status"), "conditions");
+  for (Json& c : desired["conditions"]) {
+    if (!old_conditions.is_array()) break;
+    for (const Json& o : old_conditions) {
+      if (string_at(o, "type") == string_at(c, "type") &&
+          string_at(o, "status") == string_at(c, "status") && o.contains("lastTransitionTime")) {
+        c["lastTransitionTime"] = o["lastTransitionTime"];
+      }
+    }
+  }
+  client::PatchOptions options;
+  options.subresource = "status";
+  Json patch = {{"status", desired}};
+  auto r = pool_.client().patch(client::kNodes, "", node_name(), client::PatchType::kMerge,
+                                patch.dump(), options);
+  if (!r.ok()) {
+    SPDLOG_WARN("node {}: status not updated: {}", node_name(), r.error().message);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    node_ = std::move(r).value();
+  }
+  last_node_status_ = std::move(comparable);
+  last_heartbeat_ = clock_.monotonic();
+}
+
+void Agent::relist() {
+  auto containers = runtime_.list_containers();
+  auto sandboxes = runtime_.list_pod_sandboxes();
+  if (!containers.ok() || !sandboxes.ok()) return;
+  std::map<std::string, std::string> seen;
+  for (const auto& s : *sandboxes) seen[s.pod_uid] += s.ready ? "S1;" : "S0;";
+  for (const auto& c : *containers) {
+    std::string& sig = seen[c.pod_uid];
+    sig += c.id;
+    sig += ':';
+    sig += std::to_string(static_cast<int>(c.state));
+    sig += ';';
+  }
+  std::vector<std::string> changed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, sig] : seen) {
+      auto it = relist_seen_.find(uid);
+      const bool known = pods_.count(uid) > 0;
+      if (it == relist_seen_.end() || it->second != sig) {
+        changed.push_back(uid);
+      } else if (!known && pods_synced_.load()) {
+        changed.push_back(uid);  // an orphan still there: try its removal again
+      }
+    }
+    relist_seen_ = std::move(seen);
+  }
+  for (const auto& uid : changed) pool_.enqueue_pod(*this, uid);
+}
+
+}  // namespace bosun::agent

@@ -1,0 +1,181 @@
+// The node agent. An Agent is one node: it registers the Node, renews its Lease every 10 s,
+// updates the node status on change and at least every minute, and keeps the pods bound to it
+// running through PodSyncer, writing their status back only when it changed; a pod being deleted
+// is stopped with its grace period and then deleted with gracePeriodSeconds=0 and a uid
+// precondition, as the kubelet's status manager does. An AgentPool is what the agents of one
+// process share (one for `bosun agent`, thousands for hollow nodes): a bounded pool of pod
+// workers over one work queue (a pod is never synced twice at once; different pods in
+// parallel — the kubelet's pod workers without a goroutine per pod), one ticker thread for
+// leases, heartbeats and the PLEG-like relist, and one event sender. Thread-safe; agents are
+// added before the pool starts and outlive it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/container_runtime.h"
+#include "agent/event_recorder.h"
+#include "agent/node_status.h"
+#include "agent/pod_sync.h"
+#include "agent/probe_results.h"
+#include "client/informer.h"
+#include "client/rest_client.h"
+#include "client/work_queue.h"
+#include "common/clock.h"
+
+namespace bosun::agent {
+
+class Agent;
+
+struct AgentPoolOptions {
+  client::RestClient* client = nullptr;
+  Clock* clock = nullptr;  // the real clock when null
+  int workers = 4;         // pod workers shared by every agent
+  // Kubernetes' intervals: node lease renewal, node status check and forced heartbeat, relist.
+  Clock::Duration lease_period = std::chrono::seconds(10);
+  Clock::Duration status_check_period = std::chrono::seconds(10);
+  Clock::Duration status_heartbeat_period = std::chrono::seconds(60);
+  // The PLEG relist; zero turns it off (hollow nodes: the fake runtime tells them of changes).
+  Clock::Duration relist_period = std::chrono::seconds(1);
+  bool post_events = true;
+};
+
+class AgentPool {
+ public:
+  explicit AgentPool(AgentPoolOptions options);
+  ~AgentPool();  // stop()s
+
+  // Before start(). The pool does not own agents.
+  void add(Agent* agent);
+  void start();
+  void stop();
+
+  // Routes a pod from a shared informer to the agent of its spec.nodeName (hollow nodes).
+  void route_pod(const client::ObjectPtr& pod);
+  void route_pod_deleted(const client::ObjectPtr& pod);
+  // Tells every agent the shared informer has synced (orphan clean-up may begin).
+  void set_pods_synced();
+
+  // Work for the pool's workers: a pod of an agent, or the agent's own periodic work.
+  void enqueue_pod(const Agent& agent, const std::string& pod_uid);
+  void enqueue_pod_after(const Agent& agent, const std::string& pod_uid, Clock::Duration delay);
+  void enqueue_node(const Agent& agent);
+
+  client::RestClient& client() { return *options_.client; }
+  Clock& clock() { return clock_; }
+  const AgentPoolOptions& options() const { return options_; }
+  ApiEventRecorder* events() { return events_.get(); }
+  size_t agent_count() const { return agents_.size(); }
+
+ private:
+  void run_worker();
+  void run_ticker();
+  Agent* agent_for(std::string_view node_name) const;
+
+  const AgentPoolOptions options_;
+  Clock& clock_;
+  std::unique_ptr<ApiEventRecorder> events_;
+  std::unique_ptr<client::WorkQueue> queue_;
+  std::map<std::string, Agent*, std::less<>> agents_;  // by node name; fixed after start()
+  std::vector<std::thread> workers_;
+  std::thread ticker_;
+  std::mutex stop_mu_;  // guards stopping_ with stop_cv_
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  bool started_ = false;
+};
+
+struct AgentConfig {
+  NodeConfig node;
+  MachineInfo machine;
+  std::string data_dir;
+  // Hollow nodes write no container logs.
+  bool create_log_directories = true;
+  std::vector<std::string> cluster_dns;
+  // The agent's own informer on pods with spec.nodeName=<node>; false when a shared informer
+  // feeds it through AgentPool::route_pod (hollow nodes).
+  bool own_informer = true;
+  VolumeManager* volumes = nullptr;  // null: pods' volumes are not set up (hollow nodes)
+};
+
+class Agent {
+ public:
+  Agent(AgentPool& pool, AgentConfig config, ContainerRuntime& runtime);
+  ~Agent();  // stop()s
+
+  // Registers the node and its lease, subscribes to the runtime's container events and starts
+  // the own informer (if any). Fails if the node cannot be registered.
+  Result<void> start();
+  void stop();
+
+  const std::string& node_name() const { return config_.node.node_name; }
+  ProbeResults& probe_results() { return probes_; }
+  // The registered Node (as last written).
+  Json node() const;
+  size_t pod_count() const;
+  bool pods_synced() const { return pods_synced_.load(); }
+
+  // --- for the pool ---
+  void on_pod(const client::ObjectPtr& pod);
+  void on_pod_deleted(const client::ObjectPtr& pod);
+  void set_pods_synced();
+  // One pod's sync, on a pool worker (never twice at once for the same pod).
+  void sync_pod(const std::string& pod_uid);
+  // Lease, node status and relist when due, on a pool worker.
+  void node_work();
+  // When node_work() next wants to run (the ticker's schedule).
+  Clock::MonoTime next_node_work() const {
+    return Clock::MonoTime(Clock::MonoTime::duration(next_work_.load()));
+  }
+
+ private:
+  struct PodEntry {
+    client::ObjectPtr pod;  // the newest from the informer; null once deleted from the API
+    PodSyncState state;
+    std::optional<Json> written_status;  // what we last wrote (the informer may lag)
+    bool killed = false;                 // stopped and asked the API to delete it
+  };
+
+  void renew_lease();
+  void update_node_status(bool force);
+  void relist();
+  Result<void> write_status(const Json& pod, const Json& status);
+  Result<void> finish_deleted_pod(const Json& pod, PodEntry& entry);
+
+  AgentPool& pool_;
+  const AgentConfig config_;
+  ContainerRuntime& runtime_;
+  Clock& clock_;
+  ProbeResults probes_;
+  std::unique_ptr<EventRecorder> events_;
+  std::unique_ptr<PodSyncer> syncer_;
+  std::unique_ptr<client::Informer> informer_;
+
+  mutable std::mutex mu_;  // guards pods_ (the map and each entry's pod pointer)
+  std::map<std::string, std::unique_ptr<PodEntry>, std::less<>> pods_;  // by uid
+  std::map<std::string, client::ObjectPtr> deleted_pods_;  // last state of pods gone from the API
+  std::atomic<bool> pods_synced_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<int64_t> next_work_{0};  // MonoTime ticks
+
+  // Touched only by node_work(), which the queue never runs twice at once for one agent.
+  Json node_;
+  Json lease_;
+  Clock::MonoTime last_lease_{};
+  Clock::MonoTime last_status_check_{};
+  Clock::MonoTime last_heartbeat_{};
+  Clock::MonoTime last_relist_{};
+  bool orphan_scan_done_ = false;
+  Json last_node_status_;  // what the node's status said, heartbeat times aside
+  std::map<std::string, std::string> relist_seen_;  // pod uid -> its containers' states
+};
+
+}  // namespace bosun::agent
