@@ -4,6 +4,10 @@
 //  - BM_BosunCreateToExitRead: the same, then the exit status read from the monitor's record.
 //  - BM_BosunRunDetachedToExitRead: create with start (`runc run --detach`), then the exit read.
 //  - BM_RuncRunBaseline: `runc run` of the same bundle (foreground, until it exits): the baseline.
+//  - BM_RuncRuntimePodStart: a pod through the agent's RuncRuntime: sandbox (namespaces, /etc
+//    files), container (overlay rootfs of the busybox image, bundle, monitor + runc create), start,
+//    and its status read back as Running.
+//  - BM_RuncRunImageBaseline: `runc run` of /bin/true on an overlay of the same image's layers.
 // Needs root, runc and busybox-static; reports an error otherwise. Removing each container is
 // outside the timed region.
 #include <benchmark/benchmark.h>
@@ -18,8 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/runc_runtime.h"
 #include "runtime/bundle_spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/image_testlib.h"
+#include "runtime/layer_mount.h"
 #include "runtime/runc.h"
 
 extern char** environ;
@@ -127,6 +134,25 @@ void BM_BosunCreateToRunning(benchmark::State& state) { bosun_start(state, false
 void BM_BosunCreateToExitRead(benchmark::State& state) { bosun_start(state, true); }
 void BM_BosunRunDetachedToExitRead(benchmark::State& state) { bosun_start(state, true, true); }
 
+// `runc run` in the foreground, output to /dev/null; false when runc failed.
+bool runc_run(const std::string& root, const std::string& bundle, const std::string& id) {
+  std::vector<std::string> args = {kRunc, "--root", root, "run", "--bundle", bundle, id};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, kRunc, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return false;
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 void BM_RuncRunBaseline(benchmark::State& state) {
   Fixture& f = fixture();
   if (!f.error.empty()) {
@@ -141,25 +167,117 @@ void BM_RuncRunBaseline(benchmark::State& state) {
   }
   int n = 0;
   for (auto _ : state) {
-    std::string id = "baseline-" + std::to_string(n++);
-    std::vector<std::string> args = {kRunc, "--root", root, "run", "--bundle", bundle, id};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = ::posix_spawn(&pid, kRunc, &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      state.SkipWithError("spawn runc failed");
+    if (!runc_run(root, bundle, "baseline-" + std::to_string(n++))) {
+      state.SkipWithError("runc run failed");
       break;
     }
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+  }
+}
+
+// The agent's runtime over a data directory of its own, holding the busybox test image; and that
+// image's layers mounted once as an overlay for the baseline.
+struct PodFixture {
+  std::unique_ptr<bosun::agent::RuncRuntime> rt;
+  std::string image_container_dir;
+  std::string error;
+
+  PodFixture() {
+    Fixture& f = fixture();
+    if (!f.error.empty()) {
+      error = f.error;
+      return;
+    }
+    auto opened = bosun::agent::RuncRuntime::open({f.dir + "/agent"});
+    if (!opened.ok()) {
+      error = opened.error().message;
+      return;
+    }
+    rt = std::move(*opened);
+    auto image = bosun::runtime::testing::add_busybox_image(rt->image_store(), "busybox:latest");
+    if (!image.ok()) {
+      error = image.error().message;
+      return;
+    }
+    auto layers = rt->image_store().lowerdirs(*image);
+    image_container_dir = f.dir + "/image-baseline";
+    if (!layers.ok() ||
+        !bosun::runtime::mount_container_rootfs(*layers, image_container_dir).ok()) {
+      error = "cannot mount the image's layers";
+    }
+  }
+  ~PodFixture() {
+    rt.reset();
+    if (!image_container_dir.empty()) {
+      (void)bosun::runtime::unmount_container_rootfs(image_container_dir);
+    }
+  }
+};
+
+PodFixture& pod_fixture() {
+  static PodFixture f;
+  return f;
+}
+
+void BM_RuncRuntimePodStart(benchmark::State& state) {
+  PodFixture& f = pod_fixture();
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  int n = 0;
+  for (auto _ : state) {
+    std::string uid = "bench-pod-" + std::to_string(n++);
+    bosun::runtime::SandboxConfig pod;
+    pod.pod_uid = uid;
+    pod.pod_name = uid;
+    pod.pod_namespace = "default";
+    auto sandbox = f.rt->run_pod_sandbox(pod);
+    if (!sandbox.ok()) {
+      state.SkipWithError(sandbox.error().message.c_str());
+      break;
+    }
+    bosun::agent::ContainerConfig c;
+    c.pod_uid = uid;
+    c.pod_name = uid;
+    c.pod_namespace = "default";
+    c.name = "main";
+    c.image = "busybox";
+    c.command = {"sleep", "1000"};
+    c.log_path = fixture().dir + "/logs/" + uid + "/main/0.log";
+    auto id = f.rt->create_container(c);
+    if (!id.ok()) {
+      state.SkipWithError(id.error().message.c_str());
+      break;
+    }
+    auto started = f.rt->start_container(*id);
+    auto status = f.rt->container_status(*id);
+    if (!started.ok() || !status.ok() || status->state != bosun::agent::ContainerState::kRunning) {
+      state.SkipWithError("the container is not running");
+      break;
+    }
+    state.PauseTiming();
+    (void)f.rt->remove_pod_sandbox(uid);
+    state.ResumeTiming();
+  }
+}
+
+void BM_RuncRunImageBaseline(benchmark::State& state) {
+  PodFixture& f = pod_fixture();
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  std::string root = fixture().dir + "/state-image-baseline";
+  std::string bundle = fixture().dir + "/bundles/image-baseline";
+  ContainerSpec spec = fixture().spec("image-baseline");
+  spec.rootfs = f.image_container_dir + "/rootfs";
+  if (!bosun::runtime::write_bundle(bundle, spec).ok()) {
+    state.SkipWithError("write_bundle failed");
+    return;
+  }
+  int n = 0;
+  for (auto _ : state) {
+    if (!runc_run(root, bundle, "image-baseline-" + std::to_string(n++))) {
       state.SkipWithError("runc run failed");
       break;
     }
@@ -173,6 +291,8 @@ BENCHMARK(BM_BosunRunDetachedToExitRead)
     ->UseRealTime()
     ->Iterations(30);
 BENCHMARK(BM_RuncRunBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
+BENCHMARK(BM_RuncRuntimePodStart)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
+BENCHMARK(BM_RuncRunImageBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
 
 }  // namespace
 
