@@ -35,7 +35,7 @@ using bosun::client::InformerOptions;
 using bosun::client::RestClient;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kCreateThreads = 8;
+constexpr int kCreateThreads = 16;
 
 ClientConfig admin(RestTestServer& server, const char* agent) {
   ClientConfig c;
