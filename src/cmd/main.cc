@@ -13,9 +13,13 @@
 
 #include "apiserver/api_stack.h"
 #include "apiserver/version.h"
+#include "client/kubeconfig.h"
+#include "cmd/controller_manager_command.h"
 #include "cmd/image_command.h"
+#include "cmd/scheduler_command.h"
 #include "common/go_duration.h"
 #include "common/log.h"
+#include "controller/controller_manager.h"
 
 namespace {
 
@@ -33,6 +37,8 @@ struct ServeFlags {
   size_t handler_threads = 0;
   std::string service_cidr = "10.43.0.0/16";
   std::string event_ttl = "1h0m0s";
+  // `bosun server` only: the in-process scheduler and controllers.
+  bool with_control_loops = false;
 };
 
 void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
@@ -87,19 +93,44 @@ int serve(const ServeFlags& f, const char* component) {
     std::fprintf(stderr, "bosun %s: %s\n", component, server.error().message.c_str());
     return 1;
   }
+  // `bosun server` runs the scheduler and the controllers in process, as clients of its own API
+  // server over loopback HTTPS with the admin kubeconfig, exactly as the standalone commands do.
+  std::unique_ptr<bosun::scheduler::Scheduler> scheduler;
+  std::unique_ptr<bosun::controller::ControllerManager> controllers;
+  if (f.with_control_loops) {
+    const std::string& kubeconfig = (*server)->server().kubeconfig_path();
+    auto s = bosun::cmd::start_scheduler(bosun::cmd::SchedulerFlags{}, kubeconfig);
+    if (!s.ok()) {
+      std::fprintf(stderr, "bosun %s: scheduler: %s\n", component, s.error().message.c_str());
+      return 1;
+    }
+    scheduler = std::move(*s);
+    auto config = bosun::client::load_kubeconfig(kubeconfig);
+    if (!config.ok()) {
+      std::fprintf(stderr, "bosun %s: %s\n", component, config.error().message.c_str());
+      return 1;
+    }
+    config->user_agent = "bosun/controller-manager";
+    auto cm = bosun::controller::ControllerManager::create(std::move(*config), {});
+    bosun::Result<void> started = cm.ok() ? (*cm)->start() : bosun::Result<void>(cm.error());
+    if (!started.ok()) {
+      std::fprintf(stderr, "bosun %s: controllers: %s\n", component,
+                   started.error().message.c_str());
+      return 1;
+    }
+    controllers = std::move(*cm);
+  }
   std::printf(
       "bosun %s is serving on %s\n"
       "To use it with kubectl:\n"
       "  export KUBECONFIG=%s\n"
       "  kubectl version\n",
       component, (*server)->url().c_str(), (*server)->server().kubeconfig_path().c_str());
-  // `make up` must say what it does not start yet: objects are stored and served, but nothing acts
-  // on them until those components land.
-  if (std::string_view(component) == "server") {
+  // `make up` must say what it does not start yet.
+  if (f.with_control_loops) {
     std::printf(
-        "Running: the API server on the embedded store. Not built yet: the scheduler, the "
-        "controllers\n"
-        "and the node agent, so pods stay Pending and Deployments create no ReplicaSets.\n");
+        "Running: the API server on the embedded store, the scheduler and the controllers.\n"
+        "Not built yet: the node agent, so scheduled pods do not start.\n");
   }
   std::fflush(stdout);
 
@@ -114,6 +145,9 @@ int serve(const ServeFlags& f, const char* component) {
     std::fprintf(stderr, "bosun: received %s again, exiting immediately\n", strsignal(again));
     std::_Exit(1);
   }).detach();
+  // The control loops go first, so they do not log errors while the API server goes away.
+  if (controllers) controllers->stop();
+  if (scheduler) scheduler->stop();
   (*server)->shutdown(std::chrono::seconds(f.shutdown_grace_seconds));
   SPDLOG_INFO("{}: stopped", component);
   return 0;
@@ -125,7 +159,11 @@ int main(int argc, char** argv) {
   CLI::App app{"Bosun: a container orchestrator that speaks the Kubernetes API"};
   app.require_subcommand(1);
   std::string log_level = "info";
+  // Applied as soon as it is parsed: subcommands run as parse callbacks and log from the start.
+  bosun::init_logging(log_level);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->trigger_on_parse()
+      ->each([](const std::string& level) { bosun::init_logging(level); })
       ->capture_default_str();
 
   app.add_subcommand("version", "Print the version")->callback([] {
@@ -133,6 +171,7 @@ int main(int argc, char** argv) {
   });
 
   ServeFlags server_flags;
+  server_flags.with_control_loops = true;
   auto* server = app.add_subcommand("server", "Run the control plane and a local agent");
   add_serve_flags(server, server_flags);
 
@@ -141,9 +180,10 @@ int main(int argc, char** argv) {
   add_serve_flags(apiserver, apiserver_flags);
 
   bosun::cmd::add_image_command(app, default_data_dir());
+  bosun::cmd::add_scheduler_command(app);
+  bosun::cmd::add_controller_manager_command(app);
 
   CLI11_PARSE(app, argc, argv);
-  bosun::init_logging(log_level);
   if (server->parsed()) return serve(server_flags, "server");
   if (apiserver->parsed()) return serve(apiserver_flags, "apiserver");
   return 0;
