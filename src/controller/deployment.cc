@@ -541,7 +541,12 @@ struct DeploymentController::Sync {
 
   Result<int32_t> scale_down_old_for_rolling(const RsList& all, RsList old_rss) {
     int32_t min_available = spec_replicas(d) - max_unavailable(d);
-    int32_t available = total_status(all, "availableReplicas");
+    // A ReplicaSet just scaled down may still report the pods it is about to delete; counting
+    // at most spec.replicas of them keeps a stale status from letting availability dip.
+    int32_t available = 0;
+    for (const RsPtr& rs : all) {
+      if (rs) available += std::min(status_count(*rs, "availableReplicas"), spec_replicas(*rs));
+    }
     if (available <= min_available) return 0;
     sort_by_creation(old_rss);
     int32_t total = 0;
