@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "controller/garbage_collector.h"
+#include "controller/namespace_controller.h"
 #include "controller/replica_set.h"
 
 namespace bosun::controller {
@@ -52,6 +53,14 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
           const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
          BOSUN_ASSIGN_OR_RETURN(auto gc, GarbageCollector::create(ctx));
          return std::unique_ptr<Controller>(std::move(gc));
+       }},
+      {"namespace-controller",
+       {"namespace"},
+       10,
+       true,
+       [](ControllerContext ctx,
+          const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
+         return std::unique_ptr<Controller>(new NamespaceController(ctx));
        }},
   };
   return kDescriptors;
