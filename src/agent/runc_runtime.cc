@@ -409,8 +409,7 @@ Result<void> RuncRuntime::stop_pod_sandbox(std::string_view pod_uid) {
   for (const ContainerRecord& c : all) {
     if (c.pod_uid != pod_uid) continue;
     ContainerState state = status_of(c).state;
-    if (state == ContainerState::kRunning || state == ContainerState::kCreated ||
-        state == ContainerState::kUnknown) {
+    if (state == ContainerState::kRunning || state == ContainerState::kUnknown) {
       keep(kill_and_wait(c, SIGKILL, std::chrono::seconds(10)));
     }
   }

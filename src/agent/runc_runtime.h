@@ -66,12 +66,14 @@ class RuncRuntime final : public ContainerRuntime {
   // Merges the container with its image (runtime::merge_command expands $(VAR) in command and args
   // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
   // user in the image's /etc/passwd and /etc/group, mounts the overlay, joins the pod's sandbox,
-  // binds the termination-message file (created if missing), writes the bundle and runs
-  // `runc create` under a monitor. The sandbox must be ready.
+  // binds the termination-message file (created if missing) and writes the bundle. The sandbox
+  // must be ready. No process exists until start.
   Result<std::string> create_container(const ContainerConfig& config) override;
-  // A failed `runc start` leaves the container exited with code 128 and reason StartError (as
-  // containerd reports it) and returns the error.
+  // Runs the bundle (`runc run --detach` under a monitor), as containerd's StartContainer creates
+  // and starts its task. A failure (a command that does not exist, say) leaves the container
+  // exited with code 128 and reason StartError, as containerd reports it, and returns the error.
   Result<void> start_container(std::string_view id) override;
+  // Created and exited containers are left as they are.
   Result<void> stop_container(std::string_view id, std::chrono::milliseconds grace,
                               std::string_view stop_signal = {}) override;
   // Kills the container first if it still runs (containerd's RemoveContainer does). Unknown ids

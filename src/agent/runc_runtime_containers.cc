@@ -15,6 +15,7 @@
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_spec.h"
 #include "runtime/layer_mount.h"
+#include "runtime/reference.h"
 #include "runtime/sandbox.h"
 
 namespace bosun::agent {
@@ -129,7 +130,8 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
     lowerdirs = images_->unpack(image);
   }
   if (!lowerdirs.ok()) return lowerdirs.error();
-  BOSUN_ASSIGN_OR_RETURN(ImageInfo info, image_info(image));
+  auto ref = runtime::parse_image_reference(image.name);
+  std::string repo_digest = (ref.ok() ? ref->name() : image.name) + "@" + image.target.digest;
 
   // The process, merged with the image before anything is made on disk.
   std::vector<runtime::EnvVar> env = env_vars(config.env);
@@ -198,8 +200,6 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
   if (auto r = runtime::write_bundle(dir, spec); !r.ok()) return fail(r.error());
 
   watch(id, config.pod_uid);
-  runtime::CreateOptions create{id, dir, config.log_path.empty() ? "/dev/null" : config.log_path};
-  if (auto pid = runc_.create(create); !pid.ok()) return fail(pid.error());
 
   ContainerRecord record;
   record.id = id;
@@ -209,8 +209,8 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
   record.name = config.name;
   record.attempt = config.attempt;
   record.image = config.image;
-  record.image_ref = info.repo_digest;
-  record.image_id = info.id;
+  record.image_ref = repo_digest;
+  record.image_id = image.id;
   record.labels = config.labels;
   record.log_path = config.log_path;
   record.termination_message_host_path = config.termination_message_host_path;
@@ -229,14 +229,18 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   // Recorded first: an exit right after start must already find the container started.
   record.started_at = std::chrono::system_clock::now();
   BOSUN_RETURN_IF_ERROR(save_container(record));
-  auto started = runc_.start(record.id);
+  // The runc container is made here, not in create_container, as containerd's CRI plugin creates
+  // its task in StartContainer: one runc process (`run --detach`) instead of two, and a command
+  // that cannot run is a StartError as users see it on containerd nodes.
+  runtime::CreateOptions create{record.id, container_dir(record.id),
+                                record.log_path.empty() ? "/dev/null" : record.log_path};
+  create.start = true;
+  auto started = runc_.create(create);
   if (started.ok()) return ok_result();
   record.started_at = {};
   record.start_error = started.error().message;
   record.start_failed_at = std::chrono::system_clock::now();
   (void)save_container(record);
-  // A half-started container must not linger as a created one.
-  (void)runc_.kill(record.id, SIGKILL);
   return started.error();
 }
 
@@ -258,7 +262,10 @@ Result<void> RuncRuntime::kill_and_wait(const ContainerRecord& record, int signa
 Result<void> RuncRuntime::stop_container(std::string_view id, std::chrono::milliseconds grace,
                                          std::string_view stop_signal) {
   BOSUN_ASSIGN_OR_RETURN(ContainerRecord record, load_container(id));
-  if (status_of(record).state == ContainerState::kExited) return ok_result();
+  // Nothing runs in an exited container, nor in a created one (its runc container is made at
+  // start); containerd's StopContainer leaves both as they are.
+  ContainerState state = status_of(record).state;
+  if (state == ContainerState::kExited || state == ContainerState::kCreated) return ok_result();
   std::string_view name =
       !stop_signal.empty() ? std::string_view(stop_signal) : std::string_view(record.stop_signal);
   int signal = SIGTERM;
@@ -308,7 +315,8 @@ Result<void> RuncRuntime::remove_container(std::string_view id) {
     if (!fs::exists(container_dir(id), ec)) return ok_result();
     return discard_container_dir(std::string(id));
   }
-  if (status_of(*record).state != ContainerState::kExited) {
+  ContainerState state = status_of(*record).state;
+  if (state == ContainerState::kRunning || state == ContainerState::kUnknown) {
     BOSUN_RETURN_IF_ERROR(kill_and_wait(*record, SIGKILL, kKillWait));
   }
   return discard_container_dir(record->id);
@@ -347,11 +355,15 @@ ContainerStatus RuncRuntime::status_of(const ContainerRecord& r) const {
     }
     return s;
   };
+  bool started = r.started_at.time_since_epoch().count() != 0;
+  if (!started) {
+    s.state = ContainerState::kCreated;
+    return s;
+  }
   auto exit = runtime::Runc::read_exit(dir);
   if (exit.ok() && *exit) return exited(**exit);
-  bool started = r.started_at.time_since_epoch().count() != 0;
   if (runtime::Runc::monitor_pid(dir)) {
-    s.state = started ? ContainerState::kRunning : ContainerState::kCreated;
+    s.state = ContainerState::kRunning;
     return s;
   }
   // The monitor writes the record before it removes its pid file: look again.
@@ -363,14 +375,10 @@ ContainerStatus RuncRuntime::status_of(const ContainerRecord& r) const {
     s.state = ContainerState::kRunning;
     return s;
   }
-  if (state.ok() && state->status == "created") {
-    s.state = ContainerState::kCreated;
-    return s;
-  }
   s.state = ContainerState::kExited;
   s.exit_code = kUnknownExitCode;
   s.reason = "Unknown";
-  s.finished_at = started ? r.started_at : r.created_at;
+  s.finished_at = r.started_at;
   return s;
 }
 

@@ -435,7 +435,9 @@ TEST_F(RuncRuntimeTest, StopAndRemoveLeaveNothingBehind) {
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 3u);
   for (const ContainerStatus& c : *listed) {
-    EXPECT_EQ(c.state, ContainerState::kExited) << c.name;
+    // A container never started has nothing to stop: it stays created, as with containerd.
+    EXPECT_EQ(c.state, c.name == "created" ? ContainerState::kCreated : ContainerState::kExited)
+        << c.name;
   }
   EXPECT_EQ(runtime::runc_testing::mounts_under(data_dir_), 0);
   EXPECT_FALSE(pod_cgroup_left(uid_));
@@ -472,10 +474,27 @@ TEST_F(RuncRuntimeTest, RemoveContainerUnmountsAndDeletes) {
   EXPECT_TRUE(rt_->remove_container(id).ok());  // unknown ids are not an error
 }
 
+TEST_F(RuncRuntimeTest, ACommandThatCannotRunIsAStartError) {
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  auto id = rt_->create_container(container("missing", {"/no/such/binary"}));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto started = rt_->start_container(*id);
+  ASSERT_FALSE(started.ok());
+  auto status = rt_->container_status(*id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, ContainerState::kExited);
+  EXPECT_EQ(status->exit_code, 128);
+  EXPECT_EQ(status->reason, "StartError");
+  EXPECT_NE(status->message.find("/no/such/binary"), std::string::npos) << status->message;
+  EXPECT_NE(status->finished_at.time_since_epoch().count(), 0);
+  EXPECT_FALSE(rt_->start_container(*id).ok());
+  ASSERT_TRUE(rt_->remove_container(*id).ok());
+  EXPECT_TRUE(fs::is_empty(data_dir_ + "/containers"));
+  EXPECT_TRUE(rt_->runc().list()->empty());
+}
+
 TEST_F(RuncRuntimeTest, FailedCreateLeavesNothing) {
   ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
-  auto missing = rt_->create_container(container("missing", {"/no/such/binary"}));
-  ASSERT_FALSE(missing.ok());
   auto no_image = container("no-image", {"true"});
   no_image.image = "example.com/absent:v1";
   auto absent = rt_->create_container(no_image);
