@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/uuid.h"
+#include "controller/deployment.h"
 #include "controller/garbage_collector.h"
 #include "controller/namespace_controller.h"
 #include "controller/replica_set.h"
@@ -44,6 +45,14 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
        [](ControllerContext ctx,
           const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
          return std::unique_ptr<Controller>(new ReplicaSetController(ctx, replica_set_kind()));
+       }},
+      {"deployment-controller",
+       {"deployment"},
+       5,
+       true,
+       [](ControllerContext ctx,
+          const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
+         return std::unique_ptr<Controller>(new DeploymentController(ctx));
        }},
       {"garbage-collector-controller",
        {"garbagecollector"},
