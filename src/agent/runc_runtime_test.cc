@@ -510,5 +510,59 @@ TEST_F(RuncRuntimeTest, FailedCreateLeavesNothing) {
   EXPECT_EQ(runtime::runc_testing::mounts_under(data_dir_ + "/containers"), 0);
 }
 
+TEST_F(RuncRuntimeTest, PodsRunInParallel) {
+  // Pod workers call in parallel for different pods.
+  constexpr int kPods = 4;
+  std::vector<std::thread> workers;
+  std::vector<ContainerStatus> results(kPods);
+  for (int i = 0; i < kPods; ++i) {
+    workers.emplace_back([&, i] {
+      std::string uid = uid_ + "-" + std::to_string(i);
+      ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid, "pod-" + std::to_string(i))).ok());
+      ContainerConfig c =
+          container("c" + std::to_string(i), {"sh", "-c", "exit " + std::to_string(10 + i)}, uid);
+      results[i] = run_to_exit(c);
+      EXPECT_TRUE(events_.wait_for(uid, 10s));
+      ASSERT_TRUE(rt_->remove_pod_sandbox(uid).ok());
+      EXPECT_FALSE(pod_cgroup_left(uid));
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  for (int i = 0; i < kPods; ++i) {
+    EXPECT_EQ(results[i].exit_code, 10 + i);
+    EXPECT_EQ(results[i].pod_uid, uid_ + "-" + std::to_string(i));
+  }
+  EXPECT_TRUE(rt_->list_pod_sandboxes()->empty());
+  EXPECT_EQ(runtime::runc_testing::mounts_under(data_dir_), 0);
+}
+
+TEST_F(RuncRuntimeTest, HostNetworkPodsShareTheNodesNetwork) {
+  runtime::SandboxConfig config = pod(uid_);
+  config.host_network = true;
+  auto sandbox = rt_->run_pod_sandbox(config);
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().message;
+  EXPECT_TRUE(sandbox->network_ns_path.empty());
+  ContainerStatus s = run_to_exit(container("netns", {"readlink", "/proc/self/ns/net"}));
+  EXPECT_EQ(s.exit_code, 0);
+  char node_ns[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/net", node_ns, sizeof node_ns - 1), 0);
+  EXPECT_EQ(log_text(log_path("netns")), std::string(node_ns) + "\n");
+}
+
+TEST_F(RuncRuntimeTest, RestartCleansUpAHalfCreatedContainer) {
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  auto id = rt_->create_container(container("half", {"true"}));
+  ASSERT_TRUE(id.ok());
+  std::string dir = rt_->container_dir(*id);
+  // What a crash between mounting the root filesystem and writing the record leaves.
+  fs::remove(dir + "/container.json");
+  EXPECT_TRUE(rt_->list_containers()->empty());
+  EXPECT_EQ(runtime::runc_testing::mounts_under(dir), 1);
+  rt_.reset();
+  open_runtime();
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_EQ(runtime::runc_testing::mounts_under(dir), 0);
+}
+
 }  // namespace
 }  // namespace bosun::agent
