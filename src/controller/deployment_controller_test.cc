@@ -17,6 +17,7 @@
 
 #include "client/test_config.h"
 #include "controller/deployment_util.h"
+#include "controller/replica_set.h"
 
 namespace bosun::controller {
 namespace {
@@ -582,6 +583,88 @@ TEST_F(DeploymentControllerTest, ProgressDeadlineExceededOnTheInjectedClock) {
   EXPECT_EQ(timed_out["message"], "ReplicaSet \"" + rs_name + "\" has timed out progressing.");
   EXPECT_EQ(rollout_status(get("web")).error, "deployment \"web\" exceeded its progress deadline");
   EXPECT_EQ(condition("web", du::kAvailable)["reason"], "MinimumReplicasUnavailable");
+}
+
+// The same rollout with the real ReplicaSet controller in place of the simulator, and a "kubelet"
+// that marks every pod Ready through pods/status: what `bosun controller-manager` runs.
+TEST(DeploymentWithReplicaSetControllerTest, RollingUpdateKeepsReplicasReady) {
+  auto server = RestTestServer::start();
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto client = client::RestClient::create(client::testing::admin_config(**server));
+  ASSERT_TRUE(client.ok());
+  SharedInformers informers(**client);
+  ControllerContext ctx{**client, informers, Clock::real()};
+  ReplicaSetController replica_sets(ctx, replica_set_kind());
+  DeploymentController deployments(ctx);
+  informers.start();
+  ASSERT_TRUE(informers.wait_for_sync(std::chrono::seconds(10)));
+  replica_sets.run(2);
+  deployments.run(2);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> min_ready{1000};
+  std::atomic<bool> rolling{false};
+  std::thread kubelet([&] {
+    while (!stop) {
+      auto pods = (*client)->list(client::kPods, kNs);
+      if (!pods.ok()) continue;
+      int ready = 0;
+      for (Json pod : (*pods)["items"]) {
+        if (!meta(pod, "deletionTimestamp").empty()) continue;
+        if (pod_ready(pod)) {
+          ++ready;
+          continue;
+        }
+        pod["status"] = {
+            {"phase", "Running"},
+            {"conditions", Json::array({{{"type", "Ready"},
+                                         {"status", "True"},
+                                         {"lastTransitionTime", "2024-01-01T00:00:00Z"}}})}};
+        (void)(*client)->update_status(client::kPods, kNs, pod);
+      }
+      if (rolling) min_ready = std::min(min_ready.load(), ready);
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+  });
+  auto get = [&] {
+    auto d = (*client)->get(kDeployments, kNs, "web");
+    return d.ok() ? *d : Json::object();
+  };
+  auto wait_rolled_out = [&] {
+    for (int i = 0; i < 3000; ++i) {
+      if (rollout_status(get()).done) return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  };
+  Json d = deployment("web", 3, "nginx:1");
+  d["spec"]["strategy"] = {{"type", "RollingUpdate"},
+                           {"rollingUpdate", {{"maxSurge", 1}, {"maxUnavailable", 0}}}};
+  ASSERT_TRUE((*client)->create(kDeployments, kNs, d).ok());
+  EXPECT_TRUE(wait_rolled_out()) << get().dump();
+  rolling = true;
+  auto patched = (*client)->patch(
+      kDeployments, kNs, "web", client::PatchType::kJson,
+      R"([{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:2"}])");
+  ASSERT_TRUE(patched.ok());
+  EXPECT_TRUE(wait_rolled_out()) << get().dump();
+  rolling = false;
+  stop = true;
+  kubelet.join();
+  EXPECT_GE(min_ready.load(), 3);
+  auto pods = (*client)->list(client::kPods, kNs);
+  ASSERT_TRUE(pods.ok());
+  int running = 0;
+  for (const Json& pod : (*pods)["items"]) {
+    if (meta(pod, "deletionTimestamp").empty()) {
+      ++running;
+      EXPECT_EQ(image_of(pod), "nginx:2");
+    }
+  }
+  EXPECT_EQ(running, 3);
+  deployments.stop();
+  replica_sets.stop();
+  informers.stop();
 }
 
 }  // namespace
