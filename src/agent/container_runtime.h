@@ -139,6 +139,15 @@ class ContainerRuntime {
   // Removes the sandbox and everything the runtime kept for the pod (containers included).
   virtual Result<void> remove_pod_sandbox(std::string_view pod_uid) = 0;
   virtual Result<std::vector<SandboxStatus>> list_pod_sandboxes() = 0;
+  // One pod's sandbox, nullopt when it has none (CRI PodSandboxStatus). The default filters
+  // list_pod_sandboxes(); runtimes with many pods override it.
+  virtual Result<std::optional<SandboxStatus>> pod_sandbox_status(std::string_view pod_uid) {
+    BOSUN_ASSIGN_OR_RETURN(auto all, list_pod_sandboxes());
+    for (auto& s : all) {
+      if (s.pod_uid == pod_uid) return std::optional<SandboxStatus>(std::move(s));
+    }
+    return std::optional<SandboxStatus>();
+  }
 
   // -- containers --
   virtual Result<std::string> create_container(const ContainerConfig& config) = 0;
@@ -149,6 +158,16 @@ class ContainerRuntime {
   virtual Result<void> remove_container(std::string_view id) = 0;
   // Every container the runtime knows, of every pod, exited ones included (the agent's relist).
   virtual Result<std::vector<ContainerStatus>> list_containers() = 0;
+  // The containers of one pod (CRI ListContainers filtered by sandbox), for the pod worker's
+  // sync. The default filters list_containers(); runtimes with many pods override it.
+  virtual Result<std::vector<ContainerStatus>> list_pod_containers(std::string_view pod_uid) {
+    BOSUN_ASSIGN_OR_RETURN(auto all, list_containers());
+    std::vector<ContainerStatus> out;
+    for (auto& c : all) {
+      if (c.pod_uid == pod_uid) out.push_back(std::move(c));
+    }
+    return out;
+  }
   virtual Result<ContainerStatus> container_status(std::string_view id) = 0;
 
   // Runs a command in a running container (exec probes, hooks, `kubectl exec` without a TTY).

@@ -96,9 +96,12 @@ Result<SandboxStatus> FakeRuntime::run_pod_sandbox(const runtime::SandboxConfig&
 Result<void> FakeRuntime::stop_pod_sandbox(std::string_view pod_uid) {
   std::lock_guard lock(mu_);
   record_locked("stop_pod_sandbox " + std::string(pod_uid));
-  for (auto& [id, c] : containers_) {
+  auto ids = pod_containers_.find(pod_uid);
+  for (const auto& id : ids == pod_containers_.end() ? std::vector<std::string>() : ids->second) {
+    auto found = containers_.find(id);
+    if (found == containers_.end()) continue;
+    Container& c = found->second;
     refresh_locked(c);
-    if (c.status.pod_uid != pod_uid) continue;
     if (c.status.state == ContainerState::kRunning || c.status.state == ContainerState::kCreated) {
       c.status.state = ContainerState::kExited;
       c.status.finished_at = clock_.now();
@@ -114,12 +117,9 @@ Result<void> FakeRuntime::stop_pod_sandbox(std::string_view pod_uid) {
 Result<void> FakeRuntime::remove_pod_sandbox(std::string_view pod_uid) {
   std::lock_guard lock(mu_);
   record_locked("remove_pod_sandbox " + std::string(pod_uid));
-  for (auto it = containers_.begin(); it != containers_.end();) {
-    if (it->second.status.pod_uid == pod_uid) {
-      it = containers_.erase(it);
-    } else {
-      ++it;
-    }
+  if (auto p = pod_containers_.find(pod_uid); p != pod_containers_.end()) {
+    for (const auto& id : p->second) containers_.erase(id);
+    pod_containers_.erase(p);
   }
   if (auto it = sandboxes_.find(pod_uid); it != sandboxes_.end()) sandboxes_.erase(it);
   return {};
@@ -161,6 +161,7 @@ Result<std::string> FakeRuntime::create_container(const ContainerConfig& config)
     c.config = std::make_shared<const ContainerConfig>(config);
   }
   containers_.emplace(id, std::move(c));
+  pod_containers_[config.pod_uid].push_back(id);
   return id;
 }
 
@@ -235,6 +236,10 @@ Result<void> FakeRuntime::remove_container(std::string_view id) {
   if (it->second.status.state == ContainerState::kRunning) {
     return make_error(ErrorCode::kConflict, "container " + std::string(id) + " is running");
   }
+  if (auto p = pod_containers_.find(it->second.status.pod_uid); p != pod_containers_.end()) {
+    std::erase(p->second, it->first);
+    if (p->second.empty()) pod_containers_.erase(p);
+  }
   containers_.erase(it);
   return {};
 }
@@ -248,6 +253,28 @@ Result<std::vector<ContainerStatus>> FakeRuntime::list_containers() {
     out.push_back(c.status);
   }
   return out;
+}
+
+Result<std::vector<ContainerStatus>> FakeRuntime::list_pod_containers(std::string_view pod_uid) {
+  std::lock_guard lock(mu_);
+  std::vector<ContainerStatus> out;
+  auto p = pod_containers_.find(pod_uid);
+  if (p == pod_containers_.end()) return out;
+  out.reserve(p->second.size());
+  for (const auto& id : p->second) {
+    auto it = containers_.find(id);
+    if (it == containers_.end()) continue;
+    refresh_locked(it->second);
+    out.push_back(it->second.status);
+  }
+  return out;
+}
+
+Result<std::optional<SandboxStatus>> FakeRuntime::pod_sandbox_status(std::string_view pod_uid) {
+  std::lock_guard lock(mu_);
+  auto it = sandboxes_.find(pod_uid);
+  if (it == sandboxes_.end()) return std::optional<SandboxStatus>();
+  return std::optional<SandboxStatus>(it->second.status);
 }
 
 Result<ContainerStatus> FakeRuntime::container_status(std::string_view id) {

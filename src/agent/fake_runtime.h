@@ -52,6 +52,7 @@ class FakeRuntime final : public ContainerRuntime {
   Result<void> stop_pod_sandbox(std::string_view pod_uid) override;
   Result<void> remove_pod_sandbox(std::string_view pod_uid) override;
   Result<std::vector<SandboxStatus>> list_pod_sandboxes() override;
+  Result<std::optional<SandboxStatus>> pod_sandbox_status(std::string_view pod_uid) override;
 
   Result<std::string> create_container(const ContainerConfig& config) override;
   Result<void> start_container(std::string_view id) override;
@@ -59,6 +60,7 @@ class FakeRuntime final : public ContainerRuntime {
                               std::string_view stop_signal = {}) override;
   Result<void> remove_container(std::string_view id) override;
   Result<std::vector<ContainerStatus>> list_containers() override;
+  Result<std::vector<ContainerStatus>> list_pod_containers(std::string_view pod_uid) override;
   Result<ContainerStatus> container_status(std::string_view id) override;
   Result<ExecSyncResult> exec_sync(std::string_view id, const std::vector<std::string>& command,
                                    std::chrono::milliseconds timeout) override;
@@ -107,8 +109,9 @@ class FakeRuntime final : public ContainerRuntime {
   mutable std::mutex mu_;  // guards everything below
   std::optional<std::set<std::string>> images_;
   std::map<std::string, Error> pull_errors_;
-  std::map<std::string, Sandbox, std::less<>> sandboxes_;             // by pod uid
-  mutable std::map<std::string, Container, std::less<>> containers_;  // by id
+  std::map<std::string, Sandbox, std::less<>> sandboxes_;                        // by pod uid
+  mutable std::map<std::string, Container, std::less<>> containers_;             // by id
+  std::map<std::string, std::vector<std::string>, std::less<>> pod_containers_;  // uid -> ids
   uint64_t next_id_ = 1;
   ExecSyncResult exec_result_;
   std::vector<std::string> calls_;

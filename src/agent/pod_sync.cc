@@ -88,14 +88,8 @@ const ContainerStatus* PodRuntimeView::previous(std::string_view name) const {
 
 Result<PodRuntimeView> observe_pod(ContainerRuntime& runtime, std::string_view pod_uid) {
   PodRuntimeView view;
-  BOSUN_ASSIGN_OR_RETURN(auto sandboxes, runtime.list_pod_sandboxes());
-  for (auto& s : sandboxes) {
-    if (s.pod_uid == pod_uid) view.sandbox = std::move(s);
-  }
-  BOSUN_ASSIGN_OR_RETURN(auto containers, runtime.list_containers());
-  for (auto& c : containers) {
-    if (c.pod_uid == pod_uid) view.containers.push_back(std::move(c));
-  }
+  BOSUN_ASSIGN_OR_RETURN(view.sandbox, runtime.pod_sandbox_status(pod_uid));
+  BOSUN_ASSIGN_OR_RETURN(view.containers, runtime.list_pod_containers(pod_uid));
   return view;
 }
 
