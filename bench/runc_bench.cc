@@ -8,6 +8,8 @@
 //    files), container (overlay rootfs of the busybox image, bundle, monitor + runc create), start,
 //    and its status read back as Running.
 //  - BM_RuncRunImageBaseline: `runc run` of /bin/true on an overlay of the same image's layers.
+//  - BM_RuncRuntime50PodsAtOnce: 50 such pods started by 8 threads (pod workers) at once, until
+//    every one is Running.
 // Needs root, runc and busybox-static; reports an error otherwise. Removing each container is
 // outside the timed region.
 #include <benchmark/benchmark.h>
@@ -17,9 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/runc_runtime.h"
@@ -218,6 +223,32 @@ PodFixture& pod_fixture() {
   return f;
 }
 
+// One pod: sandbox, container (sleep), start, status Running. Returns "" or what failed.
+std::string start_pod(bosun::agent::RuncRuntime& rt, const std::string& uid) {
+  bosun::runtime::SandboxConfig pod;
+  pod.pod_uid = uid;
+  pod.pod_name = uid;
+  pod.pod_namespace = "default";
+  auto sandbox = rt.run_pod_sandbox(pod);
+  if (!sandbox.ok()) return sandbox.error().message;
+  bosun::agent::ContainerConfig c;
+  c.pod_uid = uid;
+  c.pod_name = uid;
+  c.pod_namespace = "default";
+  c.name = "main";
+  c.image = "busybox";
+  c.command = {"sleep", "1000"};
+  c.log_path = fixture().dir + "/logs/" + uid + "/main/0.log";
+  auto id = rt.create_container(c);
+  if (!id.ok()) return id.error().message;
+  if (auto started = rt.start_container(*id); !started.ok()) return started.error().message;
+  auto status = rt.container_status(*id);
+  if (!status.ok() || status->state != bosun::agent::ContainerState::kRunning) {
+    return "the container is not running";
+  }
+  return "";
+}
+
 void BM_RuncRuntimePodStart(benchmark::State& state) {
   PodFixture& f = pod_fixture();
   if (!f.error.empty()) {
@@ -227,37 +258,51 @@ void BM_RuncRuntimePodStart(benchmark::State& state) {
   int n = 0;
   for (auto _ : state) {
     std::string uid = "bench-pod-" + std::to_string(n++);
-    bosun::runtime::SandboxConfig pod;
-    pod.pod_uid = uid;
-    pod.pod_name = uid;
-    pod.pod_namespace = "default";
-    auto sandbox = f.rt->run_pod_sandbox(pod);
-    if (!sandbox.ok()) {
-      state.SkipWithError(sandbox.error().message.c_str());
-      break;
-    }
-    bosun::agent::ContainerConfig c;
-    c.pod_uid = uid;
-    c.pod_name = uid;
-    c.pod_namespace = "default";
-    c.name = "main";
-    c.image = "busybox";
-    c.command = {"sleep", "1000"};
-    c.log_path = fixture().dir + "/logs/" + uid + "/main/0.log";
-    auto id = f.rt->create_container(c);
-    if (!id.ok()) {
-      state.SkipWithError(id.error().message.c_str());
-      break;
-    }
-    auto started = f.rt->start_container(*id);
-    auto status = f.rt->container_status(*id);
-    if (!started.ok() || !status.ok() || status->state != bosun::agent::ContainerState::kRunning) {
-      state.SkipWithError("the container is not running");
-      break;
-    }
+    std::string error = start_pod(*f.rt, uid);
     state.PauseTiming();
     (void)f.rt->remove_pod_sandbox(uid);
     state.ResumeTiming();
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+  }
+}
+
+void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
+  constexpr int kPods = 50;
+  constexpr int kWorkers = 8;
+  PodFixture& f = pod_fixture();
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  int round = 0;
+  for (auto _ : state) {
+    std::atomic<int> next{0};
+    std::mutex mu;
+    std::string failure;
+    std::vector<std::thread> workers;
+    std::string prefix = "bench-many-" + std::to_string(round++) + "-";
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.emplace_back([&] {
+        for (int i = next++; i < kPods; i = next++) {
+          std::string error = start_pod(*f.rt, prefix + std::to_string(i));
+          if (!error.empty()) {
+            std::lock_guard<std::mutex> lock(mu);
+            failure = error;
+          }
+        }
+      });
+    }
+    for (std::thread& t : workers) t.join();
+    state.PauseTiming();
+    for (int i = 0; i < kPods; ++i) (void)f.rt->remove_pod_sandbox(prefix + std::to_string(i));
+    state.ResumeTiming();
+    if (!failure.empty()) {
+      state.SkipWithError(failure.c_str());
+      break;
+    }
   }
 }
 
@@ -293,6 +338,7 @@ BENCHMARK(BM_BosunRunDetachedToExitRead)
 BENCHMARK(BM_RuncRunBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
 BENCHMARK(BM_RuncRuntimePodStart)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
 BENCHMARK(BM_RuncRunImageBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
+BENCHMARK(BM_RuncRuntime50PodsAtOnce)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 }  // namespace
 
