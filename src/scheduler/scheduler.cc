@@ -17,6 +17,7 @@
 #include "client/informer.h"
 #include "client/rest_client.h"
 #include "common/log.h"
+#include "common/time_format.h"
 #include "common/uuid.h"
 #include "scheduler/plugins.h"
 #include "scheduler/pod_condition.h"
@@ -155,6 +156,7 @@ struct Scheduler::Impl {
         recorder(2, 10'000),
         reporting_instance(options.scheduler_name + "-" + host_name()) {
     add_handlers();
+    last_series_refresh = clock.monotonic();
     if (options.leader_elect) {
       client::LeaderElectionConfig le = options.leader_election;
       if (le.lease_name.empty()) le.lease_name = "kube-scheduler";
@@ -240,6 +242,23 @@ struct Scheduler::Impl {
   TaskPool recorder;  // events
   const std::string reporting_instance;
   std::atomic<uint64_t> last_event_nanos{0};
+
+  // client-go's events broadcaster keeps isomorphic events (same pod, action, reason and note) for
+  // 6 minutes: the second occurrence patches series.count 2 onto the first, later ones only count
+  // and a 30-minute refresh writes the count. Only Warning events are kept: Scheduled happens
+  // once per pod.
+  struct SeriesEntry {
+    std::string ns;
+    std::string name;
+    int32_t count = 1;
+    int32_t written_count = 1;
+    Clock::WallTime last_observed;
+  };
+  std::mutex series_mu;  // guards series and last_series_refresh
+  std::unordered_map<std::string, SeriesEntry> series;
+  Clock::MonoTime last_series_refresh{};
+  void patch_series(const SeriesEntry& entry);
+  void finish_series();
 
   // Owned by the node informer's dispatch thread: the decoded nodes, to tell a status heartbeat
   // from a change that can help a pending pod.
@@ -397,7 +416,10 @@ void Scheduler::Impl::run_ticker() {
     queue.flush_backoff_completed();
     cache.cleanup_expired_assumed_pods();
     // flushUnschedulablePodsLeftover runs every 30 s.
-    if (++ticks % 30 == 0) queue.flush_unschedulable_leftover();
+    if (++ticks % 30 == 0) {
+      queue.flush_unschedulable_leftover();
+      finish_series();
+    }
     lock.lock();
   }
 }
@@ -528,22 +550,84 @@ void Scheduler::Impl::handle_failure(QueuedPodInfo qp, const ScheduleResult& res
 }
 
 void Scheduler::Impl::record(const PodInfo& pod, SchedulerEvent event) {
+  const Clock::WallTime now_wall = clock.now();
+  event.note = truncate_message(std::move(event.note));
+  if (event.type == "Warning") {
+    std::string key = pod.uid + '\0' + event.action + '\0' + event.reason + '\0' + event.note;
+    std::lock_guard lock(series_mu);
+    auto it = series.find(key);
+    if (it != series.end()) {
+      SeriesEntry& e = it->second;
+      e.last_observed = now_wall;
+      if (++e.count == 2) {
+        e.written_count = 2;
+        recorder.post([this, copy = e] { patch_series(copy); });
+      }
+      return;
+    }
+  }
   // Event names must be unique: the time in nanoseconds, kept strictly increasing (a fake or
   // coarse clock repeats itself).
   uint64_t now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now_wall.time_since_epoch()).count());
   uint64_t prev = last_event_nanos.load();
   uint64_t seq;
   do {
     seq = std::max(now, prev + 1);
   } while (!last_event_nanos.compare_exchange_weak(prev, seq));
-  Json body =
-      event_object(pod, event, options.scheduler_name, reporting_instance, clock.now(), seq);
+  Json body = event_object(pod, event, options.scheduler_name, reporting_instance, now_wall, seq);
+  if (event.type == "Warning") {
+    std::string key = pod.uid + '\0' + event.action + '\0' + event.reason + '\0' + event.note;
+    SeriesEntry e;
+    e.ns = pod.ns;
+    e.name = body["metadata"]["name"].get<std::string>();
+    e.last_observed = now_wall;
+    std::lock_guard lock(series_mu);
+    series.emplace(std::move(key), std::move(e));
+  }
   std::string ns = pod.ns;
   recorder.post([this, ns = std::move(ns), body = std::move(body)] {
     auto r = event_client->create(kEvents, ns, body);
     if (!r.ok()) SPDLOG_DEBUG("scheduler: recording an event: {}", r.error().message);
   });
+}
+
+void Scheduler::Impl::patch_series(const SeriesEntry& entry) {
+  Json patch = {
+      {"series",
+       {{"count", entry.count}, {"lastObservedTime", format_rfc3339_micro(entry.last_observed)}}}};
+  auto r =
+      event_client->patch(kEvents, entry.ns, entry.name, client::PatchType::kMerge, patch.dump());
+  if (!r.ok()) SPDLOG_DEBUG("scheduler: updating event series: {}", r.error().message);
+}
+
+void Scheduler::Impl::finish_series() {
+  constexpr auto kFinishTime = std::chrono::minutes(6);
+  constexpr auto kRefreshTime = std::chrono::minutes(30);
+  const Clock::WallTime now = clock.now();
+  std::vector<SeriesEntry> refresh;
+  {
+    std::lock_guard lock(series_mu);
+    for (auto it = series.begin(); it != series.end();) {
+      if (now - it->second.last_observed > kFinishTime) {
+        it = series.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (clock.monotonic() - last_series_refresh >= kRefreshTime) {
+      last_series_refresh = clock.monotonic();
+      for (auto& [key, e] : series) {
+        if (e.count > e.written_count) {
+          e.written_count = e.count;
+          refresh.push_back(e);
+        }
+      }
+    }
+  }
+  for (SeriesEntry& e : refresh) {
+    recorder.post([this, e = std::move(e)] { patch_series(e); });
+  }
 }
 
 Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

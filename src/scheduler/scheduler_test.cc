@@ -186,6 +186,29 @@ TEST_F(SchedulerTest, PodsLandWhereTheyFitAndTheRestWaitWithKubernetesMessage) {
   EXPECT_EQ(condition_of(get_pod("too-big"), "PodScheduled")["status"], "True");
 }
 
+TEST_F(SchedulerTest, ARepeatedFailureIsOneEventWithASeries) {
+  create_node(node_object("n1", "1"));
+  start_scheduler();
+  create_pod(pod_object("greedy", "2"));
+  EXPECT_EQ(unschedulable_message("greedy"), "0/1 nodes are available: 1 Insufficient cpu.");
+  ASSERT_TRUE(event_with_reason("greedy", "FailedScheduling").is_object());
+  // A label change is a NodeUpdate: the pod is tried again and fails the same way.
+  ASSERT_TRUE(client_
+                  ->patch(client::kNodes, "", "n1", client::PatchType::kMerge,
+                          R"({"metadata":{"labels":{"tier":"gold"}}})")
+                  .ok());
+  Json counted;
+  EXPECT_TRUE(eventually([&] {
+    auto events = events_of("greedy");
+    if (events.size() != 1) return false;
+    counted = events[0];
+    // kubectl describe prints "(x2 over ...)" from series.count.
+    return counted["series"].is_object() && counted["series"].value("count", 0) == 2;
+  })) << counted.dump();
+  EXPECT_EQ(counted["reason"], "FailedScheduling");
+  EXPECT_EQ(counted["message"], "0/1 nodes are available: 1 Insufficient cpu.");
+}
+
 TEST_F(SchedulerTest, AnEmptyClusterSaysSo) {
   start_scheduler();
   create_pod(pod_object("lonely"));
