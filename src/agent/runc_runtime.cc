@@ -130,13 +130,30 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
   runtime::Runc runc(runtime::RuncOptions{options.runc_path, options.runc_root});
   std::unique_ptr<RuncRuntime> rt(
       new RuncRuntime(std::move(options), std::move(images), std::move(runc), std::move(version)));
-  // A container directory without its record is a create that never finished (the record is
-  // written last): nothing reported it, so nothing will remove it but us.
   for (const auto& entry : fs::directory_iterator(rt->containers_dir(), ec)) {
     if (!entry.is_directory()) continue;
     std::string id = entry.path().filename().string();
+    // A container directory without its record is a create that never finished (the record is
+    // written last): nothing reported it, so nothing will remove it but us.
     if (!fs::exists(entry.path() / runtime_files::kContainerRecordFile)) {
       (void)rt->discard_container_dir(id);
+      continue;
+    }
+    // A start whose `runc run` went through just before the last agent died, before the record
+    // said so: its monitor (or exit record) shows it ran.
+    auto record = rt->load_container(id);
+    if (!record.ok() || record->started_at.time_since_epoch().count() != 0 ||
+        !record->start_error.empty()) {
+      continue;
+    }
+    std::string dir = entry.path().string();
+    auto exit = runtime::Runc::read_exit(dir);
+    if (runtime::Runc::monitor_pid(dir) || (exit.ok() && *exit)) {
+      std::error_code mtime_ec;
+      auto written = fs::last_write_time(dir + "/" + runtime::kInitPidFile, mtime_ec);
+      record->started_at =
+          mtime_ec ? std::chrono::system_clock::now() : std::chrono::file_clock::to_sys(written);
+      (void)rt->save_container(*record);
     }
   }
   BOSUN_RETURN_IF_ERROR(rt->start_watcher());
@@ -195,6 +212,7 @@ Result<RuncRuntime::ContainerRecord> RuncRuntime::load_container(std::string_vie
     r.started_at = parse_time(j.value("startedAt", ""));
     r.start_error = j.value("startError", "");
     r.start_failed_at = parse_time(j.value("startFailedAt", ""));
+    r.exit_lost_at = parse_time(j.value("exitLostAt", ""));
     return r;
   } catch (const std::exception& e) {
     return internal("container " + std::string(id) + ": bad record: " + e.what());
@@ -218,7 +236,8 @@ Result<void> RuncRuntime::save_container(const ContainerRecord& r) const {
          {"createdAt", time_text(r.created_at)},
          {"startedAt", time_text(r.started_at)},
          {"startError", r.start_error},
-         {"startFailedAt", time_text(r.start_failed_at)}};
+         {"startFailedAt", time_text(r.start_failed_at)},
+         {"exitLostAt", time_text(r.exit_lost_at)}};
   return write_file_atomic(container_dir(r.id) + "/" + runtime_files::kContainerRecordFile,
                            j.dump());
 }
@@ -497,6 +516,15 @@ void RuncRuntime::unwatch(const std::string& id) {
   ::inotify_rm_watch(inotify_fd_, it->second);
   watched_.erase(it->second);
   watch_of_container_.erase(it);
+}
+
+void RuncRuntime::notify(const std::string& pod_uid) {
+  std::function<void(const std::string&)> listener;
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    listener = listener_;
+  }
+  if (listener) listener(pod_uid);
 }
 
 void RuncRuntime::set_container_event_listener(std::function<void(const std::string&)> listener) {

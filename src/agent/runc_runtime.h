@@ -113,6 +113,8 @@ class RuncRuntime final : public ContainerRuntime {
     std::chrono::system_clock::time_point started_at;
     std::string start_error;  // runc start failed: exited with StartError
     std::chrono::system_clock::time_point start_failed_at;
+    // Its monitor died without recording the exit, and runc has no process: exit code unknown.
+    std::chrono::system_clock::time_point exit_lost_at;
   };
   // sandboxes/<pod uid>.json.
   struct SandboxRecord {
@@ -144,6 +146,8 @@ class RuncRuntime final : public ContainerRuntime {
   // directory.
   Result<void> discard_container_dir(const std::string& id);
 
+  // Calls the listener (from a pod worker's thread).
+  void notify(const std::string& pod_uid);
   // The exit watcher.
   Result<void> start_watcher();
   void watch(const std::string& id, const std::string& pod_uid);

@@ -226,22 +226,28 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
     return make_error(ErrorCode::kConflict,
                       "container " + record.id + " is not in the created state");
   }
-  // Recorded first: an exit right after start must already find the container started.
-  record.started_at = std::chrono::system_clock::now();
-  BOSUN_RETURN_IF_ERROR(save_container(record));
   // The runc container is made here, not in create_container, as containerd's CRI plugin creates
   // its task in StartContainer: one runc process (`run --detach`) instead of two, and a command
   // that cannot run is a StartError as users see it on containerd nodes.
-  runtime::CreateOptions create{record.id, container_dir(record.id),
+  auto started_at = std::chrono::system_clock::now();
+  std::string dir = container_dir(record.id);
+  runtime::CreateOptions create{record.id, dir,
                                 record.log_path.empty() ? "/dev/null" : record.log_path};
   create.start = true;
   auto started = runc_.create(create);
-  if (started.ok()) return ok_result();
-  record.started_at = {};
-  record.start_error = started.error().message;
-  record.start_failed_at = std::chrono::system_clock::now();
-  (void)save_container(record);
-  return started.error();
+  if (!started.ok()) {
+    record.start_error = started.error().message;
+    record.start_failed_at = std::chrono::system_clock::now();
+    (void)save_container(record);
+    return started.error();
+  }
+  // Recorded once runc has run it, so a relist on another thread never sees a started container
+  // without its monitor (open() repairs a crash in between).
+  record.started_at = started_at;
+  BOSUN_RETURN_IF_ERROR(save_container(record));
+  // An exit before the record said "started" was seen as a created container's: tell again.
+  if (auto exit = runtime::Runc::read_exit(dir); exit.ok() && *exit) notify(record.pod_uid);
+  return ok_result();
 }
 
 Result<void> RuncRuntime::kill_and_wait(const ContainerRecord& record, int signal,
@@ -342,6 +348,14 @@ ContainerStatus RuncRuntime::status_of(const ContainerRecord& r) const {
     s.finished_at = r.start_failed_at;
     return s;
   }
+  auto exit_lost = [&](const ContainerRecord& lost) {
+    s.state = ContainerState::kExited;
+    s.exit_code = kUnknownExitCode;
+    s.reason = "Unknown";
+    s.finished_at = lost.exit_lost_at;
+    return s;
+  };
+  if (r.exit_lost_at.time_since_epoch().count() != 0) return exit_lost(r);
   std::string dir = container_dir(r.id);
   auto exited = [&](const runtime::ExitStatus& e) {
     s.state = ContainerState::kExited;
@@ -375,11 +389,11 @@ ContainerStatus RuncRuntime::status_of(const ContainerRecord& r) const {
     s.state = ContainerState::kRunning;
     return s;
   }
-  s.state = ContainerState::kExited;
-  s.exit_code = kUnknownExitCode;
-  s.reason = "Unknown";
-  s.finished_at = r.started_at;
-  return s;
+  // Remembered, so later relists need not ask runc again.
+  ContainerRecord lost = r;
+  lost.exit_lost_at = std::chrono::system_clock::now();
+  (void)save_container(lost);
+  return exit_lost(lost);
 }
 
 Result<std::vector<ContainerStatus>> RuncRuntime::list_containers() {

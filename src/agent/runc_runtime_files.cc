@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -15,7 +16,9 @@ namespace bosun::agent::runtime_files {
 Error internal(std::string message) { return make_error(ErrorCode::kInternal, std::move(message)); }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content) {
-  std::string tmp = path + ".tmp";
+  // A name of its own per write: a relist and a pod worker may save the same record at once.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return internal("create " + tmp + ": " + std::strerror(errno));
   size_t off = 0;

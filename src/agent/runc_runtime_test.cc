@@ -564,5 +564,54 @@ TEST_F(RuncRuntimeTest, RestartCleansUpAHalfCreatedContainer) {
   EXPECT_EQ(runtime::runc_testing::mounts_under(dir), 0);
 }
 
+TEST_F(RuncRuntimeTest, AContainerWhoseMonitorDiedIsStillTracked) {
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  std::string id = run(container("orphan", {"sleep", "1000"}));
+  std::string dir = rt_->container_dir(id);
+  auto monitor = runtime::Runc::monitor_pid(dir);
+  ASSERT_TRUE(monitor.has_value());
+  ASSERT_EQ(::kill(*monitor, SIGKILL), 0);
+  for (int i = 0; i < 500 && runtime::runc_testing::process_running(*monitor); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  // runc still sees the process.
+  EXPECT_EQ(rt_->container_status(id)->state, ContainerState::kRunning);
+  ASSERT_TRUE(rt_->runc().kill(id, SIGKILL).ok());
+  ContainerStatus lost;
+  for (int i = 0; i < 500; ++i) {
+    lost = *rt_->container_status(id);
+    if (lost.state == ContainerState::kExited) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  // containerd's answer when the exit status is gone.
+  EXPECT_EQ(lost.state, ContainerState::kExited);
+  EXPECT_EQ(lost.exit_code, 255);
+  EXPECT_EQ(lost.reason, "Unknown");
+  EXPECT_EQ(rt_->container_status(id)->finished_at, lost.finished_at);
+  EXPECT_TRUE(rt_->stop_container(id, 1s).ok());
+  ASSERT_TRUE(rt_->remove_container(id).ok());
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST_F(RuncRuntimeTest, RestartRepairsAStartItDidNotRecord) {
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  std::string id = run(container("unrecorded", {"sleep", "1000"}));
+  std::string record_path = rt_->container_dir(id) + "/container.json";
+  // What a crash right after `runc run`, before the record was saved, leaves.
+  std::string record = read_file(record_path);
+  size_t at = record.find("\"startedAt\":\"");
+  ASSERT_NE(at, std::string::npos);
+  size_t end = record.find('"', at + 13);
+  record.replace(at, end - at + 1, "\"startedAt\":\"\"");
+  std::ofstream(record_path, std::ios::trunc) << record;
+  EXPECT_EQ(rt_->container_status(id)->state, ContainerState::kCreated);
+  rt_.reset();
+  open_runtime();
+  auto status = rt_->container_status(id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, ContainerState::kRunning);
+  EXPECT_NE(status->started_at.time_since_epoch().count(), 0);
+}
+
 }  // namespace
 }  // namespace bosun::agent
