@@ -19,71 +19,18 @@
 #include "common/log.h"
 #include "common/time_format.h"
 #include "common/uuid.h"
+#include "scheduler/event_recorder.h"
 #include "scheduler/plugins.h"
 #include "scheduler/pod_condition.h"
 #include "scheduler/scheduler_api.h"
+#include "scheduler/task_pool.h"
 
 namespace bosun::scheduler {
 namespace {
 
-const client::GroupVersionResource kEvents{"events.k8s.io", "v1", "events"};
 const client::GroupVersionResource kServices{"", "v1", "services"};
 const client::GroupVersionResource kReplicationControllers{"", "v1", "replicationcontrollers"};
 const client::GroupVersionResource kReplicaSets{"apps", "v1", "replicasets"};
-
-// A fixed set of threads running posted tasks in order of posting. With a limit, tasks beyond it
-// are dropped, as client-go's event broadcaster drops events when its buffer is full.
-class TaskPool {
- public:
-  TaskPool(int threads, size_t limit) : limit_(limit) {
-    for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this] { run(); });
-  }
-  ~TaskPool() { stop(); }
-
-  bool post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ || (limit_ != 0 && tasks_.size() >= limit_)) return false;
-      tasks_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-    return true;
-  }
-  // Tasks not yet started are dropped; running ones finish.
-  void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      tasks_.clear();
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-
- private:
-  void run() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-        if (stopping_) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-
-  const size_t limit_;
-  std::mutex mu_;  // guards tasks_ and stopping_
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
 
 std::string host_name() {
   char buf[256] = {};
@@ -153,10 +100,9 @@ struct Scheduler::Impl {
         controllers(*client, informer_options(kReplicationControllers)),
         replica_sets(*client, informer_options(kReplicaSets)),
         binder(options.parallelism, 0),
-        recorder(2, 10'000),
-        reporting_instance(options.scheduler_name + "-" + host_name()) {
+        recorder(*event_client, clock, options.scheduler_name,
+                 options.scheduler_name + "-" + host_name()) {
     add_handlers();
-    last_series_refresh = clock.monotonic();
     if (options.leader_elect) {
       client::LeaderElectionConfig le = options.leader_election;
       if (le.lease_name.empty()) le.lease_name = "kube-scheduler";
@@ -223,7 +169,6 @@ struct Scheduler::Impl {
   // meanwhile), records FailedScheduling and sets PodScheduled=False.
   void handle_failure(QueuedPodInfo qp, const ScheduleResult& result);
   void write_condition(const PodInfo& pod, Json condition);
-  void record(const PodInfo& pod, SchedulerEvent event);
 
   SchedulerOptions options;
   Clock& clock;
@@ -238,27 +183,8 @@ struct Scheduler::Impl {
   client::Informer controllers;
   client::Informer replica_sets;
   std::unique_ptr<client::LeaderElector> elector;
-  TaskPool binder;    // bindings and status writes
-  TaskPool recorder;  // events
-  const std::string reporting_instance;
-  std::atomic<uint64_t> last_event_nanos{0};
-
-  // client-go's events broadcaster keeps isomorphic events (same pod, action, reason and note) for
-  // 6 minutes: the second occurrence patches series.count 2 onto the first, later ones only count
-  // and a 30-minute refresh writes the count. Only Warning events are kept: Scheduled happens
-  // once per pod.
-  struct SeriesEntry {
-    std::string ns;
-    std::string name;
-    int32_t count = 1;
-    int32_t written_count = 1;
-    Clock::WallTime last_observed;
-  };
-  std::mutex series_mu;  // guards series and last_series_refresh
-  std::unordered_map<std::string, SeriesEntry> series;
-  Clock::MonoTime last_series_refresh{};
-  void patch_series(const SeriesEntry& entry);
-  void finish_series();
+  TaskPool binder;  // bindings and status writes
+  EventRecorder recorder;
 
   // Owned by the node informer's dispatch thread: the decoded nodes, to tell a status heartbeat
   // from a change that can help a pending pod.
@@ -418,7 +344,7 @@ void Scheduler::Impl::run_ticker() {
     // flushUnschedulablePodsLeftover runs every 30 s.
     if (++ticks % 30 == 0) {
       queue.flush_unschedulable_leftover();
-      finish_series();
+      recorder.finish_series();
     }
     lock.lock();
   }
@@ -499,8 +425,8 @@ void Scheduler::Impl::bind(QueuedPodInfo qp, const std::string& node) {
     cache.finish_binding(pod->uid);
     ++bound;
     queue.done(pod->uid);
-    record(*pod, {"Normal", "Scheduled", "Binding",
-                  "Successfully assigned " + pod->key() + " to " + node});
+    recorder.record(*pod, {"Normal", "Scheduled", "Binding",
+                           "Successfully assigned " + pod->key() + " to " + node});
     return;
   }
   // handleBindingCycleError: the assumed pod no longer holds its node's resources, which may let
@@ -534,7 +460,7 @@ void Scheduler::Impl::handle_failure(QueuedPodInfo qp, const ScheduleResult& res
   queue.done(pod->uid);
   if (!exists) return;
   const std::string message = failure_message(result);
-  record(*pod, {"Warning", "FailedScheduling", "Scheduling", message});
+  recorder.record(*pod, {"Warning", "FailedScheduling", "Scheduling", message});
   Json condition = pod_scheduled_false_condition(result, clock.now());
   binder.post([this, pod, cached, condition = std::move(condition)]() mutable {
     auto patch = pod_condition_patch(*cached, std::move(condition));
@@ -547,87 +473,6 @@ void Scheduler::Impl::handle_failure(QueuedPodInfo qp, const ScheduleResult& res
       SPDLOG_WARN("scheduler: updating the status of pod {}: {}", pod->key(), r.error().message);
     }
   });
-}
-
-void Scheduler::Impl::record(const PodInfo& pod, SchedulerEvent event) {
-  const Clock::WallTime now_wall = clock.now();
-  event.note = truncate_message(std::move(event.note));
-  if (event.type == "Warning") {
-    std::string key = pod.uid + '\0' + event.action + '\0' + event.reason + '\0' + event.note;
-    std::lock_guard lock(series_mu);
-    auto it = series.find(key);
-    if (it != series.end()) {
-      SeriesEntry& e = it->second;
-      e.last_observed = now_wall;
-      if (++e.count == 2) {
-        e.written_count = 2;
-        recorder.post([this, copy = e] { patch_series(copy); });
-      }
-      return;
-    }
-  }
-  // Event names must be unique: the time in nanoseconds, kept strictly increasing (a fake or
-  // coarse clock repeats itself).
-  uint64_t now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now_wall.time_since_epoch()).count());
-  uint64_t prev = last_event_nanos.load();
-  uint64_t seq;
-  do {
-    seq = std::max(now, prev + 1);
-  } while (!last_event_nanos.compare_exchange_weak(prev, seq));
-  Json body = event_object(pod, event, options.scheduler_name, reporting_instance, now_wall, seq);
-  if (event.type == "Warning") {
-    std::string key = pod.uid + '\0' + event.action + '\0' + event.reason + '\0' + event.note;
-    SeriesEntry e;
-    e.ns = pod.ns;
-    e.name = body["metadata"]["name"].get<std::string>();
-    e.last_observed = now_wall;
-    std::lock_guard lock(series_mu);
-    series.emplace(std::move(key), std::move(e));
-  }
-  std::string ns = pod.ns;
-  recorder.post([this, ns = std::move(ns), body = std::move(body)] {
-    auto r = event_client->create(kEvents, ns, body);
-    if (!r.ok()) SPDLOG_DEBUG("scheduler: recording an event: {}", r.error().message);
-  });
-}
-
-void Scheduler::Impl::patch_series(const SeriesEntry& entry) {
-  Json patch = {
-      {"series",
-       {{"count", entry.count}, {"lastObservedTime", format_rfc3339_micro(entry.last_observed)}}}};
-  auto r =
-      event_client->patch(kEvents, entry.ns, entry.name, client::PatchType::kMerge, patch.dump());
-  if (!r.ok()) SPDLOG_DEBUG("scheduler: updating event series: {}", r.error().message);
-}
-
-void Scheduler::Impl::finish_series() {
-  constexpr auto kFinishTime = std::chrono::minutes(6);
-  constexpr auto kRefreshTime = std::chrono::minutes(30);
-  const Clock::WallTime now = clock.now();
-  std::vector<SeriesEntry> refresh;
-  {
-    std::lock_guard lock(series_mu);
-    for (auto it = series.begin(); it != series.end();) {
-      if (now - it->second.last_observed > kFinishTime) {
-        it = series.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (clock.monotonic() - last_series_refresh >= kRefreshTime) {
-      last_series_refresh = clock.monotonic();
-      for (auto& [key, e] : series) {
-        if (e.count > e.written_count) {
-          e.written_count = e.count;
-          refresh.push_back(e);
-        }
-      }
-    }
-  }
-  for (SeriesEntry& e : refresh) {
-    recorder.post([this, e = std::move(e)] { patch_series(e); });
-  }
 }
 
 Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
