@@ -1,0 +1,279 @@
+// The node lifecycle controller against the in-process API server on a FakeClock: a renewed Lease
+// keeps a node Ready; a Lease left alone for the grace period turns its conditions Unknown, taints
+// it unreachable (NoSchedule and NoExecute) and marks its pods not ready; the taints go when the
+// kubelet is back; a kubelet reporting Ready=False gets the not-ready taints; pods are evicted at
+// once, after their tolerationSeconds, after the default 300 s, or never, as they tolerate.
+#include "controller/node_lifecycle.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "client/test_config.h"
+#include "common/time_format.h"
+
+namespace bosun::controller {
+namespace {
+
+using apiserver::testing::RestTestServer;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const client::GroupVersionResource kLeases{"coordination.k8s.io", "v1", "leases"};
+
+const Json* condition(const Json& obj, std::string_view type) {
+  if (!obj.contains("status") || !obj["status"].contains("conditions")) return nullptr;
+  for (const Json& c : obj["status"]["conditions"]) {
+    if (c.value("type", "") == type) return &c;
+  }
+  return nullptr;
+}
+
+class NodeLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = RestTestServer::start();
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    server_ = std::move(s).value();
+    auto c = client::RestClient::create(client::testing::admin_config(*server_));
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    client_ = std::move(c).value();
+  }
+  void TearDown() override {
+    pump_stop_ = true;
+    if (pump_.joinable()) pump_.join();
+    controller_.reset();
+    informers_.reset();
+  }
+  void start(NodeLifecycleOptions options = {}) {
+    informers_ = std::make_unique<SharedInformers>(*client_);
+    controller_ = std::make_unique<NodeLifecycleController>(
+        ControllerContext{*client_, *informers_, clock_}, options);
+    informers_->start();
+    ASSERT_TRUE(informers_->wait_for_sync(seconds(10)));
+    controller_->run(2);
+    // Retries back off on the fake clock: a millisecond of it per 10 ms of real time.
+    pump_ = std::thread([this] {
+      while (!pump_stop_) {
+        clock_.advance(milliseconds(1));
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+    });
+  }
+  // A node whose kubelet posted Ready=`ready` just now (and MemoryPressure=False), and its Lease.
+  void create_node(std::string_view name, std::string_view ready = "True") {
+    auto n = client_->create(
+        client::kNodes, "",
+        Json{{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}});
+    ASSERT_TRUE(n.ok()) << n.error().message;
+    post_status(name, ready);
+    auto l = client_->create(kLeases, "kube-node-lease",
+                             Json{{"apiVersion", "coordination.k8s.io/v1"},
+                                  {"kind", "Lease"},
+                                  {"metadata", {{"name", name}}},
+                                  {"spec",
+                                   {{"holderIdentity", name},
+                                    {"leaseDurationSeconds", 40},
+                                    {"renewTime", format_rfc3339_micro(clock_.now())}}}});
+    ASSERT_TRUE(l.ok()) << l.error().message;
+    ASSERT_TRUE(eventually([&] { return controller_->probe_time(name).has_value(); }));
+  }
+  // What the kubelet's status loop writes.
+  void post_status(std::string_view name, std::string_view ready) {
+    auto n = client_->get(client::kNodes, "", name);
+    ASSERT_TRUE(n.ok());
+    Json node = *n;
+    std::string now = format_rfc3339(clock_.now());
+    node["status"]["conditions"] =
+        Json::array({{{"type", "MemoryPressure"},
+                      {"status", "False"},
+                      {"reason", "KubeletHasSufficientMemory"},
+                      {"lastHeartbeatTime", now},
+                      {"lastTransitionTime", now}},
+                     {{"type", "Ready"},
+                      {"status", ready},
+                      {"reason", ready == "True" ? "KubeletReady" : "KubeletNotReady"},
+                      {"lastHeartbeatTime", now},
+                      {"lastTransitionTime", now}}});
+    auto u = client_->update_status(client::kNodes, "", node);
+    ASSERT_TRUE(u.ok()) << u.error().message;
+  }
+  // Renews the Lease and waits until the controller has seen it.
+  void renew_lease(std::string_view name) {
+    auto l = client_->get(kLeases, "kube-node-lease", name);
+    ASSERT_TRUE(l.ok());
+    Json lease = *l;
+    Clock::WallTime at = clock_.now();
+    lease["spec"]["renewTime"] = format_rfc3339_micro(at);
+    ASSERT_TRUE(client_->update(kLeases, "kube-node-lease", lease).ok());
+    ASSERT_TRUE(eventually([&] {
+      auto probe = controller_->probe_time(name);
+      return probe && *probe >= at;
+    }));
+  }
+  void create_pod(std::string_view name, std::string_view node, Json tolerations = nullptr) {
+    Json pod{{"apiVersion", "v1"},
+             {"kind", "Pod"},
+             {"metadata", {{"name", name}}},
+             {"spec",
+              {{"nodeName", node},
+               {"containers", Json::array({{{"name", "c"}, {"image", "busybox"}}})}}}};
+    if (!tolerations.is_null()) pod["spec"]["tolerations"] = tolerations;
+    auto p = client_->create(client::kPods, "default", pod);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    Json created = *p;
+    created["status"] = {{"phase", "Running"},
+                         {"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+    ASSERT_TRUE(client_->update_status(client::kPods, "default", created).ok());
+  }
+  Json node(std::string_view name) {
+    auto n = client_->get(client::kNodes, "", name);
+    return n.ok() ? *n : Json::object();
+  }
+  // Whether the pod is gone or being deleted.
+  bool evicted(std::string_view name) {
+    auto p = client_->get(client::kPods, "default", name);
+    if (!p.ok()) return p.error().code == ErrorCode::kNotFound;
+    return (*p)["metadata"].contains("deletionTimestamp");
+  }
+  std::vector<std::string> taints(std::string_view name) {
+    std::vector<std::string> out;
+    Json n = node(name);
+    if (n.contains("spec") && n["spec"].contains("taints")) {
+      for (const Json& t : n["spec"]["taints"]) {
+        out.push_back(t.value("key", "") + ":" + t.value("effect", ""));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  template <typename F>
+  bool eventually(F condition) {
+    for (int i = 0; i < 2000; ++i) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return condition();
+  }
+  void advance(Clock::Duration d) { clock_.advance(d); }
+
+  FakeClock clock_;
+  std::unique_ptr<RestTestServer> server_;
+  std::unique_ptr<client::RestClient> client_;
+  std::unique_ptr<SharedInformers> informers_;
+  std::unique_ptr<NodeLifecycleController> controller_;
+  std::atomic<bool> pump_stop_{false};
+  std::thread pump_;
+};
+
+const std::vector<std::string> kUnreachable = {"node.kubernetes.io/unreachable:NoExecute",
+                                               "node.kubernetes.io/unreachable:NoSchedule"};
+
+TEST_F(NodeLifecycleTest, RenewedLeaseKeepsTheNodeReady) {
+  start();
+  create_node("n1");
+  advance(seconds(30));
+  renew_lease("n1");
+  advance(seconds(30));  // 60 s since the node posted status, 30 since the Lease was renewed
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ((*condition(node("n1"), "Ready"))["status"], "True");
+  EXPECT_TRUE(taints("n1").empty());
+}
+
+TEST_F(NodeLifecycleTest, SilentNodeBecomesUnknownTaintedAndItsPodsNotReady) {
+  start();
+  create_node("n1");
+  create_pod("p1", "n1");
+  advance(seconds(41));
+  ASSERT_TRUE(eventually([&] { return taints("n1") == kUnreachable; })) << node("n1").dump();
+  Json n = node("n1");
+  const Json* ready = condition(n, "Ready");
+  EXPECT_EQ((*ready)["status"], "Unknown");
+  EXPECT_EQ((*ready)["reason"], "NodeStatusUnknown");
+  EXPECT_EQ((*ready)["message"], "Kubelet stopped posting node status.");
+  EXPECT_EQ((*condition(n, "MemoryPressure"))["status"], "Unknown");
+  const Json* disk = condition(n, "DiskPressure");  // never posted
+  ASSERT_NE(disk, nullptr);
+  EXPECT_EQ((*disk)["reason"], "NodeStatusNeverUpdated");
+  EXPECT_EQ((*disk)["message"], "Kubelet never posted node status.");
+  for (const Json& t : n["spec"]["taints"]) EXPECT_TRUE(t.contains("timeAdded")) << t.dump();
+
+  ASSERT_TRUE(eventually([&] {
+    auto p = client_->get(client::kPods, "default", "p1");
+    return p.ok() && (*condition(*p, "Ready"))["status"] == "False";
+  }));
+  EXPECT_FALSE(evicted("p1"));  // the default 300 s toleration still holds
+
+  // The kubelet comes back: the taints go.
+  renew_lease("n1");
+  post_status("n1", "True");
+  ASSERT_TRUE(eventually([&] { return taints("n1").empty(); })) << node("n1").dump();
+  EXPECT_EQ((*condition(node("n1"), "Ready"))["status"], "True");
+}
+
+TEST_F(NodeLifecycleTest, NotReadyNodeGetsNotReadyTaints) {
+  start();
+  create_node("n1", "False");
+  std::vector<std::string> want = {"node.kubernetes.io/not-ready:NoExecute",
+                                   "node.kubernetes.io/not-ready:NoSchedule"};
+  ASSERT_TRUE(eventually([&] { return taints("n1") == want; })) << node("n1").dump();
+  post_status("n1", "True");
+  ASSERT_TRUE(eventually([&] { return taints("n1").empty(); })) << node("n1").dump();
+}
+
+TEST_F(NodeLifecycleTest, CordonedNodeGetsTheUnschedulableTaint) {
+  start();
+  create_node("n1");
+  Json n = node("n1");
+  n["spec"]["unschedulable"] = true;
+  ASSERT_TRUE(client_->update(client::kNodes, "", n).ok());
+  std::vector<std::string> want = {"node.kubernetes.io/unschedulable:NoSchedule"};
+  ASSERT_TRUE(eventually([&] { return taints("n1") == want; })) << node("n1").dump();
+}
+
+TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
+  NodeLifecycleOptions options;
+  options.default_toleration = std::nullopt;
+  start(options);
+  create_node("n1");
+  create_pod("plain", "n1");
+  create_pod("sixty", "n1",
+             Json::array({{{"key", "node.kubernetes.io/unreachable"},
+                           {"operator", "Exists"},
+                           {"effect", "NoExecute"},
+                           {"tolerationSeconds", 60}}}));
+  create_pod("forever", "n1", Json::array({{{"operator", "Exists"}}}));
+  advance(seconds(41));
+  ASSERT_TRUE(eventually([&] { return evicted("plain"); }));
+  auto plain = client_->get(client::kPods, "default", "plain");
+  if (plain.ok()) {
+    const Json* target = condition(*plain, "DisruptionTarget");
+    ASSERT_NE(target, nullptr);
+    EXPECT_EQ((*target)["reason"], "DeletionByTaintManager");
+    EXPECT_EQ((*target)["message"], "Taint manager: deleting due to NoExecute taint");
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_FALSE(evicted("sixty"));
+  advance(seconds(61));
+  ASSERT_TRUE(eventually([&] { return evicted("sixty"); }));
+  advance(seconds(600));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_FALSE(evicted("forever"));
+}
+
+TEST_F(NodeLifecycleTest, PodsWithoutTolerationsGetTheDefault300Seconds) {
+  start();
+  create_node("n1");
+  create_pod("plain", "n1");
+  advance(seconds(41));
+  ASSERT_TRUE(eventually([&] { return taints("n1") == kUnreachable; }));
+  advance(seconds(250));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_FALSE(evicted("plain"));
+  advance(seconds(60));
+  ASSERT_TRUE(eventually([&] { return evicted("plain"); }));
+}
+
+}  // namespace
+}  // namespace bosun::controller
