@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <charconv>
+
 #include "agent/container_config.h"
 #include "agent/pod_status.h"
 #include "common/log.h"
@@ -22,6 +24,20 @@ std::string string_at(const Json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
+uint64_t resource_version_of(const Json& object) {
+  const std::string rv = string_at(member(object, "metadata"), "resourceVersion");
+  uint64_t v = 0;
+  std::from_chars(rv.data(), rv.data() + rv.size(), v);
+  return v;
+}
+
+// The parts of a Node the agent keeps: its identity and its conditions (for lastTransitionTime).
+Json trim_node(const Json& node) {
+  const Json& meta = member(node, "metadata");
+  return Json{{"metadata", {{"name", string_at(meta, "name")}, {"uid", string_at(meta, "uid")}}},
+              {"status", {{"conditions", member(member(node, "status"), "conditions")}}}};
+}
+
 int64_t mono_ticks(Clock::MonoTime t) { return t.time_since_epoch().count(); }
 
 bool terminal_phase(const Json& pod) {
@@ -41,6 +57,22 @@ Json without_heartbeats(Json status) {
 }
 
 }  // namespace
+
+Json trim_pod_for_agent(Json pod) {
+  if (!pod.is_object()) return pod;
+  if (auto m = pod.find("metadata"); m != pod.end() && m->is_object()) {
+    m->erase("managedFields");
+    m->erase("ownerReferences");
+  }
+  if (auto st = pod.find("status"); st != pod.end() && st->is_object()) {
+    Json kept = Json::object();
+    for (const char* key : {"phase", "conditions", "startTime"}) {
+      if (auto it = st->find(key); it != st->end()) kept[key] = std::move(*it);
+    }
+    *st = std::move(kept);
+  }
+  return pod;
+}
 
 // ---------------------------------------------------------------- AgentPool
 
@@ -180,11 +212,14 @@ Result<void> Agent::start() {
                          register_node(pool_.client(), config_.node, config_.machine, now));
   {
     std::lock_guard lock(mu_);
-    node_ = node;
+    node_ = trim_node(node);
   }
-  last_node_status_ = without_heartbeats(member(node, "status"));
+  last_node_status_hash_ = std::hash<Json>{}(without_heartbeats(member(node, "status")));
   auto lease = renew_node_lease(pool_.client(), node, now);
-  if (lease.ok()) lease_ = std::move(lease).value();
+  if (lease.ok()) {
+    lease_ = std::move(lease).value();
+    lease_["metadata"].erase("managedFields");
+  }
   const Clock::MonoTime mono = clock_.monotonic();
   last_lease_ = last_status_check_ = last_heartbeat_ = last_relist_ = mono;
   next_work_ = mono_ticks(mono + std::chrono::milliseconds(1));
@@ -200,10 +235,7 @@ Result<void> Agent::start() {
     client::InformerOptions options;
     options.resource = client::kPods;
     options.field_selector = "spec.nodeName=" + config_.node.node_name;
-    options.transform = [](Json pod) {
-      if (pod.contains("metadata")) pod["metadata"].erase("managedFields");
-      return pod;
-    };
+    options.transform = trim_pod_for_agent;
     informer_ = std::make_unique<client::Informer>(pool_.client(), options);
     client::EventHandler handler;
     handler.on_add = [this](const client::ObjectPtr& p) { on_pod(p); };
@@ -243,6 +275,9 @@ void Agent::on_pod(const client::ObjectPtr& pod) {
       if (terminal_phase(*pod)) entry->state.terminal = true;
     }
     entry->pod = pod;
+    if (entry->written_status && resource_version_of(*pod) >= entry->written_rv) {
+      entry->written_status.reset();  // the cache has caught up with what we wrote
+    }
   }
   pool_.enqueue_pod(*this, uid);
 }
@@ -266,7 +301,7 @@ void Agent::set_pods_synced() {
   next_work_ = 0;
 }
 
-Result<void> Agent::write_status(const Json& pod, const Json& status) {
+Result<Json> Agent::write_status(const Json& pod, const Json& status) {
   const Json& meta = member(pod, "metadata");
   // The uid makes the patch a precondition: a pod re-created under the same name is not touched.
   Json patch = {{"metadata", {{"uid", string_at(meta, "uid")}}}, {"status", status}};
@@ -276,7 +311,8 @@ Result<void> Agent::write_status(const Json& pod, const Json& status) {
       pool_.client().patch(client::kPods, string_at(meta, "namespace"), string_at(meta, "name"),
                            client::PatchType::kMerge, patch.dump(), options);
   if (!r.ok()) return std::move(r).error();
-  return {};
+  return Json{
+      {"metadata", {{"resourceVersion", string_at(member(*r, "metadata"), "resourceVersion")}}}};
 }
 
 void Agent::sync_pod(const std::string& uid) {
@@ -339,9 +375,12 @@ void Agent::sync_pod(const std::string& uid) {
     in.runtime_prefix = runtime_.id_prefix();
     in.now = clock_.now();
     Json status = generate_pod_status(in);
-    if (status != member(base, "status")) {
+    const size_t hash = std::hash<Json>{}(status);
+    if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
       if (w.ok()) {
+        entry->written_hash = hash;
+        entry->written_rv = resource_version_of(*w);
         entry->written_status = std::move(status);
       } else if (w.error().code != ErrorCode::kNotFound) {
         SPDLOG_DEBUG("node {}: status of pod {} not written: {}", node_name(), uid,
@@ -423,12 +462,14 @@ void Agent::renew_lease() {
     auto r = pool_.client().update(client::kLeases, kNodeLeaseNamespace, lease);
     if (r.ok()) {
       lease_ = std::move(r).value();
+      lease_["metadata"].erase("managedFields");
       return;
     }
   }
   auto r = renew_node_lease(pool_.client(), node(), now);
   if (r.ok()) {
     lease_ = std::move(r).value();
+    lease_["metadata"].erase("managedFields");
   } else {
     lease_ = Json();
     SPDLOG_WARN("node {}: lease not renewed: {}", node_name(), r.error().message);
@@ -438,8 +479,8 @@ void Agent::renew_lease() {
 void Agent::update_node_status(bool force) {
   const Clock::WallTime now = clock_.now();
   Json desired = build_node(config_.node, config_.machine, now)["status"];
-  Json comparable = without_heartbeats(desired);
-  if (!force && comparable == last_node_status_) return;
+  const size_t comparable = std::hash<Json>{}(without_heartbeats(desired));
+  if (!force && comparable == last_node_status_hash_) return;
   // lastTransitionTime moves only when a condition's status changes.
   Json current = node();
   const Json& old_conditions = member(member(current, "status"), "conditions");
@@ -463,9 +504,9 @@ void Agent::update_node_status(bool force) {
   }
   {
     std::lock_guard lock(mu_);
-    node_ = std::move(r).value();
+    node_ = trim_node(*r);
   }
-  last_node_status_ = std::move(comparable);
+  last_node_status_hash_ = comparable;
   last_heartbeat_ = clock_.monotonic();
 }
 

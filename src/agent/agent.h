@@ -93,6 +93,11 @@ class AgentPool {
   bool started_ = false;
 };
 
+// What the agent keeps of a pod from its informer: everything it reads (metadata, spec) and of the
+// status only what the next status builds on (phase, conditions, startTime); managedFields and the
+// rest are dropped to keep thousands of hollow nodes' pods small.
+Json trim_pod_for_agent(Json pod);
+
 struct AgentConfig {
   NodeConfig node;
   MachineInfo machine;
@@ -140,14 +145,19 @@ class Agent {
   struct PodEntry {
     client::ObjectPtr pod;  // the newest from the informer; null once deleted from the API
     PodSyncState state;
-    std::optional<Json> written_status;  // what we last wrote (the informer may lag)
-    bool killed = false;                 // stopped and asked the API to delete it
+    size_t written_hash = 0;  // of the status last written: the same status is not written twice
+    // The status last written, kept only until the informer shows it (resourceVersion >=
+    // written_rv), so a sync in between builds on it rather than on the older cached status.
+    std::optional<Json> written_status;
+    uint64_t written_rv = 0;
+    bool killed = false;  // stopped and asked the API to delete it
   };
 
   void renew_lease();
   void update_node_status(bool force);
   void relist();
-  Result<void> write_status(const Json& pod, const Json& status);
+  // Returns the written pod's metadata.resourceVersion (as {"metadata": {...}}).
+  Result<Json> write_status(const Json& pod, const Json& status);
   Result<void> finish_deleted_pod(const Json& pod, PodEntry& entry);
 
   AgentPool& pool_;
@@ -174,7 +184,7 @@ class Agent {
   Clock::MonoTime last_heartbeat_{};
   Clock::MonoTime last_relist_{};
   bool orphan_scan_done_ = false;
-  Json last_node_status_;  // what the node's status said, heartbeat times aside
+  size_t last_node_status_hash_ = 0;                // of the node's status without heartbeat times
   std::map<std::string, std::string> relist_seen_;  // pod uid -> its containers' states
 };
 
