@@ -14,7 +14,9 @@
 #include "apiserver/api_stack.h"
 #include "apiserver/version.h"
 #include "client/kubeconfig.h"
+#include "cmd/agent_command.h"
 #include "cmd/controller_manager_command.h"
+#include "cmd/hollow_nodes_command.h"
 #include "cmd/image_command.h"
 #include "cmd/scheduler_command.h"
 #include "common/go_duration.h"
@@ -37,8 +39,10 @@ struct ServeFlags {
   size_t handler_threads = 0;
   std::string service_cidr = "10.43.0.0/16";
   std::string event_ttl = "1h0m0s";
-  // `bosun server` only: the in-process scheduler and controllers.
+  // `bosun server` only: the in-process scheduler and controllers, and the local agent.
   bool with_control_loops = false;
+  bool disable_agent = false;
+  bosun::cmd::AgentFlags agent;
 };
 
 void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
@@ -97,6 +101,7 @@ int serve(const ServeFlags& f, const char* component) {
   // server over loopback HTTPS with the admin kubeconfig, exactly as the standalone commands do.
   std::unique_ptr<bosun::scheduler::Scheduler> scheduler;
   std::unique_ptr<bosun::controller::ControllerManager> controllers;
+  std::unique_ptr<bosun::cmd::RunningAgent> agent;
   if (f.with_control_loops) {
     const std::string& kubeconfig = (*server)->server().kubeconfig_path();
     auto s = bosun::cmd::start_scheduler(bosun::cmd::SchedulerFlags{}, kubeconfig);
@@ -119,6 +124,18 @@ int serve(const ServeFlags& f, const char* component) {
       return 1;
     }
     controllers = std::move(*cm);
+    if (!f.disable_agent) {
+      // The local node keeps its images and pods in the server's data dir (`bosun image import
+      // --data-dir D` feeds it).
+      bosun::cmd::AgentFlags agent_flags = f.agent;
+      agent_flags.data_dir = f.data_dir;
+      auto a = bosun::cmd::start_agent(agent_flags, kubeconfig);
+      if (!a.ok()) {
+        std::fprintf(stderr, "bosun %s: agent: %s\n", component, a.error().message.c_str());
+        return 1;
+      }
+      agent = std::move(*a);
+    }
   }
   std::printf(
       "bosun %s is serving on %s\n"
@@ -129,8 +146,8 @@ int serve(const ServeFlags& f, const char* component) {
   // `make up` must say what it does not start yet.
   if (f.with_control_loops) {
     std::printf(
-        "Running: the API server on the embedded store, the scheduler and the controllers.\n"
-        "Not built yet: the node agent, so scheduled pods do not start.\n");
+        "Running: the API server on the embedded store, the scheduler, the controllers%s.\n",
+        agent ? " and a node agent (runc)" : "");
   }
   std::fflush(stdout);
 
@@ -146,6 +163,8 @@ int serve(const ServeFlags& f, const char* component) {
     std::_Exit(1);
   }).detach();
   // The control loops go first, so they do not log errors while the API server goes away.
+  // The agent stops its workers but leaves containers running: a restarted server re-adopts them.
+  if (agent) agent->stop();
   if (controllers) controllers->stop();
   if (scheduler) scheduler->stop();
   (*server)->shutdown(std::chrono::seconds(f.shutdown_grace_seconds));
@@ -174,6 +193,14 @@ int main(int argc, char** argv) {
   server_flags.with_control_loops = true;
   auto* server = app.add_subcommand("server", "Run the control plane and a local agent");
   add_serve_flags(server, server_flags);
+  server->add_flag("--disable-agent", server_flags.disable_agent,
+                   "Do not run a node agent in this process (a control-plane-only server)");
+  server->add_option("--node-name", server_flags.agent.node_name,
+                     "The local node's name (default: the host name)");
+  server->add_option("--reserved", server_flags.agent.reserved,
+                     "Resources kept from pods on the local node, e.g. cpu=500m,memory=512Mi");
+  server->add_option("--insecure-registry", server_flags.agent.insecure_registries,
+                     "Registry (host[:port]) the local agent may pull from over plain HTTP");
 
   ServeFlags apiserver_flags;
   auto* apiserver = app.add_subcommand("apiserver", "Run the API server alone");
@@ -182,6 +209,8 @@ int main(int argc, char** argv) {
   bosun::cmd::add_image_command(app, default_data_dir());
   bosun::cmd::add_scheduler_command(app);
   bosun::cmd::add_controller_manager_command(app);
+  bosun::cmd::add_agent_command(app, default_data_dir());
+  bosun::cmd::add_hollow_nodes_command(app);
 
   CLI11_PARSE(app, argc, argv);
   if (server->parsed()) return serve(server_flags, "server");
