@@ -194,9 +194,21 @@ void set_controller_ref(Json& object, const api::OwnerReference& ref) {
   meta["ownerReferences"] = std::move(refs);
 }
 
+std::string_view controller_uid(const Json& object) {
+  const Json* refs = find_path(object, {"metadata", "ownerReferences"});
+  if (refs == nullptr || !refs->is_array()) return {};
+  for (const Json& r : *refs) {
+    if (!r.is_object()) continue;
+    auto c = r.find("controller");
+    if (c == r.end() || !c->is_boolean() || !c->get<bool>()) continue;
+    return string_at(r, {"uid"});
+  }
+  return {};
+}
+
 bool is_controlled_by(const Json& object, std::string_view owner_uid) {
-  auto ref = api::controller_of(object);
-  return ref && ref->uid == owner_uid;
+  std::string_view uid = controller_uid(object);
+  return !uid.empty() && uid == owner_uid;
 }
 
 std::string adopt_patch(const api::OwnerReference& ref, std::string_view dependent_uid) {
@@ -230,10 +242,10 @@ ClaimResult claim_objects(const ClaimContext& ctx,
     return !ctx.filter || ctx.filter(obj);
   };
   for (const client::ObjectPtr& obj : candidates) {
-    auto controller = api::controller_of(*obj);
-    if (controller) {
+    std::string_view controller = controller_uid(*obj);
+    if (!controller.empty()) {
       // Someone else's: never touched.
-      if (controller->uid != ctx.ref.uid) continue;
+      if (controller != ctx.ref.uid) continue;
       if (matches(*obj)) {
         out.claimed.push_back(obj);
         continue;
@@ -313,7 +325,7 @@ const Json* ready_condition(const Json& pod) {
   const Json* conditions = find_path(pod, {"status", "conditions"});
   if (conditions == nullptr || !conditions->is_array()) return nullptr;
   for (const Json& c : *conditions) {
-    if (c.is_object() && c.value("type", std::string()) == "Ready") return &c;
+    if (string_at(c, {"type"}) == "Ready") return &c;
   }
   return nullptr;
 }
@@ -329,18 +341,17 @@ std::optional<Clock::WallTime> parse_time(std::string_view s) {
 
 bool is_pod_ready(const Json& pod) {
   const Json* c = ready_condition(pod);
-  return c != nullptr && c->value("status", std::string()) == "True";
+  return c != nullptr && string_at(*c, {"status"}) == "True";
 }
 
 std::optional<Clock::WallTime> pod_ready_time(const Json& pod) {
   const Json* c = ready_condition(pod);
-  if (c == nullptr || c->value("status", std::string()) != "True") return std::nullopt;
+  if (c == nullptr || string_at(*c, {"status"}) != "True") return std::nullopt;
   return parse_time(string_at(*c, {"lastTransitionTime"}));
 }
 
 bool is_pod_available(const Json& pod, int64_t min_ready_seconds, Clock::WallTime now) {
-  if (!is_pod_ready(pod)) return false;
-  if (min_ready_seconds == 0) return true;
+  if (min_ready_seconds == 0) return is_pod_ready(pod);
   auto since = pod_ready_time(pod);
   return since && *since + std::chrono::seconds(min_ready_seconds) < now;
 }

@@ -89,6 +89,9 @@ api::OwnerReference new_controller_ref(const Json& owner, std::string_view api_v
 void set_controller_ref(Json& object, const api::OwnerReference& ref);
 // Whether the object's controller reference names `owner_uid`.
 bool is_controlled_by(const Json& object, std::string_view owner_uid);
+// The uid of the object's controller reference ("" when it has none); allocation-free, for the
+// per-pod paths of a sync.
+std::string_view controller_uid(const Json& object);
 
 // ownerRefControllerPatch: a strategic merge patch adding `ref`, conditional on the dependent's uid
 // (a recreated object under the same name is not adopted).

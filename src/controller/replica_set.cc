@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -210,18 +211,21 @@ std::vector<client::ObjectPtr> ReplicaSetController::candidate_pods(
   for (const auto& req : selector.requirements()) {
     auto value = selector.requires_exact_match(req.key());
     if (!value) continue;
-    std::vector<client::ObjectPtr> out;
-    std::set<const Json*> seen;
     std::string_view ns = api::namespace_of(owner);
+    std::vector<client::ObjectPtr> out;
     for (auto& p :
          pods_.by_index(client::Informer::kLabelIndex, fmt::format("{}={}", req.key(), *value))) {
-      if (api::namespace_of(*p) != ns) continue;
-      seen.insert(p.get());
-      out.push_back(std::move(p));
+      if (api::namespace_of(*p) == ns) out.push_back(std::move(p));
     }
+    // Controlled pods that carry the label are listed already; only those that lost it are new.
+    // Cached objects are shared, so the pointer is the identity: no second look into each pod.
+    std::vector<const Json*> seen;
+    seen.reserve(out.size());
+    for (const auto& p : out) seen.push_back(p.get());
+    std::sort(seen.begin(), seen.end());
     for (auto& p : pods_.by_index(client::Informer::kOwnerUidIndex, api::uid(owner))) {
-      if (api::namespace_of(*p) != ns || seen.count(p.get())) continue;
-      out.push_back(std::move(p));
+      if (std::binary_search(seen.begin(), seen.end(), p.get())) continue;
+      if (api::namespace_of(*p) == ns) out.push_back(std::move(p));
     }
     return out;
   }
@@ -318,7 +322,7 @@ Json ReplicaSetController::calculate_status(const Json& owner,
     if (template_selector.matches(labels_of(*p))) ++fully_labeled;
     if (is_pod_ready(*p)) {
       ++ready;
-      if (is_pod_available(*p, min_ready, now)) ++available;
+      if (min_ready == 0 || is_pod_available(*p, min_ready, now)) ++available;
     }
   }
 
