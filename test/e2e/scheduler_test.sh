@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The scheduler as a user sees it through kubectl: three nodes of different sizes (Node objects
-# created with kubectl, kept alive by their Leases; no kubelet is needed to place pods), pods that
-# land where they fit, one that fits nowhere staying Pending with Kubernetes' message in `kubectl
-# describe pod`, a deletion that lets it schedule, nodeSelector, taints and tolerations, required
-# anti-affinity spreading replicas over nodes, and `kubectl cordon`/`uncordon`. Uses the scheduler
-# of `bosun server` when it runs one, else starts `bosun scheduler` beside it.
+# The scheduler as a user sees it through kubectl: three nodes of different sizes (simulated by
+# `bosun hollow-nodes`, or, in a bosun without that command, Node objects created with kubectl and
+# kept alive by their Leases: placing pods needs no kubelet), pods that land where they fit, one
+# that fits nowhere staying Pending with Kubernetes' message in `kubectl describe pod`, a deletion
+# that lets it schedule, nodeSelector, taints and tolerations, required anti-affinity spreading
+# replicas over nodes, and `kubectl cordon`/`uncordon`. Uses the scheduler of `bosun server` when
+# it runs one, else starts `bosun scheduler` beside it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -14,16 +15,24 @@ if ! "$BOSUN" scheduler --help 2>/dev/null | grep -q -- --leader-elect; then
   exit 0
 fi
 
-SCHED_PID=""
+HOLLOW=0
+if "$BOSUN" hollow-nodes --help 2>/dev/null | grep -q -- --name-prefix; then HOLLOW=1; fi
+
+PIDS=()
 scheduler_cleanup() {
   local rc=$?
-  if [[ -n "$SCHED_PID" ]] && kill -0 "$SCHED_PID" 2>/dev/null; then
-    kill -TERM "$SCHED_PID" 2>/dev/null || true
-    wait "$SCHED_PID" 2>/dev/null || true
-  fi
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [[ $rc -ne 0 ]]; then
-    echo "---- scheduler log (last 40 lines) ----" >&2
-    tail -n 40 "$E2E_TMP/scheduler.log" >&2 2>/dev/null || true
+    for log in "$E2E_TMP"/scheduler.log "$E2E_TMP"/hollow-*.log; do
+      [[ -f "$log" ]] || continue
+      echo "---- $(basename "$log") (last 30 lines) ----" >&2
+      tail -n 30 "$log" >&2
+    done
   fi
   (exit $rc)
   e2e_cleanup
@@ -35,8 +44,26 @@ extra=()
 if "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then extra+=(--disable-agent); fi
 start_server "${extra[@]}"
 
-# node NAME CPU MEMORY SIZE-LABEL: a Ready node and a fresh Lease, as a kubelet would report them.
+# node SIZE CPU MEMORY: a node labelled size=SIZE; its name goes into NODE_<SIZE>.
 node() {
+  local name
+  if ((HOLLOW)); then
+    "$BOSUN" hollow-nodes --kubeconfig "$KUBECONFIG" --count 1 --cpu "$2" --memory "$3" \
+      --name-prefix "$1-" >"$E2E_TMP/hollow-$1.log" 2>&1 &
+    PIDS+=($!)
+    name="$1-0"
+    wait_for 30 k get node "$name"
+    k label node "$name" "size=$1" >/dev/null
+  else
+    name="$1"
+    api_node "$1" "$2" "$3" "$1"
+  fi
+  printf -v "NODE_${1^^}" '%s' "$name"
+}
+
+# api_node NAME CPU MEMORY SIZE-LABEL: a Ready node and a fresh Lease, as a kubelet would report
+# them.
+api_node() {
   local now
   now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
   k apply -f - >/dev/null <<YAML
@@ -101,9 +128,18 @@ expect_on() {
   expect_eq "$(node_of "$1")" "$2" "node of $1"
 }
 
-node small 1 2Gi small
-node medium 2 4Gi medium
-node large 4 8Gi large
+node small 1 2Gi
+node medium 2 4Gi
+node large 4 8Gi
+
+# delete_pod NAME: a hollow kubelet finishes the graceful deletion; without one it is forced.
+delete_pod() {
+  if ((HOLLOW)); then
+    k delete pod "$1" >/dev/null
+  else
+    k delete pod "$1" --grace-period=0 --force >/dev/null 2>&1
+  fi
+}
 
 # Use the server's scheduler if it has one; otherwise run `bosun scheduler` with the admin
 # kubeconfig (leader election on, as several may run).
@@ -111,38 +147,43 @@ pod probe ""
 for _ in $(seq 30); do bound probe && break; sleep 0.1; done
 if ! bound probe; then
   "$BOSUN" scheduler --kubeconfig "$KUBECONFIG" --leader-elect >"$E2E_TMP/scheduler.log" 2>&1 &
-  SCHED_PID=$!
+  PIDS+=($!)
   wait_for 20 bound probe
 fi
-k delete pod probe --grace-period=0 --force >/dev/null 2>&1
+delete_pod probe
 
 # Requests decide: 3 cpu fits only large, then 1500m only medium; 2 cpu then fits nowhere.
 pod big 3
-expect_on big large
+expect_on big "$NODE_LARGE"
 pod mid 1500m
-expect_on mid medium
+expect_on mid "$NODE_MEDIUM"
+if ((HOLLOW)); then
+  running() { [[ "$(k get pod "$1" -o jsonpath='{.status.phase}')" == Running ]]; }
+  wait_for 30 running mid
+fi
 pod huge 2
 expect_pending huge "0/3 nodes are available: 3 Insufficient cpu."
 out=$(k describe pod huge)
 expect_contains "$out" "default-scheduler" "describe huge: From"
-expect_contains "$(k describe pod big)" "Successfully assigned default/big to large" "Scheduled event"
+expect_contains "$(k describe pod big)" "Successfully assigned default/big to $NODE_LARGE" \
+  "Scheduled event"
 expect_contains "$(k get events --field-selector involvedObject.name=huge)" "FailedScheduling" "events"
 
-# Deleting big frees 3 cpu on large (no kubelet here, so the deletion is forced).
-k delete pod big --grace-period=0 --force >/dev/null 2>&1
-expect_on huge large
+# Deleting big frees 3 cpu on large.
+delete_pod big
+expect_on huge "$NODE_LARGE"
 
 # nodeSelector.
 pod on-small "" "  nodeSelector: {size: small}"
-expect_on on-small small
+expect_on on-small "$NODE_SMALL"
 
 # Taints: untolerated NoSchedule keeps a pod off medium; a toleration lets it on.
-k taint nodes medium dedicated=db:NoSchedule >/dev/null
+k taint nodes "$NODE_MEDIUM" dedicated=db:NoSchedule >/dev/null
 pod wants-medium "" "  nodeSelector: {size: medium}"
 expect_pending wants-medium "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 2 node(s) didn't match Pod's node affinity/selector."
 pod tolerates-medium "" "  nodeSelector: {size: medium}
   tolerations: [{key: dedicated, operator: Equal, value: db, effect: NoSchedule}]"
-expect_on tolerates-medium medium
+expect_on tolerates-medium "$NODE_MEDIUM"
 
 # Required anti-affinity on the hostname: one replica per node, the fourth waits.
 replica() {
@@ -168,15 +209,15 @@ for r in web-1 web-2 web-3; do
   wait_for 20 bound $r
 done
 nodes=$(for r in web-1 web-2 web-3; do node_of $r; echo; done | sort | tr '\n' ' ')
-expect_eq "$nodes" "large medium small " "replicas' nodes"
+expect_eq "$nodes" "$NODE_LARGE $NODE_MEDIUM $NODE_SMALL " "replicas' nodes"
 replica web-4
 expect_pending web-4 "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
 
 # kubectl cordon: no new pods on small until uncordon.
-k cordon small >/dev/null
+k cordon "$NODE_SMALL" >/dev/null
 pod wants-small "" "  nodeSelector: {size: small}"
 expect_pending wants-small "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) were unschedulable."
-k uncordon small >/dev/null
-expect_on wants-small small
+k uncordon "$NODE_SMALL" >/dev/null
+expect_on wants-small "$NODE_SMALL"
 
 echo "PASS scheduler_test"
