@@ -1,212 +1,259 @@
-// The agent's per-pod hot path — a pod worker's sync of a pod already running (what every
-// informer update and relist of a healthy pod costs) and the status it computes — over the fake
-// runtime, as hollow nodes run it. With HOLLOW_KUBECONFIG set it instead measures hollow nodes
-// against a running server: RSS per simulated node, pods started, and idle CPU.
-//   HOLLOW_KUBECONFIG=<kubeconfig> HOLLOW_COUNT=1000 HOLLOW_PODS=10 build/bench/agent_bench
+// Node agent hot paths outside the runtime: `kubectl logs` over a container's CRI log file (the
+// line parser and a whole-file read, with the tail case the kubelet seeks for), a probe's way into
+// the pod's network namespace (a socket made by a throw-away thread that setns()es, against a
+// plain socket and against switching the calling thread there and back), a whole TCP probe into a
+// namespace, and a configMap volume update through the atomic writer. The namespace cases need
+// root (they are skipped otherwise); files go under $TMPDIR.
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
+#include <cerrno>
+#include <condition_variable>
+#include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
+#include <string>
 #include <thread>
 
-#include "agent/fake_runtime.h"
-#include "agent/hollow_nodes.h"
-#include "agent/pod_status.h"
-#include "agent/pod_sync.h"
-#include "client/kubeconfig.h"
+#include "agent/atomic_writer.h"
+#include "agent/container_logs.h"
+#include "agent/prober.h"
+#include "runtime/runc_log.h"
 
 namespace {
 
+namespace fs = std::filesystem;
 using namespace bosun;
-using namespace bosun::agent;
 
-Json bench_pod(int i) {
-  Json pod = Json::parse(R"js({
-    "metadata": {"namespace": "default", "labels": {"app": "web"}},
-    "spec": {"nodeName": "node-a", "restartPolicy": "Always", "containers": [
-      {"name": "app", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent",
-       "env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-       "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]},
-    "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True",
-               "lastProbeTime": null, "lastTransitionTime": "2024-01-01T00:00:00Z"}]}
-  })js");
-  pod["metadata"]["name"] = "web-" + std::to_string(i);
-  pod["metadata"]["uid"] = "uid-" + std::to_string(i);
-  return pod;
+std::string temp_dir(const char* name) {
+  std::string t = (fs::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
+  return ::mkdtemp(t.data()) ? t : std::string();
 }
 
-struct NodeFixture {
-  explicit NodeFixture(int pods) {
-    FakeRuntimeOptions o;
-    o.clock = &clock;
-    runtime = std::make_unique<FakeRuntime>(o);
-    node.node_name = "node-a";
-    node.host_ips = {"10.0.0.7"};
-    node.memory_capacity_bytes = int64_t{16} << 30;
-    node.create_log_directories = false;
-    syncer = std::make_unique<PodSyncer>(*runtime, clock, node);
-    for (int i = 0; i < pods; ++i) {
-      this->pods.push_back(bench_pod(i));
-      states.emplace_back();
-      (void)syncer->sync_pod(this->pods.back(), states.back());
+// A 100,000-line CRI log (about 9 MB), as a chatty container writes in a few minutes.
+struct LogFile {
+  std::string dir = temp_dir("bosun-agent-bench");
+  std::string path = dir + "/0.log";
+  int64_t bytes = 0;
+  LogFile() {
+    std::ofstream out(path);
+    int64_t t = int64_t{1714564800} * 1000000000;
+    for (int i = 0; i < 100000; ++i) {
+      std::string line = runtime::format_cri_log_line(
+          t + i * 1000, i % 7 == 0 ? "stderr" : "stdout", false,
+          "GET /api/v1/items?page=" + std::to_string(i) + " 200 OK in 3.2ms user=alice");
+      bytes += static_cast<int64_t>(line.size());
+      out << line;
     }
   }
-  FakeClock clock;
-  std::unique_ptr<FakeRuntime> runtime;
-  NodeContext node;
-  std::unique_ptr<PodSyncer> syncer;
-  std::vector<Json> pods;
-  std::deque<PodSyncState> states;
+  ~LogFile() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
 };
 
-// One steady-state sync of a running pod plus its status and the did-it-change check, on a node
-// with state.range(0) pods.
-void BM_SteadyPodSync(benchmark::State& state) {
-  NodeFixture f(static_cast<int>(state.range(0)));
-  size_t i = 0;
+LogFile& log_file() {
+  static LogFile f;
+  return f;
+}
+
+void BM_ParseCriLogLine(benchmark::State& state) {
+  const std::string line =
+      "2024-05-01T12:00:00.123456789Z stdout F GET /api/v1/items 200 OK in 3.2ms\n";
   for (auto _ : state) {
-    const size_t k = i++ % f.pods.size();
-    auto r = f.syncer->sync_pod(f.pods[k], f.states[k]);
-    auto view = observe_pod(*f.runtime, f.pods[k]["metadata"]["uid"].get<std::string>());
-    PodStatusInput in;
-    in.pod = &f.pods[k];
-    in.view = &*view;
-    in.state = &f.states[k];
-    in.node = &f.node;
-    in.runtime_prefix = "fake";
-    in.now = f.clock.now();
-    Json status = generate_pod_status(in);
-    benchmark::DoNotOptimize(status != f.pods[k]["status"]);
+    auto r = agent::parse_cri_log_line(line);
     benchmark::DoNotOptimize(r);
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(line.size()));
 }
-BENCHMARK(BM_SteadyPodSync)->Arg(10)->Arg(110);
+BENCHMARK(BM_ParseCriLogLine);
 
-// The first start of a pod: sandbox, image check, env, config, create, start.
-void BM_FirstPodStart(benchmark::State& state) {
-  NodeFixture f(0);
-  int i = 0;
+// The whole file to a sink that only counts (kubectl logs without options); arg 1 adds
+// --timestamps.
+void BM_ReadContainerLog(benchmark::State& state) {
+  LogFile& f = log_file();
+  agent::LogOptions o;
+  o.timestamps = state.range(0) != 0;
   for (auto _ : state) {
-    Json pod = bench_pod(i++);
-    PodSyncState st;
-    benchmark::DoNotOptimize(f.syncer->sync_pod(pod, st));
-    state.PauseTiming();
-    (void)f.runtime->remove_pod_sandbox(pod["metadata"]["uid"].get<std::string>());
-    state.ResumeTiming();
+    int64_t out = 0;
+    auto r = agent::read_container_log(f.path, o, [&](agent::LogStream, std::string_view d) {
+      out += static_cast<int64_t>(d.size());
+      return true;
+    });
+    benchmark::DoNotOptimize(out);
+    if (!r.ok()) state.SkipWithError(r.error().message.c_str());
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * f.bytes);
 }
-BENCHMARK(BM_FirstPodStart);
+BENCHMARK(BM_ReadContainerLog)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-int64_t rss_bytes() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      int64_t kib = 0;
-      in >> kib;
-      return kib * 1024;
-    }
-    in.ignore(1 << 20, '\n');
+// kubectl logs --tail=100: a seek from the end, not a read of the whole file.
+void BM_ReadContainerLogTail100(benchmark::State& state) {
+  LogFile& f = log_file();
+  agent::LogOptions o;
+  o.tail_lines = 100;
+  for (auto _ : state) {
+    int64_t lines = 0;
+    auto r = agent::read_container_log(f.path, o, [&](agent::LogStream, std::string_view) {
+      ++lines;
+      return true;
+    });
+    if (!r.ok() || lines != 100) state.SkipWithError("tail did not give 100 lines");
   }
-  return 0;
+}
+BENCHMARK(BM_ReadContainerLogTail100)->Unit(benchmark::kMicrosecond);
+
+// A network namespace with lo up, held by a parked thread, and a listener in it.
+struct Netns {
+  std::string path;
+  std::thread holder;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  int listener = -1;
+  int port = 0;
+  std::thread acceptor;
+
+  Netns() {
+    if (::geteuid() != 0) return;
+    std::promise<std::string> p;
+    auto f = p.get_future();
+    holder = std::thread([&] {
+      if (::unshare(CLONE_NEWNET) != 0) {
+        p.set_value("");
+        return;
+      }
+      int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+      ifreq ifr{};
+      std::snprintf(ifr.ifr_name, IFNAMSIZ, "lo");
+      ::ioctl(s, SIOCGIFFLAGS, &ifr);
+      ifr.ifr_flags |= IFF_UP;
+      ::ioctl(s, SIOCSIFFLAGS, &ifr);
+      ::close(s);
+      p.set_value("/proc/" + std::to_string(::getpid()) + "/task/" +
+                  std::to_string(::syscall(SYS_gettid)) + "/ns/net");
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return done; });
+    });
+    path = f.get();
+    if (path.empty()) return;
+    auto fd = agent::open_socket_in_netns(path, AF_INET, SOCK_STREAM);
+    if (!fd.ok()) return;
+    listener = *fd;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener, 128);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    acceptor = std::thread([this] {
+      for (;;) {
+        int c = ::accept(listener, nullptr, nullptr);
+        if (c < 0 && (errno == EBADF || errno == EINVAL)) return;  // closed: the end
+        if (c >= 0) ::close(c);
+      }
+    });
+  }
+  ~Netns() {
+    if (listener >= 0) {
+      ::shutdown(listener, SHUT_RDWR);
+      ::close(listener);
+      acceptor.join();
+    }
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    if (holder.joinable()) holder.join();
+  }
+};
+
+Netns& netns() {
+  static Netns n;
+  return n;
 }
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+void BM_SocketPlain(benchmark::State& state) {
+  for (auto _ : state) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::close(fd);
+  }
 }
+BENCHMARK(BM_SocketPlain)->Unit(benchmark::kMicrosecond);
 
-int hollow_memory(const char* kubeconfig) {
-  const int count = std::getenv("HOLLOW_COUNT") ? std::atoi(std::getenv("HOLLOW_COUNT")) : 1000;
-  const int pods_per_node = std::getenv("HOLLOW_PODS") ? std::atoi(std::getenv("HOLLOW_PODS")) : 0;
-  auto config = client::load_kubeconfig(kubeconfig);
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", config.error().message.c_str());
-    return 1;
+// What the prober does: a throw-away thread enters the namespace and makes the socket.
+void BM_SocketInNetnsThread(benchmark::State& state) {
+  Netns& n = netns();
+  if (n.path.empty()) return state.SkipWithError("needs root");
+  for (auto _ : state) {
+    auto fd = agent::open_socket_in_netns(n.path, AF_INET, SOCK_STREAM);
+    if (!fd.ok()) return state.SkipWithError(fd.error().message.c_str());
+    ::close(*fd);
   }
-  config->max_idle_connections = 32;
-  auto client = client::RestClient::create(*config);
-  if (!client.ok()) return 1;
-  const int64_t rss0 = rss_bytes();
-  HollowNodesOptions o;
-  o.client = client->get();
-  o.count = count;
-  o.max_pods = 110;
-  o.workers = 8;
-  o.post_events = std::getenv("HOLLOW_NO_EVENTS") == nullptr;
-  auto t0 = std::chrono::steady_clock::now();
-  auto h = HollowNodes::start(o);
-  if (!h.ok()) {
-    std::fprintf(stderr, "%s\n", h.error().message.c_str());
-    return 1;
-  }
-  auto t1 = std::chrono::steady_clock::now();
-  while (!(*h)->pods_synced()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const int64_t rss1 = rss_bytes();
-  std::printf("hollow nodes: %d registered in %.1f s; RSS %.1f MiB -> %.1f MiB: %lld bytes/node\n",
-              count, std::chrono::duration<double>(t1 - t0).count(), rss0 / 1048576.0,
-              rss1 / 1048576.0, static_cast<long long>((rss1 - rss0) / std::max(1, count)));
-  if (pods_per_node > 0) {
-    const int total = count * pods_per_node;
-    std::atomic<int> next{0};
-    std::vector<std::thread> creators;
-    auto c0 = std::chrono::steady_clock::now();
-    for (int t = 0; t < 16; ++t) {
-      creators.emplace_back([&] {
-        for (int i = next++; i < total; i = next++) {
-          Json pod = {{"apiVersion", "v1"},
-                      {"kind", "Pod"},
-                      {"metadata", {{"name", "hp-" + std::to_string(i)}, {"namespace", "default"}}},
-                      {"spec",
-                       {{"nodeName", o.name_prefix + std::to_string(i % count)},
-                        {"containers", Json::array({{{"name", "app"}, {"image", "pause:3.9"}}})}}}};
-          auto r = (*client)->create(client::kPods, "default", pod);
-          if (!r.ok() && r.error().code != ErrorCode::kAlreadyExists) {
-            std::fprintf(stderr, "create: %s\n", r.error().message.c_str());
-          }
-        }
-      });
-    }
-    for (auto& t : creators) t.join();
-    // Every pod's container is up in its node's runtime.
-    while (true) {
-      size_t running = 0;
-      for (size_t i = 0; i < (*h)->size(); ++i) running += (*h)->runtime(i).container_count();
-      if (running >= static_cast<size_t>(total)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    auto c1 = std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(std::chrono::seconds(10));  // status writes settle
-    const int64_t rss2 = rss_bytes();
-    std::printf(
-        "pods: %d created and started in %.1f s; RSS %.1f MiB: %lld bytes/node with %d pods each\n",
-        total, std::chrono::duration<double>(c1 - c0).count(), rss2 / 1048576.0,
-        static_cast<long long>((rss2 - rss0) / std::max(1, count)), pods_per_node);
-  }
-  const double cpu0 = cpu_seconds();
-  std::this_thread::sleep_for(std::chrono::seconds(30));
-  const double cpu1 = cpu_seconds();
-  std::printf(
-      "idle: %.1f %% of one CPU over 30 s (leases every 10 s, heartbeats every 60 s); RSS %.1f "
-      "MiB\n",
-      (cpu1 - cpu0) / 30 * 100, rss_bytes() / 1048576.0);
-  (*h)->stop();
-  return 0;
 }
+BENCHMARK(BM_SocketInNetnsThread)->Unit(benchmark::kMicrosecond);
+
+// The alternative not taken: the calling thread switches there and back (cheaper, but a failed
+// switch back would leave an agent thread in a pod's namespace).
+void BM_SocketInNetnsSwitchBack(benchmark::State& state) {
+  Netns& n = netns();
+  if (n.path.empty()) return state.SkipWithError("needs root");
+  int home = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  for (auto _ : state) {
+    int ns = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+    ::setns(ns, CLONE_NEWNET);
+    ::close(ns);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::setns(home, CLONE_NEWNET);
+    ::close(fd);
+  }
+  ::close(home);
+}
+BENCHMARK(BM_SocketInNetnsSwitchBack)->Unit(benchmark::kMicrosecond);
+
+// A whole tcpSocket probe against a listener inside the namespace.
+void BM_TcpProbeInNetns(benchmark::State& state) {
+  Netns& n = netns();
+  if (n.path.empty()) return state.SkipWithError("needs root");
+  for (auto _ : state) {
+    auto out = agent::probe_tcp(n.path, "127.0.0.1", n.port, std::chrono::seconds(1));
+    if (out.result != agent::ProbeResult::kSuccess) {
+      return state.SkipWithError(out.output.c_str());
+    }
+  }
+}
+BENCHMARK(BM_TcpProbeInNetns)->Unit(benchmark::kMicrosecond);
+
+// A configMap volume of three keys, one of which changes every time: a new version directory,
+// three files, the ..data swap and the old version removed.
+void BM_AtomicWriterUpdate(benchmark::State& state) {
+  std::string dir = temp_dir("bosun-agent-bench-volume");
+  FakeClock clock;
+  agent::Payload p{{"app.conf", {std::string(2048, 'a'), 0644}},
+                   {"log.conf", {std::string(512, 'l'), 0644}},
+                   {"version", {"0", 0644}}};
+  int64_t i = 0;
+  for (auto _ : state) {
+    p["version"].data = std::to_string(++i);
+    auto r = agent::write_payload(dir, p, clock);
+    if (!r.ok()) return state.SkipWithError(r.error().message.c_str());
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+BENCHMARK(BM_AtomicWriterUpdate)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (const char* kubeconfig = std::getenv("HOLLOW_KUBECONFIG")) return hollow_memory(kubeconfig);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+BENCHMARK_MAIN();

@@ -77,12 +77,7 @@ class LogWriter {
       if (msg.unix_nanos < since_nanos) return true;
     }
     line_.clear();
-    if (options_.timestamps) {
-      char ts[40];
-      size_t n = runtime::format_cri_timestamp(msg.unix_nanos, ts);
-      line_.append(ts, n);
-      line_.push_back(' ');
-    }
+    if (options_.timestamps) append_timestamp(msg.unix_nanos);
     line_.append(msg.content);
     if (newline) line_.push_back('\n');
     if (static_cast<int64_t>(line_.size()) > remain_) line_.resize(static_cast<size_t>(remain_));
@@ -92,10 +87,37 @@ class LogWriter {
   }
 
  private:
+  // RFC3339NanoFixed in UTC, as the kubelet prints with --timestamps. Lines of one second share
+  // the date and time, so only the nanoseconds are formatted for each.
+  void append_timestamp(int64_t unix_nanos) {
+    int64_t secs = unix_nanos / 1000000000, nanos = unix_nanos % 1000000000;
+    if (nanos < 0) {
+      nanos += 1000000000;
+      --secs;
+    }
+    if (secs != cached_secs_ || cached_.empty()) {
+      char ts[40];
+      size_t n = runtime::format_cri_timestamp(secs * 1000000000, ts);
+      cached_.assign(ts, n);  // "YYYY-MM-DDTHH:MM:SS.000000000Z"
+      cached_secs_ = secs;
+    }
+    const size_t frac = cached_.size() - 10;  // the nine digits before the Z
+    line_.append(cached_, 0, frac);
+    char digits[10];
+    for (int i = 8; i >= 0; --i) {
+      digits[i] = static_cast<char>('0' + nanos % 10);
+      nanos /= 10;
+    }
+    line_.append(digits, 9);
+    line_.append("Z ");
+  }
+
   const LogOptions& options_;
   const LogSink& sink_;
   int64_t remain_;
   std::string line_;
+  std::string cached_;
+  int64_t cached_secs_ = 0;
 };
 
 // Watches the open file itself (through /proc/self/fd), so a rename before the watch is set up
