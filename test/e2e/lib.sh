@@ -7,6 +7,10 @@ E2E_TMP=$(mktemp -d /tmp/bosun-e2e.XXXXXX)
 E2E_SERVER_PID=""
 E2E_FAILED=0
 
+# E2E_AGENT=1 before start_server runs the server's local agent (root and runc needed); by default
+# the server runs without one, so a test's pods never start real containers.
+E2E_AGENT=${E2E_AGENT:-0}
+
 e2e_cleanup() {
   local rc=$?
   if [[ -n "$E2E_SERVER_PID" ]] && kill -0 "$E2E_SERVER_PID" 2>/dev/null; then
@@ -19,7 +23,41 @@ e2e_cleanup() {
     echo "---- server log (last 60 lines) ----" >&2
     tail -n 60 "$E2E_TMP/server.log" >&2 2>/dev/null || true
   fi
+  if ((E2E_AGENT)); then agent_leftovers_cleanup; fi
   rm -rf "$E2E_TMP"
+}
+
+# What a stopped agent leaves on purpose (running containers, for re-adoption) or by failure:
+# containers, overlay and namespace mounts under the data dir, pod cgroups. Best effort, after the
+# server is gone; tests that want to prove a clean teardown check with agent_assert_clean first.
+agent_leftovers_cleanup() {
+  local root="$E2E_TMP/data/runc" id m uid
+  if [[ -d "$root" ]]; then
+    for id in $(runc --root "$root" list -q 2>/dev/null); do
+      runc --root "$root" kill "$id" KILL 2>/dev/null || true
+      runc --root "$root" delete -f "$id" 2>/dev/null || true
+    done
+  fi
+  # Deepest mounts first.
+  awk -v p="$E2E_TMP/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  for uid in $(ls "$E2E_TMP/data/sandboxes" 2>/dev/null | grep -v '\.json$'); do
+    for m in /sys/fs/cgroup/*/bosun/pod"$uid" /sys/fs/cgroup/unified/bosun/pod"$uid"; do
+      [[ -d "$m" ]] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+  done
+}
+
+# agent_assert_clean: no runc container, mount or sandbox left for the test's data dir (call it
+# after deleting every pod and waiting for them to go).
+agent_assert_clean() {
+  local left
+  left=$(runc --root "$E2E_TMP/data/runc" list -q 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "runc containers left: $left"
+  left=$(awk -v p="$E2E_TMP/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo)
+  [[ -z "$left" ]] || fail "mounts left: $left"
+  left=$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "sandboxes left: $left"
 }
 trap e2e_cleanup EXIT
 
@@ -37,7 +75,11 @@ KUBECTL_127="$KUBECTL_DIR/kubectl.1.27"
 # kubectl can talk to it.
 start_server() {
   mkdir -p "$E2E_TMP/data"
-  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "$@" \
+  local agent=()
+  if ((!E2E_AGENT)) && "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
+    agent=(--disable-agent)
+  fi
+  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "${agent[@]}" "$@" \
     >"$E2E_TMP/server.out" 2>"$E2E_TMP/server.log" &
   E2E_SERVER_PID=$!
   for _ in $(seq 200); do
