@@ -1,4 +1,4 @@
-#include "apiserver/authn.h"
+#include "http/authn.h"
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "apiserver/user_info.h"
+#include "http/user_info.h"
 #include "common/clock.h"
 #include "common/result.h"
 

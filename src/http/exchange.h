@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "apiserver/http_message.h"
+#include "http/http_message.h"
 
 namespace bosun::apiserver {
 

@@ -1,6 +1,6 @@
-#include "apiserver/http_message.h"
+#include "http/http_message.h"
 
-#include "apiserver/status.h"
+#include "http/status.h"
 
 namespace bosun::apiserver {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "apiserver/user_info.h"
+#include "http/user_info.h"
 #include "common/json.h"
 #include "common/result.h"
 

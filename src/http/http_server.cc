@@ -1,7 +1,7 @@
 // Boost.Beast lives in this file only: it compiles slowly, and no other module should pay for it.
 #include <utility>  // before Asio: Boost 1.74's headers use std::exchange without including it
 
-#include "apiserver/http_server.h"
+#include "http/http_server.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,7 +33,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "apiserver/worker_pool.h"
+#include "http/worker_pool.h"
 #include "common/check.h"
 #include "common/log.h"
 

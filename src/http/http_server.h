@@ -13,9 +13,9 @@
 #include <memory>
 #include <string>
 
-#include "apiserver/authn.h"
-#include "apiserver/gzip.h"
-#include "apiserver/router.h"
+#include "http/authn.h"
+#include "http/gzip.h"
+#include "http/router.h"
 #include "common/metrics.h"
 #include "common/result.h"
 

@@ -1,4 +1,4 @@
-#include "apiserver/router.h"
+#include "http/router.h"
 
 #include <algorithm>
 

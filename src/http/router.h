@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "apiserver/exchange.h"
+#include "http/exchange.h"
 
 namespace bosun::apiserver {
 

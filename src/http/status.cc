@@ -1,4 +1,4 @@
-#include "apiserver/status.h"
+#include "http/status.h"
 
 namespace bosun::apiserver {
 
