@@ -74,9 +74,10 @@ struct FollowControl {
   const LogCancel* cancel = nullptr;
 };
 
-// Writes the log at `path` to the sink under the options. With options.follow it blocks for new
-// lines until the container stops or the read is cancelled; a rotation (the file renamed and a new
-// one created at `path`) is followed into the new file.
+// Writes the log at `path` to the sink under the options. For `previous=true` the caller passes
+// the log of the container's previous instance (the agent keeps one per restart). With
+// options.follow it blocks for new lines until the container stops or the read is cancelled; a
+// rotation (the file renamed and a new one created at `path`) is followed into the new file.
 Result<void> read_container_log(const std::string& path, const LogOptions& options,
                                 const LogSink& sink, const FollowControl& follow = {});
 

@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "agent/atomic_writer.h"
@@ -52,6 +55,18 @@ class TempDir {
     path_ = ::mkdtemp(t.data());
   }
   ~TempDir() {
+    // A test that failed half way may leave a tmpfs behind: detach it before removing the tree.
+    std::vector<std::string> mounts;
+    std::ifstream in("/proc/self/mounts");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string dev, point;
+      f >> dev >> point;
+      if (point.rfind(path_ + "/", 0) == 0) mounts.push_back(point);
+    }
+    std::sort(mounts.rbegin(), mounts.rend());
+    for (const std::string& m : mounts) ::umount2(m.c_str(), MNT_DETACH);
     std::error_code ec;
     fs::remove_all(path_, ec);
   }
