@@ -11,6 +11,8 @@
 #include "controller/deployment.h"
 #include "controller/garbage_collector.h"
 #include "controller/namespace_controller.h"
+#include "controller/node_lifecycle.h"
+#include "controller/pod_gc.h"
 #include "controller/replica_set.h"
 
 namespace bosun::controller {
@@ -70,6 +72,25 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
        [](ControllerContext ctx,
           const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
          return std::unique_ptr<Controller>(new NamespaceController(ctx));
+       }},
+      {"node-lifecycle-controller",
+       {"nodelifecycle"},
+       8,  // nodeUpdateWorkerSize
+       true,
+       [](ControllerContext ctx,
+          const ControllerManagerOptions& o) -> Result<std::unique_ptr<Controller>> {
+         NodeLifecycleOptions options;
+         options.node_monitor_grace_period = o.node_monitor_grace_period;
+         options.default_toleration = o.pod_eviction_timeout;
+         return std::unique_ptr<Controller>(new NodeLifecycleController(ctx, options));
+       }},
+      {"pod-garbage-collector-controller",
+       {"podgc"},
+       1,
+       true,
+       [](ControllerContext ctx,
+          const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
+         return std::unique_ptr<Controller>(new PodGCController(ctx));
        }},
   };
   return kDescriptors;
