@@ -3,6 +3,9 @@
 # re-apply (client-side, strategic merge patch), server-side apply with a conflict, and every
 # `kubectl get` output kubectl users rely on. kubectl 1.27 (protobuf OpenAPI v2) applies too.
 set -euo pipefail
+# API semantics only: the deployment controller also writes annotations, which bump a
+# Deployment's generation.
+E2E_COMMAND=apiserver
 source "$(dirname "$0")/lib.sh"
 DATA="$(dirname "$0")/testdata"
 

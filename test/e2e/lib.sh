@@ -10,6 +10,9 @@ E2E_FAILED=0
 # E2E_AGENT=1 before start_server runs the server's local agent (root and runc needed); by default
 # the server runs without one, so a test's pods never start real containers.
 E2E_AGENT=${E2E_AGENT:-0}
+# E2E_COMMAND=apiserver runs the API server alone (no scheduler, controllers or agent), for tests of
+# API semantics that controllers would race with (finalizers, generations, namespace phases).
+E2E_COMMAND=${E2E_COMMAND:-server}
 
 e2e_cleanup() {
   local rc=$?
@@ -76,10 +79,11 @@ KUBECTL_127="$KUBECTL_DIR/kubectl.1.27"
 start_server() {
   mkdir -p "$E2E_TMP/data"
   local agent=()
-  if ((!E2E_AGENT)) && "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
+  if [[ $E2E_COMMAND == server ]] && ((!E2E_AGENT)) &&
+    "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
     agent=(--disable-agent)
   fi
-  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "${agent[@]}" "$@" \
+  "$BOSUN" "$E2E_COMMAND" --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "${agent[@]}" "$@" \
     >"$E2E_TMP/server.out" 2>"$E2E_TMP/server.log" &
   E2E_SERVER_PID=$!
   for _ in $(seq 200); do
