@@ -4,17 +4,17 @@
 // so a test can hand them a fake. Thread-safe: a handler may answer from any thread, and a stream
 // may be written from any thread.
 //
-// WebSocket (exec, attach and port-forward on kubectl 1.30+, subprotocol v5.channel.k8s.io) will be
-// a third answer, `upgrade_websocket(accept, on_open)`: the server replies 101 echoing the chosen
-// subprotocol and hands the connection's TLS stream to a session driven on the same io thread,
-// which `on_open` receives with send(channel, bytes), on_message, on_close and close(code).
-// Request::wants_websocket() already tells handlers an upgrade was asked for; nothing below needs
-// to change for it.
+// WebSocket (exec, attach and port-forward on kubectl 1.30+) and the API server's relay of them to
+// the node agent use the third answer, upgrade(): the server writes the 101 Switching Protocols
+// head the handler composed and hands over the connection's TLS stream as an UpgradedStream of raw
+// bytes both ways (Kubernetes' UpgradeAwareHandler takes over the hijacked connection the same
+// way).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/http_message.h"
 
@@ -76,6 +76,24 @@ struct MetricsLabels {
   std::string subresource;
 };
 
+// A connection taken over after a 101 answer: raw bytes both ways, until either side closes.
+// Writes queue and never block; callbacks run on the connection's io thread and must not block.
+// Thread-safe.
+class UpgradedStream {
+ public:
+  virtual ~UpgradedStream() = default;
+
+  // Starts delivering what the client sends (first any bytes that came right behind the request);
+  // on_close runs once when the connection is over, whichever side ended it.
+  virtual void start(std::function<void(std::string_view data)> on_data,
+                     std::function<void()> on_close) = 0;
+  // Queues bytes for the client. Returns false once the connection is closing or closed.
+  virtual bool write(std::string data) = 0;
+  // Sends what is queued, then closes the connection.
+  virtual void close() = 0;
+  virtual size_t queued_bytes() const = 0;
+};
+
 class Exchange {
  public:
   virtual ~Exchange() = default;
@@ -88,6 +106,16 @@ class Exchange {
   virtual std::shared_ptr<ResponseStream> start_stream(StreamHead head) = 0;
 
   virtual void set_metrics_labels(MetricsLabels labels) = 0;
+
+  // Answers with `head` (status 101 and its Upgrade, Connection and Sec-WebSocket-* fields; the
+  // body is ignored) and hands over the connection. Counts as the one answer. Exchanges that cannot
+  // be taken over (test fakes) answer 500 and return null.
+  virtual std::shared_ptr<UpgradedStream> upgrade(Response head) {
+    (void)head;
+    respond(Response::error(
+        make_error(ErrorCode::kInternal, "Internal error occurred: upgrade not supported")));
+    return nullptr;
+  }
 };
 
 using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;

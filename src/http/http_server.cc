@@ -33,9 +33,9 @@
 #include <thread>
 #include <unordered_map>
 
-#include "http/worker_pool.h"
 #include "common/check.h"
 #include "common/log.h"
+#include "http/worker_pool.h"
 
 namespace bosun::apiserver {
 
@@ -404,6 +404,117 @@ class StreamImpl final : public ResponseStream {
   friend class Connection;
 };
 
+// A connection handed over after a 101 answer. Producer threads call write()/close(); the
+// connection's strand writes and reads. mu_ guards everything below it.
+class UpgradedImpl final : public UpgradedStream,
+                           public std::enable_shared_from_this<UpgradedImpl> {
+ public:
+  explicit UpgradedImpl(std::weak_ptr<Connection> conn) : conn_(std::move(conn)) {}
+
+  void start(std::function<void(std::string_view)> on_data,
+             std::function<void()> on_close) override;
+  bool write(std::string data) override {
+    {
+      std::lock_guard lock(mu_);
+      if (closing_ || ended_) return false;
+      if (data.empty()) return true;
+      pending_ += data;
+      queued_ += data.size();
+    }
+    schedule_flush();
+    return true;
+  }
+  void close() override {
+    {
+      std::lock_guard lock(mu_);
+      if (closing_ || ended_) return;
+      closing_ = true;
+    }
+    schedule_flush();
+  }
+  size_t queued_bytes() const override {
+    std::lock_guard lock(mu_);
+    return queued_;
+  }
+
+  // --- Used by the connection, on its strand. ---
+
+  // Bytes from the client: to on_data once start() ran, kept until then.
+  void deliver(std::string data) {
+    std::function<void(std::string_view)> cb;
+    {
+      std::lock_guard lock(mu_);
+      if (ended_) return;
+      if (!started_) {
+        inbox_ += data;
+        return;
+      }
+      cb = on_data_;
+    }
+    if (cb) cb(data);
+  }
+  // Whatever is queued, and whether the stream then closes.
+  std::pair<std::string, bool> take() {
+    std::lock_guard lock(mu_);
+    flush_scheduled_ = false;
+    std::string out;
+    out.swap(pending_);
+    return {std::move(out), closing_};
+  }
+  void written(size_t n) {
+    std::lock_guard lock(mu_);
+    queued_ = n > queued_ ? 0 : queued_ - n;
+  }
+  void end() {
+    std::function<void()> cb;
+    {
+      std::lock_guard lock(mu_);
+      if (ended_) return;
+      ended_ = true;
+      pending_.clear();
+      queued_ = 0;
+      cb = std::move(on_close_);
+      on_data_ = nullptr;
+    }
+    if (cb) cb();
+  }
+  // Runs on the strand after start(): installs the callbacks and hands over the kept bytes.
+  void begin(std::function<void(std::string_view)> on_data, std::function<void()> on_close) {
+    std::string kept;
+    bool ended;
+    {
+      std::lock_guard lock(mu_);
+      started_ = true;
+      ended = ended_;
+      if (!ended) {
+        on_data_ = on_data;
+        on_close_ = std::move(on_close);
+      }
+      kept.swap(inbox_);
+    }
+    if (ended) {
+      if (on_close) on_close();
+      return;
+    }
+    if (!kept.empty() && on_data) on_data(kept);
+  }
+
+ private:
+  void schedule_flush();
+
+  const std::weak_ptr<Connection> conn_;
+  mutable std::mutex mu_;
+  std::string pending_;
+  std::string inbox_;
+  size_t queued_ = 0;
+  bool flush_scheduled_ = false;
+  bool closing_ = false;
+  bool ended_ = false;
+  bool started_ = false;
+  std::function<void(std::string_view)> on_data_;
+  std::function<void()> on_close_;
+};
+
 class ExchangeImpl;
 
 // One TLS connection. Everything here runs on the connection's strand, except where a comment says
@@ -459,6 +570,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
           flush_stream();
         }
         break;
+      case State::kUpgraded:
+        close();
+        break;
       case State::kClosing:
       case State::kClosed:
         break;
@@ -474,6 +588,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_response(RequestMeta meta, Response r);
   void begin_stream(RequestMeta meta, std::shared_ptr<StreamImpl> stream, StreamHead head);
   void flush_stream();
+  void begin_upgrade(RequestMeta meta, std::shared_ptr<UpgradedImpl> upgraded, Response head);
+  void flush_upgraded();
 
  private:
   enum class State {
@@ -483,6 +599,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     kHandling,  // a handler has the request
     kWriting,
     kStreaming,
+    kUpgraded,  // handed over after a 101: raw bytes both ways
     kClosing,
     kClosed,
   };
@@ -745,6 +862,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_timer_.cancel();
     if (stream_impl_)
       stream_impl_->end(timed_out_ ? StreamEnd::kWriteTimeout : StreamEnd::kClientGone);
+    if (upgraded_) upgraded_->end();
     end_stream_accounting();
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_both, ignored);
@@ -787,7 +905,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool longrunning_counted_ = false;
   int stream_status_ = 200;
 
+  // The connection handed over after a 101.
+  std::shared_ptr<UpgradedImpl> upgraded_;
+  std::string upgraded_out_;
+  bool upgraded_writing_ = false;
+
+  // Reads of an upgraded connection go on until the client closes or an error.
+  void read_upgraded() {
+    stream_.async_read_some(buffer_.prepare(16384),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->deliver_buffered();
+                              if (self->state_ == State::kUpgraded) self->read_upgraded();
+                            });
+  }
+  void deliver_buffered() {
+    if (buffer_.size() == 0 || !upgraded_) return;
+    auto data = buffer_.data();
+    std::string bytes(static_cast<const char*>(data.data()), data.size());
+    buffer_.consume(buffer_.size());
+    upgraded_->deliver(std::move(bytes));
+  }
+
   friend class ExchangeImpl;
+  friend class UpgradedImpl;
 };
 
 void StreamImpl::schedule_flush() {
@@ -803,6 +945,97 @@ void StreamImpl::schedule_flush() {
   asio::post(conn->executor(), [weak = conn_] {
     if (auto c = weak.lock()) c->flush_stream();
   });
+}
+
+void UpgradedImpl::start(std::function<void(std::string_view)> on_data,
+                         std::function<void()> on_close) {
+  auto conn = conn_.lock();
+  if (!conn || conn->stopped()) {
+    end();
+    if (on_close) on_close();
+    return;
+  }
+  // On the strand, so that on_data never runs on two threads at once.
+  asio::post(conn->executor(), [self = shared_from_this(), on_data = std::move(on_data),
+                                on_close = std::move(on_close)]() mutable {
+    self->begin(std::move(on_data), std::move(on_close));
+  });
+}
+
+void UpgradedImpl::schedule_flush() {
+  {
+    std::lock_guard lock(mu_);
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+  }
+  auto conn = conn_.lock();
+  if (!conn || conn->stopped()) return;
+  asio::post(conn->executor(), [weak = conn_] {
+    if (auto c = weak.lock()) c->flush_upgraded();
+  });
+}
+
+void Connection::begin_upgrade(RequestMeta meta, std::shared_ptr<UpgradedImpl> upgraded,
+                               Response head) {
+  if (meta.inflight) {
+    meta.inflight->dec();
+    meta.inflight = nullptr;
+  }
+  server_.record(meta, head.status);
+  if (state_ == State::kClosed || state_ == State::kClosing) {
+    upgraded->end();
+    return;
+  }
+  // The head is written by hand: Beast's serializer would add a Content-Length to a 101.
+  std::string out = "HTTP/1.1 " + std::to_string(head.status) + " Switching Protocols\r\n";
+  for (const auto& [name, value] : head.headers.items()) out += name + ": " + value + "\r\n";
+  out += "Audit-Id: " + meta.request_id + "\r\n\r\n";
+  upgraded_ = std::move(upgraded);
+  state_ = State::kUpgraded;
+  upgraded_out_ = std::move(out);
+  upgraded_writing_ = true;
+  arm(write_timer_, server_.options.write_timeout);
+  asio::async_write(stream_, asio::buffer(upgraded_out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->upgraded_writing_ = false;
+                      self->write_timer_.cancel();
+                      if (ec) return self->close();
+                      // Bytes the client sent right behind its request belong to the new protocol.
+                      self->deliver_buffered();
+                      if (self->state_ != State::kUpgraded) return;
+                      self->read_upgraded();
+                      self->flush_upgraded();
+                    });
+}
+
+void Connection::flush_upgraded() {
+  if (!upgraded_ || upgraded_writing_ || state_ != State::kUpgraded) return;
+  std::pair<std::string, bool> taken = upgraded_->take();
+  const bool closing = taken.second;
+  if (taken.first.empty()) {
+    if (closing) {
+      // FIN after the last bytes; the pending read sees the client's close and ends the
+      // connection (a timer bounds the wait).
+      state_ = State::kClosing;
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+      arm(write_timer_, kCloseWait);
+    }
+    return;
+  }
+  upgraded_out_ = std::move(taken.first);
+  upgraded_writing_ = true;
+  arm(write_timer_, server_.options.write_timeout);
+  asio::async_write(stream_, asio::buffer(upgraded_out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t n) {
+                      self->upgraded_writing_ = false;
+                      self->write_timer_.cancel();
+                      if (ec) return self->close();
+                      if (self->upgraded_) self->upgraded_->written(n);
+                      if (self->upgraded_out_.capacity() > kKeepBufferBytes)
+                        std::string().swap(self->upgraded_out_);
+                      self->flush_upgraded();
+                    });
 }
 
 class ExchangeImpl final : public Exchange {
@@ -855,6 +1088,20 @@ class ExchangeImpl final : public Exchange {
   void set_metrics_labels(MetricsLabels labels) override {
     std::lock_guard lock(mu_);
     meta_.labels = std::move(labels);
+  }
+
+  std::shared_ptr<UpgradedStream> upgrade(Response head) override {
+    BOSUN_CHECK(!answered_.exchange(true), "an HTTP request was answered twice");
+    auto upgraded = std::make_shared<UpgradedImpl>(conn_);
+    if (conn_->stopped()) {
+      upgraded->end();
+      return upgraded;
+    }
+    asio::dispatch(conn_->executor(),
+                   [conn = conn_, meta = take_meta(), upgraded, h = std::move(head)]() mutable {
+                     conn->begin_upgrade(std::move(meta), std::move(upgraded), std::move(h));
+                   });
+    return upgraded;
   }
 
   bool answered() const { return answered_.load(); }

@@ -1,0 +1,57 @@
+// The agent's side of `kubectl exec` and `kubectl attach` over WebSocket (v5.channel.k8s.io, or
+// v4): answers the upgrade, then relays channel 0 to the process's stdin, its stdout and stderr to
+// channels 1 and 2, applies resizes from channel 4, and ends with the v4 Status on channel 3
+// (Success, or NonZeroExitCode with the ExitCode cause kubectl exits with) and a normal close.
+// attach follows the container's log (the container's monitor keeps no stdin to attach to), so it
+// is output only. Thread-safe: each session runs on its own thread; ExecSessions ends them all.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "agent/kubelet_server.h"
+#include "http/exchange.h"
+
+namespace bosun::agent {
+
+struct ExecRequest {
+  ExecSpec spec;
+  bool stdout = true;
+  bool stderr = true;
+  bool attach = false;
+  std::string log_path;  // attach: the container's log
+  // attach: whether the container still runs (the log follow ends once it stopped).
+  std::function<bool()> container_running;
+};
+
+// The sessions running, so that the server's stop ends them.
+class ExecSessions {
+ public:
+  class Session {
+   public:
+    virtual ~Session() = default;
+    virtual void stop() = 0;
+  };
+  void add(const std::shared_ptr<Session>& s);
+  void remove(const std::shared_ptr<Session>& s);
+  void stop_all();
+
+ private:
+  std::mutex mu_;  // guards sessions_
+  std::set<std::shared_ptr<Session>> sessions_;
+};
+
+// The v4 Status a session ends with on channel 3 (metav1.Status as remotecommand writes it).
+std::string exec_status_json(int exit_code);
+
+// Answers an exec or attach request: 400 when it is not a WebSocket upgrade with a channel
+// protocol, the runtime's error when the process cannot start, else 101 and a session run through
+// `run` (a function that runs its argument on a thread of its own).
+void serve_exec(const std::shared_ptr<apiserver::Exchange>& exchange, ExecRequest request,
+                const ExecStarter& starter, const std::shared_ptr<ExecSessions>& sessions,
+                const std::function<void(std::function<void()>)>& run);
+
+}  // namespace bosun::agent
