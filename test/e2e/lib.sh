@@ -23,8 +23,9 @@ e2e_cleanup() {
     wait "$E2E_SERVER_PID" 2>/dev/null || true
   fi
   if [[ $rc -ne 0 || $E2E_FAILED -ne 0 ]]; then
+    # The server logs to stdout (server.out); stderr (server.log) has what it prints on failure.
     echo "---- server log (last 60 lines) ----" >&2
-    tail -n 60 "$E2E_TMP/server.log" >&2 2>/dev/null || true
+    tail -n 60 "$E2E_TMP/server.out" "$E2E_TMP/server.log" >&2 2>/dev/null || true
   fi
   if ((E2E_AGENT)); then agent_leftovers_cleanup; fi
   rm -rf "$E2E_TMP"
