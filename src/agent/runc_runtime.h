@@ -67,7 +67,9 @@ class RuncRuntime final : public ContainerRuntime {
   // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
   // user in the image's /etc/passwd and /etc/group, mounts the overlay, joins the pod's sandbox,
   // binds the termination-message file (created if missing) and writes the bundle. The sandbox
-  // must be ready. No process exists until start.
+  // must be ready. No process exists until start. tty and stdin_open are not honoured yet (a
+  // terminal needs runc's console socket, which the monitor does not take): the process runs
+  // with its output to the log and stdin from /dev/null.
   Result<std::string> create_container(const ContainerConfig& config) override;
   // Runs the bundle (`runc run --detach` under a monitor), as containerd's StartContainer creates
   // and starts its task. A failure (a command that does not exist, say) leaves the container
