@@ -80,8 +80,9 @@ KUBECTL_127="$KUBECTL_DIR/kubectl.1.27"
 start_server() {
   mkdir -p "$E2E_TMP/data"
   local agent=()
+  # grep reads all of the help: with pipefail, grep -q exiting early would SIGPIPE bosun.
   if [[ $E2E_COMMAND == server ]] && ((!E2E_AGENT)) &&
-    "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
+    "$BOSUN" server --help 2>/dev/null | grep -- --disable-agent >/dev/null; then
     agent=(--disable-agent)
   fi
   "$BOSUN" "$E2E_COMMAND" --data-dir "$E2E_TMP/data" --listen 127.0.0.1:0 "${agent[@]}" "$@" \
