@@ -209,6 +209,22 @@ TEST_F(SchedulerTest, ARepeatedFailureIsOneEventWithASeries) {
   EXPECT_EQ(counted["message"], "0/1 nodes are available: 1 Insufficient cpu.");
 }
 
+TEST_F(SchedulerTest, AFinishedPodFreesItsNode) {
+  create_node(node_object("n1", "1"));
+  start_scheduler();
+  create_pod(pod_object("job", "1"));
+  EXPECT_EQ(node_of("job"), "n1");
+  create_pod(pod_object("next", "1"));
+  EXPECT_EQ(unschedulable_message("next"), "0/1 nodes are available: 1 Insufficient cpu.");
+  // Succeeded pods hold no resources: the scheduler's informer leaves them out
+  // (status.phase!=Succeeded,status.phase!=Failed), so the pod leaving that selection is a delete.
+  Json job = get_pod("job");
+  job["status"]["phase"] = "Succeeded";
+  auto r = client_->update_status(client::kPods, "default", job);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(node_of("next"), "n1");
+}
+
 TEST_F(SchedulerTest, AnEmptyClusterSaysSo) {
   start_scheduler();
   create_pod(pod_object("lonely"));
