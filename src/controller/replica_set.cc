@@ -93,15 +93,45 @@ ReplicaSetController::ReplicaSetController(ControllerContext context, const Repl
   owners_.add_event_handler(std::move(owner_handler));
 
   client::EventHandler pod_handler;
-  pod_handler.on_add = [this](const client::ObjectPtr& p) { on_pod_add(p); };
+  pod_handler.on_add = [this](const client::ObjectPtr& p) {
+    remember(p);
+    on_pod_add(p);
+  };
   pod_handler.on_update = [this](const client::ObjectPtr& o, const client::ObjectPtr& c) {
+    forget_pod(o);
+    remember(c);
     on_pod_update(o, c);
   };
-  pod_handler.on_delete = [this](const client::ObjectPtr& p) { on_pod_delete(p); };
+  pod_handler.on_delete = [this](const client::ObjectPtr& p) {
+    forget_pod(p);
+    on_pod_delete(p);
+  };
   pods_.add_event_handler(std::move(pod_handler));
 }
 
 ReplicaSetController::~ReplicaSetController() { stop(); }
+
+ReplicaSetController::PodFacts ReplicaSetController::facts_of(const Json& pod) {
+  PodFacts f;
+  f.ns = api::namespace_of(pod);
+  f.controller_uid = controller_uid(pod);
+  f.labels = &labels_of(pod);
+  f.active = is_pod_active(pod);
+  f.ready = is_pod_ready(pod);
+  if (f.ready) f.ready_since = pod_ready_time(pod);
+  return f;
+}
+
+void ReplicaSetController::remember(const client::ObjectPtr& pod) {
+  PodFacts f = facts_of(*pod);
+  std::lock_guard lock(facts_mu_);
+  facts_.insert_or_assign(pod.get(), std::make_pair(pod, f));
+}
+
+void ReplicaSetController::forget_pod(const client::ObjectPtr& pod) {
+  std::lock_guard lock(facts_mu_);
+  facts_.erase(pod.get());
+}
 
 Result<api::LabelSelector> ReplicaSetController::selector_of(const Json& owner) const {
   const Json* selector = find_path(owner, {"spec", "selector"});
@@ -211,12 +241,9 @@ std::vector<client::ObjectPtr> ReplicaSetController::candidate_pods(
   for (const auto& req : selector.requirements()) {
     auto value = selector.requires_exact_match(req.key());
     if (!value) continue;
-    std::string_view ns = api::namespace_of(owner);
-    std::vector<client::ObjectPtr> out;
-    for (auto& p :
-         pods_.by_index(client::Informer::kLabelIndex, fmt::format("{}={}", req.key(), *value))) {
-      if (api::namespace_of(*p) == ns) out.push_back(std::move(p));
-    }
+    // The label index spans namespaces; the sync's pass drops other namespaces' pods.
+    std::vector<client::ObjectPtr> out =
+        pods_.by_index(client::Informer::kLabelIndex, fmt::format("{}={}", req.key(), *value));
     // Controlled pods that carry the label are listed already; only those that lost it are new.
     // Cached objects are shared, so the pointer is the identity: no second look into each pod.
     std::vector<const Json*> seen;
@@ -224,8 +251,7 @@ std::vector<client::ObjectPtr> ReplicaSetController::candidate_pods(
     for (const auto& p : out) seen.push_back(p.get());
     std::sort(seen.begin(), seen.end());
     for (auto& p : pods_.by_index(client::Informer::kOwnerUidIndex, api::uid(owner))) {
-      if (std::binary_search(seen.begin(), seen.end(), p.get())) continue;
-      if (api::namespace_of(*p) == ns) out.push_back(std::move(p));
+      if (!std::binary_search(seen.begin(), seen.end(), p.get())) out.push_back(std::move(p));
     }
     return out;
   }
@@ -303,8 +329,7 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
   return ok_result();
 }
 
-Json ReplicaSetController::calculate_status(const Json& owner,
-                                            const std::vector<client::ObjectPtr>& pods,
+Json ReplicaSetController::calculate_status(const Json& owner, const std::vector<PodFacts>& pods,
                                             const Result<void>& manage_error) const {
   const Json* old_status = find_path(owner, {"status"});
   Json status = old_status && old_status->is_object() ? *old_status : Json::object();
@@ -318,11 +343,14 @@ Json ReplicaSetController::calculate_status(const Json& owner,
   int64_t min_ready = int_at(owner, {"spec", "minReadySeconds"});
   Clock::WallTime now = ctx_.clock.now();
   int64_t fully_labeled = 0, ready = 0, available = 0;
-  for (const auto& p : pods) {
-    if (template_selector.matches(labels_of(*p))) ++fully_labeled;
-    if (is_pod_ready(*p)) {
-      ++ready;
-      if (min_ready == 0 || is_pod_available(*p, min_ready, now)) ++available;
+  for (const PodFacts& p : pods) {
+    if (template_selector.matches(*p.labels)) ++fully_labeled;
+    if (!p.ready) continue;
+    ++ready;
+    // IsPodAvailable.
+    if (min_ready == 0 ||
+        (p.ready_since && *p.ready_since + std::chrono::seconds(min_ready) < now)) {
+      ++available;
     }
   }
 
@@ -411,25 +439,66 @@ Result<void> ReplicaSetController::reconcile(const std::string& key) {
     SPDLOG_ERROR("{}: {}: invalid selector: {}", name(), key, selector.error().message);
     return ok_result();
   }
-  auto candidates = filter_active_pods(candidate_pods(*owner, *selector));
+  auto candidates = candidate_pods(*owner, *selector);
 
-  ClaimContext claim;
-  claim.client = &ctx_.client;
-  claim.owner = owner.get();
-  claim.ref = new_controller_ref(*owner, kind_.api_version, kind_.kind);
-  claim.selector = &*selector;
-  claim.dependent_resource = client::kPods;
-  claim.can_adopt = [&]() {
-    return recheck_owner(ctx_.client, kind_.resource, kind_.kind, *owner);
-  };
-  ClaimResult claimed = claim_objects(claim, candidates);
-  if (claimed.error) return *claimed.error;
+  // One pass over the candidates on their precomputed facts: the owner's pods that still match
+  // are kept without further ado; only adoptions and releases go to claim_objects (API calls).
+  std::string_view ns = api::namespace_of(*owner);
+  std::string_view uid = api::uid(*owner);
+  const bool owner_deleting = !api::deletion_timestamp(*owner).empty();
+  std::vector<client::ObjectPtr> owned;
+  std::vector<PodFacts> owned_facts;
+  std::vector<client::ObjectPtr> to_claim;
+  owned.reserve(candidates.size());
+  owned_facts.reserve(candidates.size());
+  {
+    std::lock_guard lock(facts_mu_);
+    for (auto& p : candidates) {
+      PodFacts computed;
+      const PodFacts* f = &computed;
+      if (auto it = facts_.find(p.get()); it != facts_.end()) {
+        f = &it->second.second;
+      } else {
+        computed = facts_of(*p);  // cached before its event reached us
+      }
+      if (f->ns != ns || !f->active) continue;
+      if (!f->controller_uid.empty()) {
+        if (f->controller_uid != uid) continue;  // someone else's
+        if (selector->matches(*f->labels)) {
+          owned_facts.push_back(*f);
+          owned.push_back(std::move(p));
+        } else if (!owner_deleting) {
+          to_claim.push_back(std::move(p));  // to release
+        }
+      } else if (!owner_deleting && selector->matches(*f->labels)) {
+        to_claim.push_back(std::move(p));  // to adopt
+      }
+    }
+  }
+
+  if (!to_claim.empty()) {
+    ClaimContext claim;
+    claim.client = &ctx_.client;
+    claim.owner = owner.get();
+    claim.ref = new_controller_ref(*owner, kind_.api_version, kind_.kind);
+    claim.selector = &*selector;
+    claim.dependent_resource = client::kPods;
+    claim.can_adopt = [&]() {
+      return recheck_owner(ctx_.client, kind_.resource, kind_.kind, *owner);
+    };
+    ClaimResult claimed = claim_objects(claim, to_claim);
+    if (claimed.error) return *claimed.error;
+    for (auto& p : claimed.claimed) {
+      owned_facts.push_back(facts_of(*p));
+      owned.push_back(std::move(p));
+    }
+  }
 
   Result<void> managed;
   if (needs_sync && api::deletion_timestamp(*owner).empty()) {
-    managed = manage_replicas(key, *owner, claimed.claimed);
+    managed = manage_replicas(key, *owner, owned);
   }
-  Json status = calculate_status(*owner, claimed.claimed, managed);
+  Json status = calculate_status(*owner, owned_facts, managed);
   BOSUN_ASSIGN_OR_RETURN(Json updated, update_status(*owner, status));
 
   // A last line of defence against clock skew: look again once the ready pods should be

@@ -8,8 +8,12 @@
 // Thread-safe: handlers run on the informers' threads, reconcile on the workers.
 #pragma once
 
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "api/label_selector.h"
 #include "controller/controller.h"
@@ -53,6 +57,20 @@ class ReplicaSetController final : public Controller {
   Result<void> reconcile(const std::string& key) override;
 
  private:
+  // What a sync reads from a pod, computed once per pod version (on its informer event) instead
+  // of on every sync of its owner: the views point into the immutable cached object.
+  struct PodFacts {
+    std::string_view ns;
+    std::string_view controller_uid;
+    const Json* labels = nullptr;
+    bool active = false;
+    bool ready = false;
+    std::optional<Clock::WallTime> ready_since;
+  };
+  static PodFacts facts_of(const Json& pod);
+  void remember(const client::ObjectPtr& pod);
+  void forget_pod(const client::ObjectPtr& pod);
+
   void on_pod_add(const client::ObjectPtr& pod);
   void on_pod_update(const client::ObjectPtr& old_pod, const client::ObjectPtr& cur_pod);
   void on_pod_delete(const client::ObjectPtr& pod);
@@ -61,7 +79,8 @@ class ReplicaSetController final : public Controller {
   // Every owner in the pod's namespace whose selector matches the pod's labels.
   std::vector<client::ObjectPtr> owners_selecting(const Json& pod);
 
-  // The pods that can belong to `owner`: those it controls and those its selector may match.
+  // The pods that can belong to `owner`: those it controls and those its selector may match (some
+  // perhaps in other namespaces: the caller filters).
   std::vector<client::ObjectPtr> candidate_pods(const Json& owner,
                                                 const api::LabelSelector& selector);
   // Pods controlled by the owner's siblings under the same controller (getIndirectlyRelatedPods).
@@ -69,7 +88,7 @@ class ReplicaSetController final : public Controller {
                                               const std::vector<client::ObjectPtr>& own);
   Result<void> manage_replicas(const std::string& key, const Json& owner,
                                const std::vector<client::ObjectPtr>& pods);
-  Json calculate_status(const Json& owner, const std::vector<client::ObjectPtr>& pods,
+  Json calculate_status(const Json& owner, const std::vector<PodFacts>& pods,
                         const Result<void>& manage_error) const;
   // Writes `status` through /status unless it equals the current one; returns the object as
   // written (or as it was).
@@ -80,6 +99,10 @@ class ReplicaSetController final : public Controller {
   client::Informer& owners_;
   client::Informer& pods_;
   ControllerExpectations expectations_;
+
+  std::mutex facts_mu_;  // guards facts_
+  // By object identity; the entry holds the object so the pointer cannot be reused meanwhile.
+  std::unordered_map<const Json*, std::pair<client::ObjectPtr, PodFacts>> facts_;
 };
 
 }  // namespace bosun::controller
