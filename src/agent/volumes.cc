@@ -476,13 +476,13 @@ Result<std::string> VolumeManager::setup_volume(const Json& pod, const Json& vol
     for (const Json& s : sources && sources->is_array() ? *sources : Json::array()) {
       if (const Json* cm = field(s, "configMap")) {
         BOSUN_ASSIGN_OR_RETURN(Payload part, key_payload(options_.client, pod, *cm, false, mode));
-        p.merge(part);
+        for (auto& [path, file] : part) p[path] = std::move(file);  // later sources win
       } else if (const Json* sec = field(s, "secret")) {
         has_secret = true;
         Json named = *sec;
         named["secretName"] = str(*sec, "name");
         BOSUN_ASSIGN_OR_RETURN(Payload part, key_payload(options_.client, pod, named, true, mode));
-        p.merge(part);
+        for (auto& [path, file] : part) p[path] = std::move(file);  // later sources win
       } else if (const Json* d = field(s, "downwardAPI")) {
         BOSUN_RETURN_IF_ERROR(
             add_downward_items(pod, d->value("items", Json::array()), mode, options_, &p));

@@ -465,8 +465,10 @@ TEST_F(ApiVolumes, SecretDecodedOnTmpfsAndTornDown) {
 }
 
 TEST_F(ApiVolumes, DownwardApiAndProjectedVolumes) {
-  create("configmaps", {{"metadata", {{"name", "proj-cm"}}}, {"data", {{"c", "from-cm"}}}});
-  create("secrets", {{"metadata", {{"name", "proj-s"}}}, {"data", {{"s", "ZnJvbS1zZWNyZXQ="}}}});
+  create("configmaps",
+         {{"metadata", {{"name", "proj-cm"}}}, {"data", {{"c", "from-cm"}, {"shared", "cm"}}}});
+  create("secrets", {{"metadata", {{"name", "proj-s"}}},
+                     {"data", {{"s", "ZnJvbS1zZWNyZXQ="}, {"shared", "c2VjcmV0"}}}});
   VolumeManager vm(opts_);
   Json downward_items =
       Json::array({{{"path", "labels"}, {"fieldRef", {{"fieldPath", "metadata.labels"}}}},
@@ -497,6 +499,7 @@ TEST_F(ApiVolumes, DownwardApiAndProjectedVolumes) {
   EXPECT_EQ(read_all(p + "/c"), "from-cm");
   EXPECT_EQ(read_all(p + "/s"), "from-secret");
   EXPECT_EQ(read_all(p + "/ns"), "default");
+  EXPECT_EQ(read_all(p + "/shared"), "secret");  // a later source wins a path
 
   // Labels change: refresh rewrites the downward API file.
   pod["metadata"]["labels"]["app"] = "web2";
