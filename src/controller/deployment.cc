@@ -369,13 +369,22 @@ struct DeploymentController::Sync {
     if (deployment_complete(d, new_status) || current->value("reason", "") == kTimedOutReason) {
       return;
     }
-    auto after = time_to_deadline(d, now());
+    Clock::WallTime t = now();
+    auto after = time_to_deadline(d, t);
     if (!after) return;
     if (*after < std::chrono::seconds(1)) {
       c.queue().add_rate_limited(key);
-    } else {
-      c.queue().add_after(key, *after + std::chrono::seconds(1));
+      return;
     }
+    // Every quiet resync computes the same deadline: ask the queue once per deadline.
+    Clock::WallTime deadline = t + *after;
+    {
+      std::lock_guard lock(c.requeue_mu_);
+      auto [it, added] = c.requeue_at_.emplace(key, deadline);
+      if (!added && it->second == deadline) return;
+      it->second = deadline;
+    }
+    c.queue().add_after(key, *after + std::chrono::seconds(1));
   }
 
   // ---- Paused Deployments and scaling events.
@@ -736,7 +745,12 @@ void DeploymentController::on_pod_deleted(const Json& pod) {
 
 Result<void> DeploymentController::reconcile(const std::string& key) {
   auto cached = deployments_.get(key);
-  if (!cached) return {};  // deleted: the garbage collector removes its ReplicaSets
+  if (!cached) {
+    // Deleted: the garbage collector removes its ReplicaSets.
+    std::lock_guard lock(requeue_mu_);
+    requeue_at_.erase(key);
+    return {};
+  }
   Sync s{*this,
          ctx_.client,
          ctx_.clock,
