@@ -426,6 +426,13 @@ Result<ContainerConfig> PodSyncer::container_config(const Json& pod, const Json&
   if (config.termination_message_path.empty()) {
     config.termination_message_path = "/dev/termination-log";
   }
+  if (node_.create_log_directories) {
+    // The kubelet binds a file of its own (pods/<uid>/containers/<name>/<id>) at the path, one per
+    // instance, so state.terminated.message and lastState keep each instance's message.
+    config.termination_message_host_path = node_.data_dir + "/pods/" + config.pod_uid +
+                                           "/containers/" + config.name + "/" +
+                                           std::to_string(attempt);
+  }
   config.tty = bool_at(container, "tty");
   config.stdin_open = bool_at(container, "stdin");
   config.labels = {{"io.kubernetes.pod.name", config.pod_name},
