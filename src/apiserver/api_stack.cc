@@ -71,6 +71,15 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
     return ok_result();
   };
   BOSUN_ASSIGN_OR_RETURN(stack->server_, ApiServer::start(std::move(so2)));
+  // pods/log, exec and attach reach the agents with a client certificate of the cluster CA, as
+  // kube-apiserver's --kubelet-client-certificate.
+  BOSUN_ASSIGN_OR_RETURN(Credential kubelet_client,
+                         issue_client_certificate(stack->server_->pki().ca,
+                                                  "kube-apiserver-kubelet-client", {}, clock));
+  BOSUN_ASSIGN_OR_RETURN(std::unique_ptr<UpstreamClient> nodes,
+                         UpstreamClient::create({kubelet_client.cert_pem, kubelet_client.key_pem,
+                                                 ""}));
+  stack->rest_->set_node_client(std::move(nodes));
 
   BootstrapOptions bo;
   BOSUN_ASSIGN_OR_RETURN(auto listen, parse_listen_address(options.listen));

@@ -8,6 +8,7 @@
 #include "apiserver/api_errors.h"
 #include "apiserver/instrumented_store.h"
 #include "apiserver/object_codec.h"
+#include "apiserver/pod_streams.h"
 #include "apiserver/rest_core.h"
 #include "apiserver/service_allocator.h"
 #include "common/log.h"
@@ -31,6 +32,7 @@ enum class Action {
   kScale,
   kBinding,
   kEviction,
+  kPodStream,  // pods/log, pods/exec, pods/attach: proxied to the node agent
 };
 
 Action route(const RequestInfo& info, const api::ResourceType& type, std::string_view method) {
@@ -58,8 +60,14 @@ Action route(const RequestInfo& info, const api::ResourceType& type, std::string
     }
     if (s == "binding") return verb == "create" ? Action::kBinding : Action::kMethodNotAllowed;
     if (s == "eviction") return verb == "create" ? Action::kEviction : Action::kMethodNotAllowed;
-    // Streaming subresources (log, exec, attach, portforward, proxy) belong to the node agent's
-    // issue; until then nothing serves them.
+    if (type.plural == "pods" && type.group.empty()) {
+      if (s == "log") return verb == "get" ? Action::kPodStream : Action::kMethodNotAllowed;
+      if (s == "exec" || s == "attach") {
+        return verb == "get" || verb == "create" ? Action::kPodStream
+                                                 : Action::kMethodNotAllowed;
+      }
+    }
+    // portforward and proxy are not served yet.
     return Action::kNotFound;
   }
   if (type.plural == "bindings" && type.group.empty()) {
@@ -192,6 +200,8 @@ void RestApi::serve(const std::shared_ptr<Exchange>& exchange) {
   Action action = route(r.info, type, r.http->method);
   if (action == Action::kNotFound) return respond_error(r, path_not_found_error());
   if (action == Action::kMethodNotAllowed) return respond_error(r, method_not_allowed_error());
+
+  if (action == Action::kPodStream) return serve_pod_stream(*core_, r, nodes_.load());
 
   bool meta_forms = action == Action::kGet || action == Action::kList || action == Action::kWatch;
   auto output = negotiate_output(r.http->header("Accept"), meta_forms);

@@ -6,6 +6,7 @@
 // served concurrently from the server's worker threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "http/upstream.h"
 #include "store/store.h"
 
 namespace bosun::apiserver {
@@ -68,10 +70,19 @@ class RestApi {
   // Serves one request under /api/ or /apis/.
   void serve(const std::shared_ptr<Exchange>& exchange);
 
+  // How pods/log, pods/exec and pods/attach reach the node agents (with the API server's kubelet
+  // client certificate); until set they answer 503. Set before serving.
+  void set_node_client(std::shared_ptr<UpstreamClient> client) {
+    nodes_.store(client.get());
+    nodes_owner_ = std::move(client);
+  }
+
  private:
   RestApi() = default;
   std::unique_ptr<store::Store> instrumented_;
   std::unique_ptr<RestCore> core_;
+  std::shared_ptr<UpstreamClient> nodes_owner_;
+  std::atomic<UpstreamClient*> nodes_{nullptr};  // read by handlers while the setter may run
 };
 
 }  // namespace bosun::apiserver

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agent/agent.h"
+#include "agent/kubelet_server.h"
 #include "agent/node_status.h"
 #include "agent/runc_runtime.h"
 #include "agent/volumes.h"
@@ -71,6 +72,7 @@ class RunningAgentImpl final : public RunningAgent {
  public:
   ~RunningAgentImpl() override { stop(); }
   void stop() override {
+    if (kubelet) kubelet->stop();
     if (pool) pool->stop();
     if (agent) agent->stop();
   }
@@ -80,6 +82,7 @@ class RunningAgentImpl final : public RunningAgent {
   std::unique_ptr<agent::VolumeManager> volumes;
   std::unique_ptr<agent::AgentPool> pool;
   std::unique_ptr<agent::Agent> agent;
+  std::unique_ptr<agent::KubeletServer> kubelet;
 };
 
 }  // namespace
@@ -101,6 +104,8 @@ void add_agent_flags(CLI::App* cmd, AgentFlags& f) {
   cmd->add_option("--cluster-dns", f.cluster_dns, "Nameserver for dnsPolicy ClusterFirst pods");
   cmd->add_option("--max-pods", f.max_pods, "Pod capacity")->capture_default_str();
   cmd->add_option("--workers", f.workers, "Pods synced in parallel")->capture_default_str();
+  cmd->add_option("--kubelet-port", f.kubelet_port, "HTTPS port for logs, exec and attach (0: any)")
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
@@ -108,6 +113,7 @@ Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
   auto running = std::make_unique<RunningAgentImpl>();
   BOSUN_ASSIGN_OR_RETURN(client::ClientConfig config, client_config(f, kubeconfig));
   config.user_agent = "bosun/agent";
+  const std::string cluster_ca = config.ca_pem;
   BOSUN_ASSIGN_OR_RETURN(running->client, client::RestClient::create(std::move(config)));
 
   agent::RuncRuntimeOptions ro;
@@ -141,6 +147,27 @@ Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
   agent::AgentPoolOptions po;
   po.client = running->client.get();
   po.workers = f.workers;
+  // The kubelet port is served before the node registers, so the Node publishes the bound port.
+  agent::KubeletServerOptions ko;
+  ko.port = static_cast<uint16_t>(f.kubelet_port);
+  ko.client_ca_pem = cluster_ca;
+  ko.node_name = ac.node.node_name;
+  ko.runtime = running->runtime.get();
+  ko.exec = agent::runc_exec_starter(running->runtime->runc());
+  auto kubelet = agent::KubeletServer::start(ko);
+  if (!kubelet.ok() && f.kubelet_port == 10250) {
+    SPDLOG_WARN("agent: port 10250: {}; serving logs and exec on a free port",
+                kubelet.error().message);
+    ko.port = 0;
+    kubelet = agent::KubeletServer::start(ko);
+  }
+  if (!kubelet.ok()) return kubelet.error();
+  running->kubelet = std::move(kubelet).value();
+  ac.node.agent_port = running->kubelet->port();
+  if (cluster_ca.empty()) {
+    SPDLOG_WARN("agent: no cluster CA known: logs and exec requests will be refused");
+  }
+
   running->pool = std::make_unique<agent::AgentPool>(po);
   running->agent = std::make_unique<agent::Agent>(*running->pool, std::move(ac), *running->runtime);
   running->pool->add(running->agent.get());

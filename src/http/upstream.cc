@@ -17,6 +17,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -32,7 +33,10 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 struct UpstreamClient::Impl {
-  asio::io_context ioc;
+  // Shared with every call: a call kept past the client (by a relay) still needs it for its
+  // socket's destruction.
+  std::shared_ptr<asio::io_context> ioc_owner = std::make_shared<asio::io_context>();
+  asio::io_context& ioc = *ioc_owner;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   ssl::context ctx{ssl::context::tls_client};
   std::thread thread;
@@ -44,8 +48,10 @@ constexpr size_t kReadChunk = 32 * 1024;
 
 class CallImpl final : public UpstreamCall, public std::enable_shared_from_this<CallImpl> {
  public:
-  CallImpl(asio::io_context& ioc, ssl::context& ctx, UpstreamRequest req, UpstreamHandlers h)
-      : strand_(asio::make_strand(ioc)),
+  CallImpl(std::shared_ptr<asio::io_context> ioc, ssl::context& ctx, UpstreamRequest req,
+           UpstreamHandlers h)
+      : ioc_(std::move(ioc)),
+        strand_(asio::make_strand(*ioc_)),
         resolver_(strand_),
         stream_(strand_, ctx),
         timer_(strand_),
@@ -121,7 +127,8 @@ class CallImpl final : public UpstreamCall, public std::enable_shared_from_this<
         stream_, *request_, [self = shared_from_this()](beast::error_code ec, size_t) {
           if (ec) return self->fail_head(ec.message());
           self->parser_.emplace();
-          self->parser_->body_limit(boost::none);
+          // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeded.
+      self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
           http::async_read_header(self->stream_, self->buffer_, *self->parser_,
                                   [self](beast::error_code ec, size_t) { self->on_header(ec); });
         });
@@ -250,6 +257,7 @@ class CallImpl final : public UpstreamCall, public std::enable_shared_from_this<
     beast::get_lowest_layer(stream_).socket().close(ignored);
   }
 
+  const std::shared_ptr<asio::io_context> ioc_;  // first: destroyed after the socket
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::resolver resolver_;
   beast::ssl_stream<beast::tcp_stream> stream_;
@@ -315,8 +323,8 @@ Result<std::unique_ptr<UpstreamClient>> UpstreamClient::create(UpstreamTls tls) 
 std::shared_ptr<UpstreamCall> UpstreamClient::call(UpstreamRequest request,
                                                    UpstreamHandlers handlers,
                                                    std::chrono::milliseconds connect_timeout) {
-  auto c =
-      std::make_shared<CallImpl>(impl_->ioc, impl_->ctx, std::move(request), std::move(handlers));
+  auto c = std::make_shared<CallImpl>(impl_->ioc_owner, impl_->ctx, std::move(request),
+                                      std::move(handlers));
   c->begin(connect_timeout);
   return c;
 }

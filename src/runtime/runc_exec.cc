@@ -4,8 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -25,47 +23,6 @@ Error sys_error(const std::string& what) {
 
 void set_nonblocking(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-// Receives the pty master runc sends over the console socket (SCM_RIGHTS), waiting up to
-// timeout_ms while runc is still alive.
-Result<int> receive_console(int listener, pid_t runc_pid, int timeout_ms) {
-  pollfd p{listener, POLLIN, 0};
-  int waited = 0;
-  while (true) {
-    int r = ::poll(&p, 1, 100);
-    if (r > 0) break;
-    if (r < 0 && errno != EINTR) return sys_error("poll console socket");
-    int status = 0;
-    if (::waitpid(runc_pid, &status, WNOHANG) == runc_pid) {
-      return make_error(ErrorCode::kInternal, "runc exec exited before sending the terminal");
-    }
-    waited += 100;
-    if (waited >= timeout_ms) {
-      return make_error(ErrorCode::kTimeout, "runc exec did not send the terminal");
-    }
-  }
-  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  if (conn < 0) return sys_error("accept console socket");
-  char data[256];
-  iovec iov{data, sizeof data};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-  ::close(conn);
-  if (n < 0) return sys_error("recvmsg console socket");
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return fd;
-    }
-  }
-  return make_error(ErrorCode::kInternal, "runc sent no terminal fd");
 }
 
 }  // namespace
@@ -137,20 +94,31 @@ Result<std::unique_ptr<RuncExecProcess>> exec_streaming(const Runc& runc, std::s
   std::vector<std::string> full = {
       runc.options().runc_path, "--root", runc.options().state_root, "exec", "--pid-file",
       p->temp_dir_ + "/pid"};
-  int listener = -1;
-  const std::string socket_path = p->temp_dir_ + "/console.sock";
+  // With a terminal, runc is given one: a pty whose slave is its stdio and controlling terminal.
+  // runc then makes the container's pty, copies between the two in raw mode, and passes on window
+  // size changes (SIGWINCH), as it does for `runc exec -t` from a shell. (--console-socket would
+  // need --detach, which loses the exit status.)
+  int master = -1;
+  std::string slave_name;
   if (tty) {
-    listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener < 0) return sys_error("socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listener, 1) != 0) {
-      ::close(listener);
-      return sys_error("console socket");
+    master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+      Error e = sys_error("posix_openpt");
+      if (master >= 0) ::close(master);
+      return e;
     }
-    full.insert(full.end(), {"--tty", "--console-socket", socket_path});
+    char name[128];
+    if (::ptsname_r(master, name, sizeof name) != 0) {
+      Error e = sys_error("ptsname");
+      ::close(master);
+      return e;
+    }
+    slave_name = name;
+    winsize ws{};
+    ws.ws_col = 80;
+    ws.ws_row = 24;
+    ::ioctl(master, TIOCSWINSZ, &ws);
+    full.emplace_back("--tty");
   }
   full.emplace_back(id);
   full.insert(full.end(), args.begin(), args.end());
@@ -160,7 +128,7 @@ Result<std::unique_ptr<RuncExecProcess>> exec_streaming(const Runc& runc, std::s
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
       if (fd >= 0) ::close(fd);
     }
-    if (listener >= 0) ::close(listener);
+    if (master >= 0) ::close(master);
   };
   if (!tty) {
     if ((with_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
@@ -181,9 +149,19 @@ Result<std::unique_ptr<RuncExecProcess>> exec_streaming(const Runc& runc, std::s
   }
   if (pid == 0) {
     int devnull = ::open("/dev/null", O_RDWR);
-    ::dup2(in_pipe[0] >= 0 ? in_pipe[0] : devnull, 0);
-    ::dup2(out_pipe[1] >= 0 ? out_pipe[1] : devnull, 1);
-    ::dup2(err_pipe[1] >= 0 ? err_pipe[1] : devnull, 2);
+    if (tty) {
+      ::setsid();
+      int slave = ::open(slave_name.c_str(), O_RDWR);
+      if (slave < 0) ::_exit(126);
+      ::ioctl(slave, TIOCSCTTY, 0);
+      ::dup2(slave, 0);
+      ::dup2(slave, 1);
+      ::dup2(slave, 2);
+    } else {
+      ::dup2(in_pipe[0] >= 0 ? in_pipe[0] : devnull, 0);
+      ::dup2(out_pipe[1] >= 0 ? out_pipe[1] : devnull, 1);
+      ::dup2(err_pipe[1] >= 0 ? err_pipe[1] : devnull, 2);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -192,19 +170,9 @@ Result<std::unique_ptr<RuncExecProcess>> exec_streaming(const Runc& runc, std::s
   }
   p->runc_pid_ = pid;
   if (tty) {
-    auto master = receive_console(listener, pid, 10'000);
-    ::close(listener);
-    listener = -1;
-    if (!master.ok()) {
-      ::kill(pid, SIGKILL);
-      int status;
-      ::waitpid(pid, &status, 0);
-      p->waited_ = true;
-      return master.error();
-    }
-    p->stdout_fd_ = *master;
-    p->stdin_fd_ = *master;
-    set_nonblocking(*master);
+    p->stdout_fd_ = master;
+    p->stdin_fd_ = master;
+    set_nonblocking(master);
     return p;
   }
   for (int* fd : {&in_pipe[0], &out_pipe[1], &err_pipe[1]}) {

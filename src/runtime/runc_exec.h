@@ -1,6 +1,6 @@
 // A streaming `runc exec`: the command's stdin, stdout and stderr as pipes, or with a terminal a
-// pty whose master runc hands over through --console-socket (as containerd's shim receives it),
-// for `kubectl exec` and its -i/-t. A RuncExecProcess belongs to one session: not synchronised,
+// pty (runc's own terminal, which runc relays to the container's and resizes on SIGWINCH), for
+// `kubectl exec` and its -i/-t. A RuncExecProcess belongs to one session: not synchronised,
 // except that kill() and resize() may be called from another thread than wait().
 #pragma once
 
@@ -50,7 +50,7 @@ class RuncExecProcess {
   int stderr_fd_ = -1;
   bool tty_ = false;
   bool waited_ = false;
-  std::string temp_dir_;  // holds the pid file and the console socket
+  std::string temp_dir_;  // holds the pid file
 };
 
 Result<std::unique_ptr<RuncExecProcess>> exec_streaming(const Runc& runc, std::string_view id,
