@@ -3,7 +3,8 @@
 # sharing the pod's network namespace (one serves HTTP, the other fetches it from localhost) and an
 # emptyDir; hostPath data that outlives its pod; a crashing container in CrashLoopBackOff; a memory
 # limit ending in OOMKilled; a failing liveness probe restarting its container; readiness gating
-# Ready; configMap and secret volumes and env; init containers first; an agent restart that keeps
+# Ready; configMap and secret volumes and env; init containers first; a Deployment rolled to an
+# image that cannot start stopping at its progress deadline, and undone; an agent restart that keeps
 # the running containers (same containerID, same restartCount); and a deletion that leaves no
 # container, mount or sandbox behind. Every pod is created up front so their waits overlap.
 set -euo pipefail
@@ -163,6 +164,21 @@ spec:
       exec: {command: [sh, -c, 'test -f /tmp/ready || test -f /tmp/ready-later']}
       periodSeconds: 1
 YAML
+# A Deployment to be rolled to an image that cannot start (below).
+k apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rollme}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 5
+  selector: {matchLabels: {app: rollme}}
+  template:
+    metadata: {labels: {app: rollme}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: app, image: $IMAGE, command: [sleep, "3600"]}]
+YAML
 wait_for 30 running ready
 expect_eq "$(jp ready '{.status.conditions[?(@.type=="Ready")].status}')" False "Ready of a pod whose probe fails"
 expect_eq "$(jp ready '{.status.containerStatuses[0].ready}')" false "container ready before the probe passes"
@@ -226,6 +242,21 @@ app" "order the containers ran in"
 expect_eq "$(jp init '{.status.initContainerStatuses[*].state.terminated.reason}')" \
   "Completed Completed" "init containers' reasons"
 
+# A rollout to an image that is not on the node (and no registry answers) stops at the progress
+# deadline, its pod waiting in ErrImagePull/ImagePullBackOff; undo recovers.
+k rollout status deploy/rollme --timeout=60s >/dev/null
+k set image deploy/rollme app=busybox:missing >/dev/null
+out=$(must_fail k rollout status deploy/rollme --timeout=60s)
+expect_contains "$out" 'error: deployment "rollme" exceeded its progress deadline' "rollout status past the deadline"
+pull_reason=$(k get pods -l app=rollme -o jsonpath='{.items[*].status.containerStatuses[0].state.waiting.reason}')
+[[ "$pull_reason" == *ErrImagePull* || "$pull_reason" == *ImagePullBackOff* ]] ||
+  fail "waiting reasons of rollme's pods: [$pull_reason]"
+k rollout undo deploy/rollme >/dev/null
+out=$(k rollout status deploy/rollme --timeout=60s)
+expect_contains "$out" 'deployment "rollme" successfully rolled out' "rollout status after undo"
+one_rollme() { [[ "$(k get pods -l app=rollme -o jsonpath='{.items[*].spec.containers[0].image}')" == "$IMAGE" ]]; }
+wait_for 30 one_rollme
+
 # OOMKilled from the memory cgroup.
 oom_done() { [[ -n "$(jp oom '{.status.containerStatuses[0].state.terminated.reason}')" ]]; }
 wait_for 30 oom_done
@@ -280,6 +311,7 @@ for id in $web_ids; do
 done
 
 # Deleting every pod leaves nothing behind: no container, mount, sandbox or pod cgroup.
+k delete deployment rollme >/dev/null
 uids=$(k get pods -o jsonpath='{.items[*].metadata.uid}')
 # sleep as PID 1 ignores SIGTERM: a short grace period rather than the default 30 s.
 k delete pod --all --grace-period=1 --wait=true --timeout=60s >/dev/null
