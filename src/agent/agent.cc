@@ -64,14 +64,42 @@ Json trim_pod_for_agent(Json pod) {
     m->erase("managedFields");
     m->erase("ownerReferences");
   }
+  if (auto sp = pod.find("spec"); sp != pod.end() && sp->is_object()) {
+    // The scheduler's and admission's fields; the agent never reads them.
+    for (const char* key : {"tolerations", "schedulerName", "preemptionPolicy", "priority",
+                            "priorityClassName", "affinity", "topologySpreadConstraints"}) {
+      sp->erase(key);
+    }
+  }
   if (auto st = pod.find("status"); st != pod.end() && st->is_object()) {
     Json kept = Json::object();
     for (const char* key : {"phase", "conditions", "startTime"}) {
       if (auto it = st->find(key); it != st->end()) kept[key] = std::move(*it);
     }
+    // Of its own conditions the agent needs only when each last changed: their reasons and
+    // messages are regenerated on every sync.
+    if (auto cs = kept.find("conditions"); cs != kept.end() && cs->is_array()) {
+      for (Json& c : *cs) {
+        const std::string type = string_at(c, "type");
+        if (type == "Ready" || type == "ContainersReady" || type == "Initialized" ||
+            type == "PodReadyToStartContainers") {
+          c.erase("reason");
+          c.erase("message");
+          c.erase("lastProbeTime");
+        }
+      }
+    }
     *st = std::move(kept);
   }
   return pod;
+}
+
+Json pack_pod_for_agent(Json pod) { return Json(trim_pod_for_agent(std::move(pod)).dump()); }
+
+client::ObjectPtr unpack_pod(const client::ObjectPtr& pod) {
+  if (!pod || !pod->is_string()) return pod;
+  return std::make_shared<const Json>(
+      Json::parse(pod->get_ref<const std::string&>(), nullptr, /*allow_exceptions=*/false));
 }
 
 // ---------------------------------------------------------------- AgentPool
@@ -121,11 +149,17 @@ Agent* AgentPool::agent_for(std::string_view node_name) const {
 }
 
 void AgentPool::route_pod(const client::ObjectPtr& pod) {
-  if (Agent* a = agent_for(string_at(member(*pod, "spec"), "nodeName"))) a->on_pod(pod);
+  client::ObjectPtr parsed = unpack_pod(pod);
+  if (Agent* a = agent_for(string_at(member(*parsed, "spec"), "nodeName"))) {
+    a->on_pod(pod, parsed);
+  }
 }
 
 void AgentPool::route_pod_deleted(const client::ObjectPtr& pod) {
-  if (Agent* a = agent_for(string_at(member(*pod, "spec"), "nodeName"))) a->on_pod_deleted(pod);
+  client::ObjectPtr parsed = unpack_pod(pod);
+  if (Agent* a = agent_for(string_at(member(*parsed, "spec"), "nodeName"))) {
+    a->on_pod_deleted(pod, parsed);
+  }
 }
 
 void AgentPool::set_pods_synced() {
@@ -235,7 +269,7 @@ Result<void> Agent::start() {
     client::InformerOptions options;
     options.resource = client::kPods;
     options.field_selector = "spec.nodeName=" + config_.node.node_name;
-    options.transform = trim_pod_for_agent;
+    options.transform = trim_pod_for_agent;  // a few pods: kept as JSON, not packed
     informer_ = std::make_unique<client::Informer>(pool_.client(), options);
     client::EventHandler handler;
     handler.on_add = [this](const client::ObjectPtr& p) { on_pod(p); };
@@ -262,7 +296,9 @@ size_t Agent::pod_count() const {
   return pods_.size();
 }
 
-void Agent::on_pod(const client::ObjectPtr& pod) {
+void Agent::on_pod(const client::ObjectPtr& stored, client::ObjectPtr parsed) {
+  if (!parsed) parsed = unpack_pod(stored);
+  const Json* pod = parsed.get();
   if (string_at(member(*pod, "spec"), "nodeName") != config_.node.node_name) return;
   const std::string uid = string_at(member(*pod, "metadata"), "uid");
   if (uid.empty()) return;
@@ -274,23 +310,25 @@ void Agent::on_pod(const client::ObjectPtr& pod) {
       // A pod that finished before this agent saw it (an agent restart) stays finished.
       if (terminal_phase(*pod)) entry->state.terminal = true;
     }
-    entry->pod = pod;
-    if (entry->written_status && resource_version_of(*pod) >= entry->written_rv) {
+    entry->pod = stored;
+    entry->seen_rv = resource_version_of(*pod);
+    if (entry->written_status && entry->seen_rv >= entry->written_rv) {
       entry->written_status.reset();  // the cache has caught up with what we wrote
     }
   }
   pool_.enqueue_pod(*this, uid);
 }
 
-void Agent::on_pod_deleted(const client::ObjectPtr& pod) {
-  const std::string uid = string_at(member(*pod, "metadata"), "uid");
+void Agent::on_pod_deleted(const client::ObjectPtr& stored, client::ObjectPtr parsed) {
+  if (!parsed) parsed = unpack_pod(stored);
+  const std::string uid = string_at(member(*parsed, "metadata"), "uid");
   {
     std::lock_guard lock(mu_);
     auto it = pods_.find(uid);
     if (it == pods_.end()) return;
     // Gone from the API: sync_pod makes sure nothing of it runs, then forgets it.
     it->second->pod = nullptr;
-    deleted_pods_[uid] = pod;
+    deleted_pods_[uid] = stored;
   }
   pool_.enqueue_pod(*this, uid);
 }
@@ -317,14 +355,14 @@ Result<Json> Agent::write_status(const Json& pod, const Json& status) {
 
 void Agent::sync_pod(const std::string& uid) {
   PodEntry* entry = nullptr;
-  client::ObjectPtr pod;
+  client::ObjectPtr stored;
   client::ObjectPtr deleted;
   {
     std::lock_guard lock(mu_);
     auto it = pods_.find(uid);
     if (it != pods_.end()) {
       entry = it->second.get();
-      pod = entry->pod;
+      stored = entry->pod;
     }
     if (auto d = deleted_pods_.find(uid); d != deleted_pods_.end()) deleted = d->second;
   }
@@ -339,8 +377,9 @@ void Agent::sync_pod(const std::string& uid) {
     }
     return;
   }
-  if (!pod) {
+  if (!stored) {
     // Deleted from the API: make sure nothing of it still runs, then forget it.
+    deleted = unpack_pod(deleted);
     const Json* last = deleted.get();
     auto r = syncer_->kill_pod(uid, last, std::chrono::seconds(0));
     if (!r.ok()) {
@@ -353,6 +392,7 @@ void Agent::sync_pod(const std::string& uid) {
     relist_seen_.erase(uid);
     return;
   }
+  const client::ObjectPtr pod = unpack_pod(stored);
   const Json& meta = member(*pod, "metadata");
   if (member(meta, "deletionTimestamp").is_string()) {
     (void)finish_deleted_pod(*pod, *entry);
@@ -365,7 +405,10 @@ void Agent::sync_pod(const std::string& uid) {
   auto view = observe_pod(runtime_, uid);
   if (view.ok()) {
     Json base = *pod;
-    if (entry->written_status) base["status"] = *entry->written_status;
+    {
+      std::lock_guard lock(mu_);
+      if (entry->written_status) base["status"] = *entry->written_status;
+    }
     PodStatusInput in;
     in.pod = &base;
     in.view = &*view;
@@ -380,8 +423,14 @@ void Agent::sync_pod(const std::string& uid) {
       auto w = write_status(*pod, status);
       if (w.ok()) {
         entry->written_hash = hash;
+        std::lock_guard lock(mu_);
         entry->written_rv = resource_version_of(*w);
-        entry->written_status = std::move(status);
+        // The informer may have delivered the write already; then there is nothing to hold.
+        if (entry->seen_rv < entry->written_rv) {
+          entry->written_status = std::move(status);
+        } else {
+          entry->written_status.reset();
+        }
       } else if (w.error().code != ErrorCode::kNotFound) {
         SPDLOG_DEBUG("node {}: status of pod {} not written: {}", node_name(), uid,
                      w.error().message);

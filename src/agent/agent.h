@@ -97,6 +97,11 @@ class AgentPool {
 // status only what the next status builds on (phase, conditions, startTime); managedFields and the
 // rest are dropped to keep thousands of hollow nodes' pods small.
 Json trim_pod_for_agent(Json pod);
+// The trimmed pod serialized into one JSON string: what hollow nodes' shared informer caches, a
+// third of the parsed form's memory; agents parse it when they sync the pod.
+Json pack_pod_for_agent(Json pod);
+// The pod itself whether `pod` is packed or not.
+client::ObjectPtr unpack_pod(const client::ObjectPtr& pod);
 
 struct AgentConfig {
   NodeConfig node;
@@ -129,8 +134,10 @@ class Agent {
   bool pods_synced() const { return pods_synced_.load(); }
 
   // --- for the pool ---
-  void on_pod(const client::ObjectPtr& pod);
-  void on_pod_deleted(const client::ObjectPtr& pod);
+  // `stored` is what the informer caches (maybe packed); `parsed` the pod itself when the caller
+  // already unpacked it.
+  void on_pod(const client::ObjectPtr& stored, client::ObjectPtr parsed = nullptr);
+  void on_pod_deleted(const client::ObjectPtr& stored, client::ObjectPtr parsed = nullptr);
   void set_pods_synced();
   // One pod's sync, on a pool worker (never twice at once for the same pod).
   void sync_pod(const std::string& pod_uid);
@@ -148,9 +155,11 @@ class Agent {
     size_t written_hash = 0;  // of the status last written: the same status is not written twice
     // The status last written, kept only until the informer shows it (resourceVersion >=
     // written_rv), so a sync in between builds on it rather than on the older cached status.
+    // Guarded by mu_, as the informer thread reads them too.
     std::optional<Json> written_status;
     uint64_t written_rv = 0;
-    bool killed = false;  // stopped and asked the API to delete it
+    uint64_t seen_rv = 0;  // the newest resourceVersion the informer delivered
+    bool killed = false;   // stopped and asked the API to delete it
   };
 
   void renew_lease();

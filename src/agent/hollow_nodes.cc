@@ -154,7 +154,7 @@ Result<std::unique_ptr<HollowNodes>> HollowNodes::start(HollowNodesOptions optio
   io.resource = client::kPods;
   // Every bound pod, whichever node: one watch for all hollow nodes.
   io.field_selector = "spec.nodeName!=";
-  io.transform = trim_pod_for_agent;
+  io.transform = pack_pod_for_agent;
   h->informer_ = std::make_unique<client::Informer>(*o.client, io);
   AgentPool* pool = h->pool_.get();
   client::EventHandler handler;
