@@ -448,7 +448,15 @@ Result<std::string> VolumeManager::setup_volume(const Json& pod, const Json& vol
     if (has_backsteps(path)) {
       return invalid("invalid HostPath `" + path + "`: must not contain '..'");
     }
-    BOSUN_RETURN_IF_ERROR(check_host_path_type(path, str(*src, "type")));
+    std::string type = str(*src, "type");
+    BOSUN_RETURN_IF_ERROR(check_host_path_type(path, type));
+    if (type.empty() && ::access(path.c_str(), F_OK) != 0) {
+      // No type: the kubelet checks nothing, and containerd creates a missing bind-mount source
+      // as a directory (0755) before starting the container; runc alone would fail instead.
+      std::error_code ec;
+      fs::create_directories(path, ec);
+      if (ec) return internal("mkdir " + path + ": " + ec.message());
+    }
     return path;
   }
   if (const Json* src = field(volume, "configMap")) {

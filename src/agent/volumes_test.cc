@@ -296,6 +296,12 @@ TEST(Volumes, HostPathIsReturnedAsIsAndSurvivesTeardown) {
   ASSERT_TRUE(vm.teardown("uid-1").ok());
   EXPECT_EQ(read_all(host + "/keep"), "data");
 
+  // No type and nothing there: a directory appears, as containerd makes one.
+  auto untyped = vm.setup(
+      pod_with(Json::array({{{"name", "u"}, {"hostPath", {{"path", host + "/untyped"}}}}})));
+  ASSERT_TRUE(untyped.ok()) << untyped.error().message;
+  EXPECT_TRUE(fs::is_directory(host + "/untyped"));
+
   auto bad =
       vm.setup(pod_with(Json::array({{{"name", "h"}, {"hostPath", {{"path", "/a/../etc"}}}}})));
   ASSERT_FALSE(bad.ok());
