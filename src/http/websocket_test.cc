@@ -8,7 +8,7 @@ namespace bosun::apiserver {
 namespace {
 
 TEST(WebSocket, AcceptKeyIsTheRfc6455Example) {
-  EXPECT_EQ(websocket_accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGbzT/PAgWMmo=");
+  EXPECT_EQ(websocket_accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
 TEST(WebSocket, ServerFramesAreUnmaskedWithTheChannelFirst) {
