@@ -226,12 +226,14 @@ Result<void> ControllerManager::start() {
 }
 
 void ControllerManager::stop() {
+  std::thread starter;
   {
     std::lock_guard lock(mu_);
     stopped_ = true;
+    starter = std::move(starter_);  // no new one starts once stopped_ is set
     cv_.notify_all();
   }
-  if (starter_.joinable()) starter_.join();
+  if (starter.joinable()) starter.join();
   std::vector<std::pair<std::string, std::unique_ptr<Controller>>> controllers;
   {
     std::lock_guard lock(mu_);

@@ -104,7 +104,7 @@ class ControllerManager {
   Clock& clock_;
   std::unique_ptr<SharedInformers> informers_;
   std::unique_ptr<client::LeaderElector> elector_;
-  std::thread starter_;  // starts the controllers on becoming leader
+  std::thread starter_;  // starts the controllers on becoming leader; set and taken under mu_
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -32,7 +33,7 @@ namespace bosun::controller {
 inline constexpr std::chrono::minutes kExpectationsTimeout{5};
 // SlowStartInitialBatchSize.
 inline constexpr int kSlowStartInitialBatchSize = 1;
-// The Ready condition's type and the annotation PodDeletionCost reads.
+// The annotation GetDeletionCostFromPodAnnotations reads (PodDeletionCost, on by default).
 inline constexpr std::string_view kPodDeletionCostAnnotation =
     "controller.kubernetes.io/pod-deletion-cost";
 
