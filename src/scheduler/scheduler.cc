@@ -168,7 +168,6 @@ struct Scheduler::Impl {
   // handleSchedulingFailure: re-queues the pod (its newest version, unless it is gone or bound
   // meanwhile), records FailedScheduling and sets PodScheduled=False.
   void handle_failure(QueuedPodInfo qp, const ScheduleResult& result);
-  void write_condition(const PodInfo& pod, Json condition);
 
   SchedulerOptions options;
   Clock& clock;
