@@ -191,12 +191,16 @@ Result<void> remove_tree(const std::string& dir) {
   return ok_result();
 }
 
-std::vector<std::string> hierarchies(const std::string& root) {
+// Every hierarchy a cgroup path lives in. On a hybrid host, runc also makes the container's
+// cgroup in the v2 tree mounted at <root>/unified (empty, no controllers): it is listed too when
+// `with_hybrid_unified`, so removal leaves nothing behind there.
+std::vector<std::string> hierarchies(const std::string& root, bool with_hybrid_unified = false) {
   std::vector<std::string> out;
   if (is_unified_root(root)) {
     out.push_back(root);
     return out;
   }
+  if (with_hybrid_unified && is_unified_root(root + "/unified")) out.push_back(root + "/unified");
   if (DIR* d = ::opendir(root.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
@@ -218,7 +222,7 @@ Result<void> remove_cgroup_tree(std::string_view cgroup_path, const CgroupRoot& 
     return make_error(ErrorCode::kBadRequest, "refusing to remove the root cgroup");
   }
   Result<void> first = ok_result();
-  for (const std::string& h : hierarchies(root.path)) {
+  for (const std::string& h : hierarchies(root.path, /*with_hybrid_unified=*/true)) {
     auto r = remove_tree(join(h, cgroup_path));
     if (!r.ok() && first.ok()) first = r;
   }
@@ -226,7 +230,7 @@ Result<void> remove_cgroup_tree(std::string_view cgroup_path, const CgroupRoot& 
 }
 
 bool cgroup_exists(std::string_view cgroup_path, const CgroupRoot& root) {
-  for (const std::string& h : hierarchies(root.path)) {
+  for (const std::string& h : hierarchies(root.path, /*with_hybrid_unified=*/true)) {
     if (is_dir(join(h, cgroup_path))) return true;
   }
   return false;
