@@ -300,7 +300,10 @@ bool Informer::watch_once() {
   if (!started.ok()) {
     if (started.error().code == ErrorCode::kGone) return false;
     backoff();
-    return true;
+    // backoff() returns at once once stopping: without this check stop() never joins while the
+    // server is unreachable (a busy reconnect loop).
+    std::lock_guard<std::mutex> lock(mu_);
+    return !stopping_;
   }
   std::shared_ptr<Watch> watch(std::move(started).value());
   {
