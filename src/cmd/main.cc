@@ -104,7 +104,11 @@ int serve(const ServeFlags& f, const char* component) {
   std::unique_ptr<bosun::cmd::RunningAgent> agent;
   if (f.with_control_loops) {
     const std::string& kubeconfig = (*server)->server().kubeconfig_path();
-    auto s = bosun::cmd::start_scheduler(bosun::cmd::SchedulerFlags{}, kubeconfig);
+    // No client-side rate limit over loopback: kube-scheduler's 50 QPS would cap binding at 50
+    // pods/s (the standalone command keeps kube-scheduler's defaults).
+    bosun::cmd::SchedulerFlags scheduler_flags;
+    scheduler_flags.kube_api_qps = 0;
+    auto s = bosun::cmd::start_scheduler(scheduler_flags, kubeconfig);
     if (!s.ok()) {
       std::fprintf(stderr, "bosun %s: scheduler: %s\n", component, s.error().message.c_str());
       return 1;
