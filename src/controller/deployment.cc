@@ -1,12 +1,14 @@
 #include "controller/deployment.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <fmt/format.h>
 
 #include "api/label_selector.h"
 #include "api/object_meta.h"
 #include "common/log.h"
+#include "common/time_format.h"
 #include "controller/deployment_util.h"
 
 namespace bosun::controller {
@@ -17,6 +19,7 @@ namespace {
 
 const client::GroupVersionResource kDeploymentsGvr{"apps", "v1", "deployments"};
 const client::GroupVersionResource kReplicaSetsGvr{"apps", "v1", "replicasets"};
+const client::GroupVersionResource kEventsGvr{"", "v1", "events"};
 
 std::string str_at(const Json& obj, std::string_view a, std::string_view b) {
   if (!obj.is_object()) return {};
@@ -158,10 +161,44 @@ struct DeploymentController::Sync {
     copy["spec"]["replicas"] = new_scale;
     set_replicas_annotations(copy, replicas, max);
     BOSUN_ASSIGN_OR_RETURN(Json updated, client.update(kReplicaSetsGvr, ns, copy));
-    SPDLOG_DEBUG("deployment {}: scaled replica set {} from {} to {}", key, name_of(*rs),
-                 spec_replicas(*rs), new_scale);
+    if (size_changes) scaling_event(name_of(*rs), spec_replicas(*rs), new_scale);
     *rs = std::move(updated);
     return size_changes;
+  }
+
+  // The ScalingReplicaSet event `kubectl describe deployment` lists, as the deployment
+  // controller's event recorder words it. Best effort: a lost event is not worth a retry.
+  void scaling_event(const std::string& rs_name, int32_t from, int32_t to) {
+    Clock::WallTime t = now();
+    std::string at = format_rfc3339(t);
+    // The recorder names events <object>.<UnixNano in hex>; the sequence keeps two events of one
+    // instant (an injected clock stands still) apart.
+    static std::atomic<int64_t> sequence{0};
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()) +
+                 std::chrono::nanoseconds(sequence++);
+    Json event = {{"apiVersion", "v1"},
+                  {"kind", "Event"},
+                  {"metadata", {{"name", fmt::format("{}.{:x}", name_of(d), nanos.count())}}},
+                  {"involvedObject",
+                   {{"apiVersion", "apps/v1"},
+                    {"kind", "Deployment"},
+                    {"namespace", ns},
+                    {"name", name_of(d)},
+                    {"uid", uid_of(d)},
+                    {"resourceVersion", str_at(d, "metadata", "resourceVersion")}}},
+                  {"reason", "ScalingReplicaSet"},
+                  {"message", fmt::format("Scaled {} replica set {} from {} to {}",
+                                          to > from ? "up" : "down", rs_name, from, to)},
+                  {"source", {{"component", "deployment-controller"}}},
+                  {"reportingComponent", "deployment-controller"},
+                  {"firstTimestamp", at},
+                  {"lastTimestamp", at},
+                  {"count", 1},
+                  {"type", "Normal"}};
+    auto created = client.create(kEventsGvr, ns, event);
+    if (!created.ok()) {
+      SPDLOG_DEBUG("deployment {}: event not recorded: {}", key, created.error().message);
+    }
   }
 
   Result<bool> scale_rs_if_needed(const RsPtr& rs, int32_t new_scale) {
@@ -268,6 +305,7 @@ struct DeploymentController::Sync {
     } else {
       *rs = std::move(created).value();
     }
+    if (!already_exists && new_replicas > 0) scaling_event(name_of(*rs), 0, new_replicas);
     bool needs_update = set_deployment_revision(d, std::to_string(new_revision));
     if (!already_exists && has_progress_deadline(d)) {
       set_condition(
@@ -369,20 +407,11 @@ struct DeploymentController::Sync {
     if (deployment_complete(d, new_status) || current->value("reason", "") == kTimedOutReason) {
       return;
     }
-    Clock::WallTime t = now();
-    auto after = time_to_deadline(d, t);
+    auto after = time_to_deadline(d, now());
     if (!after) return;
     if (*after < std::chrono::seconds(1)) {
       c.queue().add_rate_limited(key);
       return;
-    }
-    // Every quiet resync computes the same deadline: ask the queue once per deadline.
-    Clock::WallTime deadline = t + *after;
-    {
-      std::lock_guard lock(c.requeue_mu_);
-      auto [it, added] = c.requeue_at_.emplace(key, deadline);
-      if (!added && it->second == deadline) return;
-      it->second = deadline;
     }
     c.queue().add_after(key, *after + std::chrono::seconds(1));
   }
@@ -745,12 +774,7 @@ void DeploymentController::on_pod_deleted(const Json& pod) {
 
 Result<void> DeploymentController::reconcile(const std::string& key) {
   auto cached = deployments_.get(key);
-  if (!cached) {
-    // Deleted: the garbage collector removes its ReplicaSets.
-    std::lock_guard lock(requeue_mu_);
-    requeue_at_.erase(key);
-    return {};
-  }
+  if (!cached) return {};  // deleted: the garbage collector removes its ReplicaSets
   Sync s{*this,
          ctx_.client,
          ctx_.clock,

@@ -7,8 +7,6 @@
 // Built by the controller-manager; thread-safety as Controller (workers never share a key).
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -44,10 +42,6 @@ class DeploymentController final : public Controller {
   client::Informer& deployments_;
   client::Informer& replica_sets_;
   client::Informer& pods_;
-
-  std::mutex requeue_mu_;  // guards requeue_at_
-  // The progress deadline each Deployment is queued to be looked at again for.
-  std::map<std::string, Clock::WallTime> requeue_at_;
 };
 
 }  // namespace bosun::controller

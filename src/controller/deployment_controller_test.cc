@@ -339,6 +339,19 @@ TEST_F(DeploymentControllerTest, CreatesHashNamedReplicaSetAtRevisionOne) {
   EXPECT_EQ((*progressing)["message"],
             "ReplicaSet \"web-" + hash + "\" has successfully progressed.");
   EXPECT_EQ(rollout_status(current).message, "deployment \"web\" successfully rolled out\n");
+
+  // What `kubectl describe deployment` lists under Events.
+  auto events = client_->list(client::GroupVersionResource{"", "v1", "events"}, kNs);
+  ASSERT_TRUE(events.ok());
+  std::vector<std::string> messages;
+  for (const Json& e : (*events)["items"]) {
+    if (e["involvedObject"].value("name", "") == "web" &&
+        e.value("reason", "") == "ScalingReplicaSet") {
+      messages.push_back(e.value("message", ""));
+    }
+  }
+  EXPECT_EQ(messages,
+            std::vector<std::string>{"Scaled up replica set web-" + hash + " from 0 to 3"});
 }
 
 class RollingUpdateTest : public DeploymentControllerTest {

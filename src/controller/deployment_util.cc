@@ -201,16 +201,56 @@ bool semantic_equal(const Json& a, const Json& b) {
   return a == b;
 }
 
-bool equal_ignore_hash(const Json& t1, const Json& t2) {
-  auto strip = [](const Json& t) {
-    Json copy = t;
-    if (copy.is_object() && copy.contains("metadata") && copy["metadata"].is_object()) {
-      Json& labels = copy["metadata"]["labels"];
-      if (labels.is_object()) labels.erase(std::string(kPodTemplateHashLabel));
+namespace {
+
+// semantic_equal of two objects, with `skip(key)` members left out and `nested(key, a, b)`
+// deciding the members it claims; no copies (every sync compares the template with each
+// ReplicaSet's).
+template <typename Skip, typename Nested>
+bool objects_equal(const Json& a, const Json& b, Skip skip, Nested nested) {
+  static const Json kNull;
+  // Only objects (or absent values) are compared member by member.
+  if ((!a.is_object() && !a.is_null()) || (!b.is_object() && !b.is_null())) {
+    return semantic_equal(a, b);
+  }
+  const Json& oa = a.is_object() ? a : kNull;
+  const Json& ob = b.is_object() ? b : kNull;
+  if (!oa.is_null()) {
+    for (const auto& [k, v] : oa.items()) {
+      if (skip(k)) continue;
+      auto it = ob.is_null() ? ob.end() : ob.find(k);
+      const Json& other = it == ob.end() ? kNull : *it;
+      std::optional<bool> decided = nested(k, v, other);
+      if (decided ? !*decided : !semantic_equal(v, other)) return false;
     }
-    return copy;
+  }
+  if (!ob.is_null()) {
+    for (const auto& [k, v] : ob.items()) {
+      if (skip(k) || (!oa.is_null() && oa.contains(k))) continue;
+      std::optional<bool> decided = nested(k, kNull, v);
+      if (decided ? !*decided : !is_zero(v)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool equal_ignore_hash(const Json& t1, const Json& t2) {
+  auto none = [](std::string_view) { return false; };
+  auto no_nested = [](std::string_view, const Json&, const Json&) -> std::optional<bool> {
+    return std::nullopt;
   };
-  return semantic_equal(strip(t1), strip(t2));
+  auto labels = [&](std::string_view key, const Json& a, const Json& b) -> std::optional<bool> {
+    if (key != "labels") return std::nullopt;
+    return objects_equal(
+        a, b, [](std::string_view k) { return k == kPodTemplateHashLabel; }, no_nested);
+  };
+  auto metadata = [&](std::string_view key, const Json& a, const Json& b) -> std::optional<bool> {
+    if (key != "metadata") return std::nullopt;
+    return objects_equal(a, b, none, labels);
+  };
+  return objects_equal(t1, t2, none, metadata);
 }
 
 // ---- Fenceposts --------------------------------------------------------------------------------

@@ -164,6 +164,14 @@ TEST(DeploymentUtilTest, TemplatesCompareIgnoringHashAndZeroValues) {
   Json b = {{"metadata", {{"labels", {{"app", "web"}}}, {"creationTimestamp", nullptr}}},
             {"spec", {{"containers", Json::array({{{"name", "c"}, {"args", Json::array()}}})}}}};
   EXPECT_TRUE(equal_ignore_hash(a, b));
+  EXPECT_TRUE(equal_ignore_hash(b, a));
+  Json only_hash = {{"metadata", {{"labels", {{"pod-template-hash", "x"}}}}}};
+  EXPECT_TRUE(equal_ignore_hash(only_hash, Json::object()));
+  EXPECT_TRUE(equal_ignore_hash(Json::object(), only_hash));
+  Json other_label = b;
+  other_label["metadata"]["labels"]["tier"] = "front";
+  EXPECT_FALSE(equal_ignore_hash(a, other_label));
+  EXPECT_FALSE(equal_ignore_hash(other_label, a));
   b["spec"]["containers"][0]["name"] = "d";
   EXPECT_FALSE(equal_ignore_hash(a, b));
 }
