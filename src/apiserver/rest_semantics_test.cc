@@ -115,6 +115,33 @@ TEST_F(RestSemanticsTest, StatusGoesThroughTheStatusSubresourceOnly) {
   EXPECT_EQ(get(target + "/status")["status"]["replicas"], 3);
 }
 
+// deploymentStatusStrategy keeps only spec and labels: the deployment controller records the
+// revision annotation with its status write, and the generation stays put. Other kinds' status
+// writes keep every annotation as stored (ResetObjectMetaForStatus).
+TEST_F(RestSemanticsTest, DeploymentStatusWritesMayChangeAnnotations) {
+  create(kDeployments, deployment("web"));
+  std::string target = std::string(kDeployments) + "/web";
+  Reply st = patch(target + "/status", kMerge,
+                   R"({"metadata":{"annotations":{"deployment.kubernetes.io/revision":"1"}},)"
+                   R"("status":{"observedGeneration":1}})");
+  ASSERT_EQ(st.status, 200) << st.body;
+  Json now = get(target);
+  EXPECT_EQ(now["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+  EXPECT_EQ(now["metadata"]["generation"], 1);
+
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "p"}}},
+              {"spec", {{"containers", Json::array({{{"name", "c"}, {"image", "busybox"}}})}}}};
+  create(kPods, pod);
+  Reply ps = patch(std::string(kPods) + "/p/status", kMerge,
+                   R"({"metadata":{"annotations":{"a":"b"}},"status":{"phase":"Running"}})");
+  ASSERT_EQ(ps.status, 200) << ps.body;
+  Json p = get(std::string(kPods) + "/p");
+  EXPECT_EQ(p["status"]["phase"], "Running");
+  EXPECT_FALSE(p["metadata"].contains("annotations") && p["metadata"]["annotations"].contains("a"));
+}
+
 TEST_F(RestSemanticsTest, ScaleIsAnAutoscalingV1Scale) {
   create(kDeployments, deployment("web", 2));
   std::string target = std::string(kDeployments) + "/web/scale";

@@ -24,9 +24,20 @@ bool is_services(const ResourceScope& scope) {
 }
 
 // rest.ResetObjectMetaForStatus plus the status strategy's PrepareForUpdate: a status update takes
-// only the status (and managedFields); everything else stays as stored.
-Json status_update(const Json& old, const Json& obj) {
+// only the status (and managedFields); everything else stays as stored. Deployments are the
+// exception Kubernetes makes (deploymentStatusStrategy keeps only spec and labels): their status
+// writes may change annotations, which is how the deployment controller records revisions
+// without bumping the generation.
+Json status_update(const Json& old, const Json& obj, bool takes_annotations) {
   Json out = old;
+  if (takes_annotations && obj.contains("metadata") && obj["metadata"].is_object()) {
+    Json& m = api::mutable_metadata(out);
+    if (auto a = obj["metadata"].find("annotations"); a != obj["metadata"].end()) {
+      m["annotations"] = *a;
+    } else {
+      m.erase("annotations");
+    }
+  }
   if (auto s = obj.find("status"); s != obj.end()) {
     out["status"] = *s;
   } else {
@@ -113,7 +124,7 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         }
       }
       if (subresource == "status") {
-        obj = status_update(old, obj);
+        obj = status_update(old, obj, type.group == "apps" && type.plural == "deployments");
       } else if (subresource == "finalize") {
         obj = finalize_update(old, obj);
       } else if (subresource == "binding") {

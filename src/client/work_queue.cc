@@ -168,7 +168,9 @@ void WorkQueue::run_waiting_loop() {
     if (waiting_.empty()) {
       wait_cv_.wait(lock);
     } else if (real_clock_) {
-      wait_cv_.wait_until(lock, waiting_.begin()->first);
+      // A copy: re-adding a waiting key with an earlier time frees the entry while we wait.
+      const Clock::MonoTime next = waiting_.begin()->first;
+      wait_cv_.wait_until(lock, next);
     } else {
       // An injected clock moves without notifying anyone: look again shortly (real time).
       wait_cv_.wait_for(lock, std::chrono::milliseconds(1));
