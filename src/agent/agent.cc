@@ -236,6 +236,9 @@ Agent::Agent(AgentPool& pool, AgentConfig config, ContainerRuntime& runtime)
   };
   syncer_ = std::make_unique<PodSyncer>(runtime_, clock_, std::move(node), events_.get(),
                                         std::move(lookup), &probes_, config_.volumes);
+  ProbeManagerOptions probe_options;
+  probe_options.assume_success = !config_.run_probes;
+  prober_ = std::make_unique<ProbeManager>(clock_, runtime_, probes_, events_.get(), probe_options);
 }
 
 Agent::~Agent() { stop(); }
@@ -379,6 +382,7 @@ void Agent::sync_pod(const std::string& uid) {
   }
   if (!stored) {
     // Deleted from the API: make sure nothing of it still runs, then forget it.
+    prober_->remove_pod(uid);
     deleted = unpack_pod(deleted);
     const Json* last = deleted.get();
     auto r = syncer_->kill_pod(uid, last, std::chrono::seconds(0));
@@ -395,6 +399,8 @@ void Agent::sync_pod(const std::string& uid) {
   const client::ObjectPtr pod = unpack_pod(stored);
   const Json& meta = member(*pod, "metadata");
   if (member(meta, "deletionTimestamp").is_string()) {
+    // The kubelet stops probing a terminating pod's containers (no liveness restarts mid-kill).
+    prober_->remove_pod(uid);
     (void)finish_deleted_pod(*pod, *entry);
     return;
   }
@@ -404,6 +410,7 @@ void Agent::sync_pod(const std::string& uid) {
   SyncResult result = syncer_->sync_pod(*pod, entry->state);
   auto view = observe_pod(runtime_, uid);
   if (view.ok()) {
+    prober_->update_pod(*pod, *view);
     Json base = *pod;
     {
       std::lock_guard lock(mu_);

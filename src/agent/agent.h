@@ -25,6 +25,7 @@
 #include "agent/event_recorder.h"
 #include "agent/node_status.h"
 #include "agent/pod_sync.h"
+#include "agent/probe_manager.h"
 #include "agent/probe_results.h"
 #include "client/informer.h"
 #include "client/rest_client.h"
@@ -114,6 +115,10 @@ struct AgentConfig {
   // feeds it through AgentPool::route_pod (hollow nodes).
   bool own_informer = true;
   VolumeManager* volumes = nullptr;  // null: pods' volumes are not set up (hollow nodes)
+  // Containers' startup, readiness and liveness probes run (a thread per probe). Hollow nodes, with
+  // thousands of pods on a fake runtime, turn this off: every probe then passes once the container
+  // runs, without a worker.
+  bool run_probes = true;
 };
 
 class Agent {
@@ -176,6 +181,8 @@ class Agent {
   ProbeResults probes_;
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<PodSyncer> syncer_;
+  // Declared after probes_ and events_, which its workers use, so it is destroyed first.
+  std::unique_ptr<ProbeManager> prober_;
   std::unique_ptr<client::Informer> informer_;
 
   mutable std::mutex mu_;  // guards pods_ (the map and each entry's pod pointer)

@@ -127,6 +127,7 @@ Result<std::unique_ptr<HollowNodes>> HollowNodes::start(HollowNodesOptions optio
     config.machine = hollow_machine(o, i);
     config.create_log_directories = false;
     config.own_informer = false;
+    config.run_probes = false;
     h->agents_.push_back(std::make_unique<Agent>(*h->pool_, std::move(config), *h->runtimes_[i]));
     h->pool_->add(h->agents_.back().get());
   }

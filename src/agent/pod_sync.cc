@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/container_config.h"
+#include "agent/prober.h"
 #include "agent/volumes.h"
 #include "common/go_duration.h"
 #include "common/log.h"
@@ -58,6 +59,78 @@ void backoff_next(std::map<std::string, BackOffEntry>& entries, const std::strin
 }
 
 const char* kPodSandboxChanged = "SandboxChanged";
+
+// The kubelet's minimumGracePeriodInSeconds: what a stop gets after a preStop hook used the rest.
+constexpr std::chrono::seconds kMinimumGracePeriod{2};
+// The kubelet bounds no postStart hook; we do, so a hung one cannot hold a pod worker forever.
+constexpr std::chrono::seconds kPostStartTimeout{120};
+
+std::string format_command(const Json& command) {
+  // Go's %s of a []string: "[a b c]".
+  std::string out = "[";
+  if (command.is_array()) {
+    for (size_t i = 0; i < command.size(); ++i) {
+      if (i) out += ' ';
+      if (command[i].is_string()) out += command[i].get<std::string>();
+    }
+  }
+  return out + "]";
+}
+
+// The kubelet's lifecycle handler runner (pkg/kubelet/lifecycle/handlers.go): exec, httpGet and
+// sleep. Returns the failure message (the container's waiting message), nullopt on success.
+std::optional<std::string> run_lifecycle_handler(ContainerRuntime& runtime, Clock& clock,
+                                                 const Json& pod, const Json& container,
+                                                 const Json& handler, const std::string& id,
+                                                 std::chrono::milliseconds timeout) {
+  const std::string name = string_at(container, "name");
+  const std::string where = " for Container \"" + name + "\" in Pod \"" + format_pod(pod) + "\"";
+  if (const Json& exec = member(handler, "exec"); exec.is_object()) {
+    std::vector<std::string> command;
+    if (const Json& cmd = member(exec, "command"); cmd.is_array()) {
+      for (const Json& a : cmd) {
+        if (a.is_string()) command.push_back(a.get<std::string>());
+      }
+    }
+    const std::string prefix =
+        "Exec lifecycle hook (" + format_command(member(exec, "command")) + ")" + where;
+    auto r = runtime.exec_sync(id, command, timeout);
+    if (!r.ok()) return prefix + " failed - error: " + r.error().message + ", message: \"\"";
+    if (r->timed_out) {
+      return prefix + " failed - error: command timed out, message: \"" + r->output + "\"";
+    }
+    if (r->exit_code != 0) {
+      std::string joined;
+      for (const auto& a : command) joined += (joined.empty() ? "" : " ") + a;
+      return prefix + " failed - error: command '" + joined + "' exited with " +
+             std::to_string(r->exit_code) + ": " + r->output + ", message: \"" + r->output + "\"";
+    }
+    return std::nullopt;
+  }
+  if (const Json& http = member(handler, "httpGet"); http.is_object()) {
+    ProbeTarget target;
+    target.container = container;
+    auto sandbox = runtime.pod_sandbox_status(string_at(member(pod, "metadata"), "uid"));
+    if (sandbox.ok() && sandbox->has_value()) target.netns_path = (*sandbox)->network_ns_path;
+    const auto seconds = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(
+                                                  timeout + std::chrono::milliseconds(999))
+                                                  .count());
+    Json probe = {{"httpGet", http}, {"timeoutSeconds", seconds}};
+    ProbeOutcome outcome = run_probe(probe, target);
+    if (outcome.result == ProbeResult::kSuccess || outcome.result == ProbeResult::kWarning) {
+      return std::nullopt;
+    }
+    return "HTTP lifecycle hook (" + string_at(http, "path") + ")" + where +
+           " failed - error: " + outcome.output;
+  }
+  if (const Json& sleep = member(handler, "sleep"); sleep.is_object()) {
+    const Json& secs = member(sleep, "seconds");
+    const auto d = std::chrono::seconds(secs.is_number_integer() ? secs.get<int64_t>() : 0);
+    clock.sleep_for(std::min<Clock::Duration>(d, timeout));
+    return std::nullopt;
+  }
+  return "Cannot run handler: invalid handler";
+}
 
 }  // namespace
 
@@ -273,7 +346,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
               "Container " + name + " failed " + (liveness_failed ? "liveness" : "startup") +
                   " probe, will be restarted");
         int64_t grace = pod_termination_grace_seconds(pod);
-        (void)runtime_.stop_container(latest->id, std::chrono::seconds(grace));
+        (void)stop_container_gracefully(&pod, &c, false, latest->id, std::chrono::seconds(grace));
         auto refreshed = runtime_.container_status(latest->id);
         if (!refreshed.ok() || refreshed->state != ContainerState::kExited) continue;
         if (!should_restart(restart_policy, refreshed->exit_code)) continue;
@@ -461,6 +534,22 @@ bool PodSyncer::start_container(const Json& pod, const Json& container, bool ini
   auto started = runtime_.start_container(*id);
   if (!started.ok()) return fail("RunContainerError", started.error().message);
   event(pod, fp, "Normal", "Started", "Started container " + name);
+  if (const Json& post = member(member(container, "lifecycle"), "postStart"); post.is_object()) {
+    auto failure =
+        run_lifecycle_handler(runtime_, clock_, pod, container, post, *id, kPostStartTimeout);
+    if (failure) {
+      // kuberuntime startContainer: the event leaves the hook's output out (it may hold
+      // secrets); the container is killed and waits as PostStartHookError, restarted with
+      // back-off like any exit.
+      event(pod, fp, "Warning", "FailedPostStartHook", "PostStartHook failed");
+      event(pod, fp, "Normal", "Killing", "FailedPostStartHook");
+      (void)stop_container_gracefully(&pod, &container, init, *id,
+                                      std::chrono::seconds(pod_termination_grace_seconds(pod)));
+      state.waiting[name] = {"PostStartHookError", *failure};
+      merge_resync(resync, std::chrono::seconds(1));
+      return false;
+    }
+  }
   state.waiting.erase(name);
   return true;
 }
@@ -502,15 +591,35 @@ Result<void> PodSyncer::kill_pod(std::string_view pod_uid, const Json* pod,
             "Stopping container " + c->name);
     }
   }
+  // The spec of each running container, for its preStop hook (none for an orphan).
+  auto spec_of = [pod](const std::string& name, bool* init) -> const Json* {
+    if (!pod) return nullptr;
+    for (const char* list : {"containers", "initContainers"}) {
+      const Json& cs = member(member(*pod, "spec"), list);
+      if (!cs.is_array()) continue;
+      for (const Json& c : cs) {
+        if (string_at(c, "name") == name) {
+          *init = std::string_view(list) == "initContainers";
+          return &c;
+        }
+      }
+    }
+    return nullptr;
+  };
   Result<void> first_error;
   if (running.size() == 1) {
-    first_error = runtime_.stop_container(running[0]->id, grace);
+    bool init = false;
+    const Json* spec = spec_of(running[0]->name, &init);
+    first_error = stop_container_gracefully(pod, spec, init, running[0]->id, grace);
   } else if (running.size() > 1) {
-    // All at once, so the pod's grace period bounds the whole stop, not each container's.
+    // All at once, so the pod's grace period bounds the whole stop (preStop hooks included), not
+    // each container's.
     std::vector<std::future<Result<void>>> stops;
     for (const auto* c : running) {
-      stops.push_back(std::async(std::launch::async, [this, id = c->id, grace] {
-        return runtime_.stop_container(id, grace);
+      bool init = false;
+      const Json* spec = spec_of(c->name, &init);
+      stops.push_back(std::async(std::launch::async, [this, pod, spec, init, id = c->id, grace] {
+        return stop_container_gracefully(pod, spec, init, id, grace);
       }));
     }
     for (auto& f : stops) {
@@ -527,6 +636,28 @@ Result<void> PodSyncer::kill_pod(std::string_view pod_uid, const Json* pod,
   }
   if (volumes_) BOSUN_RETURN_IF_ERROR(volumes_->teardown(pod_uid));
   return {};
+}
+
+Result<void> PodSyncer::stop_container_gracefully(const Json* pod, const Json* container, bool init,
+                                                  const std::string& id,
+                                                  std::chrono::milliseconds grace) {
+  static const Json kNone;
+  const Json& pre_stop = container ? member(member(*container, "lifecycle"), "preStop") : kNone;
+  if (pod && pre_stop.is_object() && grace > std::chrono::milliseconds::zero()) {
+    // executePreStopHook: the hook runs before the stop signal and may use the grace period; the
+    // stop gets what is left, but never less than minimumGracePeriodInSeconds.
+    const Clock::MonoTime began = clock_.monotonic();
+    auto failure = run_lifecycle_handler(runtime_, clock_, *pod, *container, pre_stop, id, grace);
+    if (failure) {
+      // The hook's output stays out of the event, as with postStart.
+      event(*pod, field_path(init, string_at(*container, "name")), "Warning", "FailedPreStopHook",
+            "PreStopHook failed");
+    }
+    const auto used =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.monotonic() - began);
+    grace = std::max<std::chrono::milliseconds>(grace - used, kMinimumGracePeriod);
+  }
+  return runtime_.stop_container(id, grace);
 }
 
 }  // namespace bosun::agent

@@ -142,6 +142,11 @@ class PodSyncer {
                             const ContainerStatus& exited, PodSyncState& state,
                             std::optional<Clock::Duration>* resync);
   void remove_old_instances(const PodRuntimeView& view);
+  // Stops a container as the kubelet's killContainer does: its preStop hook first (when `grace`
+  // is not zero), within the grace period, whose rest (at least 2 s) is the stop's. `container`
+  // (the spec) may be null: no hook then.
+  Result<void> stop_container_gracefully(const Json* pod, const Json* container, bool init,
+                                         const std::string& id, std::chrono::milliseconds grace);
   void event(const Json& pod, std::string_view field_path, std::string_view type,
              std::string_view reason, std::string message);
 
