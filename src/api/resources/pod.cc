@@ -65,9 +65,37 @@ void default_pod(Json& pod) {
   }
 }
 
+// The DefaultTolerationSeconds admission plugin: a pod that does not tolerate the not-ready and
+// unreachable NoExecute taints gets tolerations for them of 300 s, so the node lifecycle
+// controller evicts its pods five minutes after a node goes away. An empty key or effect in an
+// existing toleration covers the taint.
+void add_default_toleration_seconds(Json& spec) {
+  bool not_ready = false;
+  bool unreachable = false;
+  for (const Json& t : get_array(spec, "tolerations")) {
+    std::string_view key = get_string(t, "key");
+    std::string_view effect = get_string(t, "effect");
+    if (!effect.empty() && effect != "NoExecute") continue;
+    if (key.empty() || key == "node.kubernetes.io/not-ready") not_ready = true;
+    if (key.empty() || key == "node.kubernetes.io/unreachable") unreachable = true;
+  }
+  if (not_ready && unreachable) return;
+  Json& tolerations = spec["tolerations"];
+  if (!tolerations.is_array()) tolerations = Json::array();
+  auto add = [&](const char* key) {
+    tolerations.push_back({{"key", key},
+                           {"operator", "Exists"},
+                           {"effect", "NoExecute"},
+                           {"tolerationSeconds", 300}});
+  };
+  if (!not_ready) add("node.kubernetes.io/not-ready");
+  if (!unreachable) add("node.kubernetes.io/unreachable");
+}
+
 void prepare_pod_for_create(Json& pod, const Clock& clock) {
   if (!pod.is_object()) return;
   Json& spec = ensure_object(pod, "spec");
+  add_default_toleration_seconds(spec);
   // Pods carry metadata.generation since 1.33 (KEP-5067).
   set_generation(pod, 1);
   pod["status"] = Json{{"phase", "Pending"}, {"qosClass", std::string(compute_pod_qos(spec))}};
@@ -93,6 +121,8 @@ void prepare_pod_for_create(Json& pod, const Clock& clock) {
 
 void prepare_pod_for_update(Json& pod, const Json& old) {
   if (!pod.is_object()) return;
+  // The admission plugin runs on updates too, so a replaced manifest stays valid.
+  add_default_toleration_seconds(ensure_object(pod, "spec"));
   // The Priority admission plugin keeps what it set at create when an update leaves it out.
   if (const Json* old_spec = get(old, "spec"); old_spec && old_spec->is_object()) {
     Json& spec = ensure_object(pod, "spec");

@@ -55,7 +55,8 @@ Json minimal_pod() {
 }
 
 // kubectl run nginx --image=nginx; kubectl get pod nginx -o yaml shows these fields that nobody
-// wrote (minus what admission adds: service account, its token volume, default tolerations).
+// wrote (minus what admission adds: service account and its token volume; the default
+// tolerations of DefaultTolerationSeconds are added).
 TEST_F(PodStrategyTest, MinimalPodGetsKubernetesDefaults) {
   Json pod = create(minimal_pod());
   Json want = Json::parse(R"({
@@ -65,11 +66,34 @@ TEST_F(PodStrategyTest, MinimalPodGetsKubernetesDefaults) {
     "dnsPolicy":"ClusterFirst","enableServiceLinks":true,
     "preemptionPolicy":"PreemptLowerPriority","priority":0,"restartPolicy":"Always",
     "schedulerName":"default-scheduler","securityContext":{},
-    "terminationGracePeriodSeconds":30})");
+    "terminationGracePeriodSeconds":30,
+    "tolerations":[{"effect":"NoExecute","key":"node.kubernetes.io/not-ready","operator":"Exists",
+                    "tolerationSeconds":300},
+                   {"effect":"NoExecute","key":"node.kubernetes.io/unreachable",
+                    "operator":"Exists","tolerationSeconds":300}]})");
   EXPECT_EQ(pod["spec"], want) << pod["spec"].dump(2);
   EXPECT_EQ(pod["status"], Json::parse(R"({"phase":"Pending","qosClass":"BestEffort"})"));
   EXPECT_EQ(pod["metadata"]["generation"], 1);
   EXPECT_EQ(create_errors(minimal_pod()), "");
+}
+
+TEST_F(PodStrategyTest, DefaultTolerationSecondsRespectsOwnTolerations) {
+  Json pod = minimal_pod();
+  pod["spec"]["tolerations"] = Json::parse(
+      R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute",
+           "tolerationSeconds":2}])");
+  Json got = create(pod)["spec"]["tolerations"];
+  ASSERT_EQ(got.size(), 2u) << got.dump();
+  EXPECT_EQ(got[0]["tolerationSeconds"], 2);
+  EXPECT_EQ(got[1]["key"], "node.kubernetes.io/not-ready");
+  EXPECT_EQ(got[1]["tolerationSeconds"], 300);
+  // A toleration of everything (empty key, any effect) covers both taints.
+  pod["spec"]["tolerations"] = Json::parse(R"([{"operator":"Exists"}])");
+  EXPECT_EQ(create(pod)["spec"]["tolerations"].size(), 1u);
+  // A NoSchedule toleration does not.
+  pod["spec"]["tolerations"] = Json::parse(
+      R"([{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoSchedule"}])");
+  EXPECT_EQ(create(pod)["spec"]["tolerations"].size(), 3u);
 }
 
 TEST_F(PodStrategyTest, ImagePullPolicyFollowsTheTag) {
