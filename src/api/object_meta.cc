@@ -562,8 +562,25 @@ std::string generate_name(std::string_view base, std::mt19937_64& rng) {
 
 std::string generate_name(std::string_view base) { return generate_name(base, default_rng()); }
 
+namespace {
+
+// ObjectMeta's collections are `omitempty` in Go: an empty (or null) list or map sent by a client
+// is not stored, so `ownerReferences: []` after an orphaning reads back as absent, as in
+// Kubernetes.
+void drop_empty_collections(Json& m) {
+  for (const char* key : {"labels", "annotations", "ownerReferences", "finalizers"}) {
+    auto it = m.find(key);
+    if (it != m.end() && (it->is_null() || ((it->is_array() || it->is_object()) && it->empty()))) {
+      m.erase(it);
+    }
+  }
+}
+
+}  // namespace
+
 void prepare_object_meta_for_create(Json& obj, const Clock& clock, bool with_generation) {
   Json& m = mutable_metadata(obj);
+  drop_empty_collections(m);
   m.erase("deletionTimestamp");
   m.erase("deletionGracePeriodSeconds");
   m["uid"] = new_uuid();
@@ -576,6 +593,7 @@ void prepare_object_meta_for_create(Json& obj, const Clock& clock, bool with_gen
 
 void prepare_object_meta_for_update(Json& new_obj, const Json& old_obj) {
   Json& m = mutable_metadata(new_obj);
+  drop_empty_collections(m);
   if (const Json* g = meta_field(old_obj, "generation")) {
     m["generation"] = *g;
   } else {

@@ -350,6 +350,23 @@ TEST(PrepareObjectMeta, ForUpdate) {
   EXPECT_EQ(agg(validate_object_meta_update(new_obj, old_obj)), "");
 }
 
+// omitempty: an emptied list or map is not stored (orphaning leaves no `ownerReferences: []`).
+TEST(PrepareObjectMeta, EmptyCollectionsAreDropped) {
+  Json old_obj = meta({{"name", "a"}, {"finalizers", {"f"}}});
+  Json new_obj = meta({{"name", "a"},
+                       {"ownerReferences", Json::array()},
+                       {"finalizers", Json::array()},
+                       {"labels", Json::object()},
+                       {"annotations", nullptr}});
+  prepare_object_meta_for_update(new_obj, old_obj);
+  EXPECT_EQ(new_obj["metadata"], Json({{"name", "a"}}));
+  Json created = meta({{"name", "b"}, {"labels", Json::object()}, {"finalizers", {"keep"}}});
+  FakeClock clock;
+  prepare_object_meta_for_create(created, clock);
+  EXPECT_FALSE(created["metadata"].contains("labels"));
+  EXPECT_EQ(created["metadata"]["finalizers"], Json({"keep"}));
+}
+
 TEST(PrepareObjectMeta, GenerationBumpOnSpecChange) {
   Json old_obj = meta({{"generation", 3}});
   old_obj["spec"] = {{"replicas", 1}};

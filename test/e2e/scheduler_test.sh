@@ -21,6 +21,8 @@ if "$BOSUN" hollow-nodes --help 2>/dev/null | grep -q -- --name-prefix; then HOL
 PIDS=()
 scheduler_cleanup() {
   local rc=$?
+  # errexit would end the handler at `(exit $rc)` below, before e2e_cleanup stops the server.
+  set +e
   for pid in "${PIDS[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
