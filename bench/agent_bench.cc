@@ -25,6 +25,8 @@
 
 #include "agent/atomic_writer.h"
 #include "agent/container_logs.h"
+#include "agent/fake_runtime.h"
+#include "agent/probe_manager.h"
 #include "agent/prober.h"
 #include "runtime/runc_log.h"
 
@@ -253,6 +255,44 @@ void BM_AtomicWriterUpdate(benchmark::State& state) {
   fs::remove_all(dir, ec);
 }
 BENCHMARK(BM_AtomicWriterUpdate)->Unit(benchmark::kMicrosecond);
+
+// What every pod sync adds for probes (ProbeManager::update_pod after the sync): a pod without
+// probes (most pods, and hollow nodes' thousands), one with readiness and liveness probes whose
+// workers already run (the steady state; workers are not started here), and hollow nodes' mode
+// where probes pass without workers.
+void BM_ProbeManagerUpdatePod(benchmark::State& state) {
+  const int mode = static_cast<int>(state.range(0));
+  bosun::FakeClock clock;
+  bosun::agent::FakeRuntimeOptions ro;
+  ro.clock = &clock;
+  bosun::agent::FakeRuntime runtime(ro);
+  bosun::agent::ProbeResults results;
+  bosun::agent::ProbeManagerOptions options;
+  options.worker_threads = false;
+  options.assume_success = mode == 2;
+  bosun::agent::ProbeManager manager(clock, runtime, results, nullptr, options);
+  bosun::Json container = {{"name", "app"}, {"image", "nginx:1.25"}};
+  if (mode != 0) {
+    bosun::Json probe = {{"httpGet", {{"path", "/healthz"}, {"port", 8080}}},
+                         {"periodSeconds", 10}};
+    container["readinessProbe"] = probe;
+    container["livenessProbe"] = probe;
+  }
+  bosun::Json pod = {{"metadata", {{"name", "web"}, {"namespace", "default"}, {"uid", "uid-1"}}},
+                     {"spec", {{"containers", bosun::Json::array({container})}}}};
+  bosun::agent::PodRuntimeView view;
+  view.sandbox = bosun::agent::SandboxStatus{};
+  view.sandbox->pod_uid = "uid-1";
+  view.sandbox->ready = true;
+  bosun::agent::ContainerStatus c;
+  c.id = "c1";
+  c.pod_uid = "uid-1";
+  c.name = "app";
+  c.state = bosun::agent::ContainerState::kRunning;
+  view.containers.push_back(c);
+  for (auto _ : state) manager.update_pod(pod, view);
+}
+BENCHMARK(BM_ProbeManagerUpdatePod)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond);
 
 }  // namespace
 
