@@ -346,6 +346,12 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
               "Container " + name + " failed " + (liveness_failed ? "liveness" : "startup") +
                   " probe, will be restarted");
         int64_t grace = pod_termination_grace_seconds(pod);
+        // The failed probe's own terminationGracePeriodSeconds wins over the pod's (the
+        // kubelet's killContainer for reasons liveness and startup probe).
+        const Json& probe_grace =
+            member(member(c, liveness_failed ? "livenessProbe" : "startupProbe"),
+                   "terminationGracePeriodSeconds");
+        if (probe_grace.is_number_integer()) grace = probe_grace.get<int64_t>();
         (void)stop_container_gracefully(&pod, &c, false, latest->id, std::chrono::seconds(grace));
         auto refreshed = runtime_.container_status(latest->id);
         if (!refreshed.ok() || refreshed->state != ContainerState::kExited) continue;

@@ -1,6 +1,9 @@
 #include "agent/probe_manager.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <thread>
@@ -350,6 +353,112 @@ TEST_F(ProbeManagerTest, NoPreStopHookWithoutAGracePeriod) {
   sync(pod);
   ASSERT_TRUE(syncer_->kill_pod("uid-1", &pod, seconds(0)).ok());
   for (const auto& call : runtime_->calls()) EXPECT_NE(call.rfind("exec_sync", 0), 0u) << call;
+}
+
+// Answers one HTTP request on 127.0.0.1 with `status` and keeps the request line.
+class OneShotHttpServer {
+ public:
+  explicit OneShotHttpServer(int status) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(fd_, 4) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, status] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string req;
+      char buf[1024];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::read(c, buf, sizeof(buf));
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      {
+        std::lock_guard lock(mu_);
+        request_line_ = req.substr(0, req.find("\r\n"));
+      }
+      std::string resp = "HTTP/1.1 " + std::to_string(status) +
+                         " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      (void)!::write(c, resp.data(), resp.size());
+      ::close(c);
+    });
+  }
+  ~OneShotHttpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  std::string request_line() {
+    std::lock_guard lock(mu_);
+    return request_line_;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string request_line_;
+};
+
+TEST_F(ProbeManagerTest, HttpPostStartHook) {
+  OneShotHttpServer ok(200);
+  ASSERT_NE(ok.port(), 0);
+  Json pod = make_pod(
+      {{"lifecycle", {{"postStart", {{"httpGet", {{"path", "/hook"}, {"port", ok.port()}}}}}}}});
+  pod["spec"]["hostNetwork"] = true;  // the fake sandbox's namespace is not real: connect here
+  sync(pod);
+  EXPECT_EQ(ok.request_line(), "GET /hook HTTP/1.1");
+  EXPECT_EQ(status(pod)["containerStatuses"][0]["state"].count("running"), 1u);
+
+  OneShotHttpServer failing(500);
+  Json bad =
+      make_pod({{"lifecycle",
+                 {{"postStart", {{"httpGet", {{"path", "/hook"}, {"port", failing.port()}}}}}}}});
+  bad["spec"]["hostNetwork"] = true;
+  ASSERT_TRUE(runtime_->exit_container("uid-1", "app", 1).ok());
+  sync(bad);
+  EXPECT_TRUE(events_.has("Warning", "FailedPostStartHook", "PostStartHook failed"));
+  const Json st = status(bad)["containerStatuses"][0];
+  ASSERT_EQ(st["state"].count("waiting"), 1u) << st.dump();
+  EXPECT_EQ(st["state"]["waiting"]["reason"], "PostStartHookError");
+  EXPECT_EQ(st["state"]["waiting"]["message"],
+            "HTTP lifecycle hook (/hook) for Container \"app\" in Pod \"web_prod(uid-1)\" "
+            "failed - error: HTTP probe failed with statuscode: 500");
+}
+
+TEST_F(ProbeManagerTest, ALivenessKillRunsThePreStopHookFirst) {
+  Json probe = exec_probe(1);
+  probe["terminationGracePeriodSeconds"] = 3;
+  Json pod = make_pod({{"livenessProbe", probe}});
+  pod["spec"]["terminationGracePeriodSeconds"] = 60;
+  Json pre_stop = {{"exec", {{"command", {"sleep", "1"}}}}};
+  pod["spec"]["containers"][0]["lifecycle"] = {{"preStop", pre_stop}};
+  sync(pod);
+  runtime_->set_exec_result(1, "unhealthy");
+  manager_->step_all();
+  runtime_->set_exec_result(0);
+  sync(pod);
+  EXPECT_EQ(status(pod)["containerStatuses"][0]["restartCount"], 1);
+  // The preStop hook ran (exec sleep 1) before the liveness kill's stop. (The probe's
+  // terminationGracePeriodSeconds is what the stop gets; the fake runtime does not keep it.)
+  auto calls = runtime_->calls();
+  auto hook = std::find_if(calls.begin(), calls.end(), [](const std::string& call) {
+    return call.find(" sleep 1") != std::string::npos;
+  });
+  auto stop = std::find_if(calls.begin(), calls.end(), [](const std::string& call) {
+    return call.rfind("stop_container", 0) == 0;
+  });
+  ASSERT_NE(hook, calls.end());
+  ASSERT_NE(stop, calls.end());
+  EXPECT_LT(hook, stop);
 }
 
 // ---- the Agent wired end to end (API server in process, workers on their own threads) ----
