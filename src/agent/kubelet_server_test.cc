@@ -129,13 +129,13 @@ class KubeletServerTest : public ::testing::Test {
 TEST_F(KubeletServerTest, WithoutACertificateOnlyHealthz) {
   EXPECT_EQ(get("/healthz", "").status, 200);
   Answer a = get("/containerLogs/default/web/app", "");
-  EXPECT_EQ(a.status, 401);
+  EXPECT_EQ(a.status, 401) << a.error;
   EXPECT_NE(a.body.find("Unauthorized"), std::string::npos) << a.body;
 }
 
 TEST_F(KubeletServerTest, OtherUsersOfTheClusterAreForbidden) {
   Answer a = get("/containerLogs/default/web/app", "system:node:n2", {"system:nodes"});
-  EXPECT_EQ(a.status, 403);
+  EXPECT_EQ(a.status, 403) << a.error;
   EXPECT_NE(a.body.find("Forbidden (user=system:node:n2, verb=get, resource=nodes, "
                         "subresource=proxy)"),
             std::string::npos)
