@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <filesystem>
+
 #include <charconv>
 
 #include "agent/container_config.h"
@@ -9,6 +11,27 @@
 
 namespace bosun::agent {
 namespace {
+
+// What the kubelet removes once a pod is gone: its directory (<data>/pods/<uid>: volumes are torn
+// down already, termination-message files remain) and its log directory (<data>/pods/<ns>_<name>_
+// <uid>). hostPath and PersistentVolume data live elsewhere and stay.
+void remove_pod_directories(const std::string& data_dir, const std::string& uid) {
+  if (data_dir.empty() || uid.empty()) return;
+  std::error_code ec;
+  const std::filesystem::path pods = std::filesystem::path(data_dir) / "pods";
+  if (!std::filesystem::is_directory(pods, ec)) return;
+  std::filesystem::remove_all(pods / uid, ec);
+  const std::string suffix = "_" + uid;
+  for (auto it = std::filesystem::directory_iterator(pods, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      std::error_code rm;
+      std::filesystem::remove_all(it->path(), rm);
+    }
+  }
+}
 
 constexpr char kKeySeparator = '\x1f';
 
@@ -377,7 +400,9 @@ void Agent::sync_pod(const std::string& uid) {
       SPDLOG_WARN("node {}: cannot remove orphaned pod {}: {}", node_name(), uid,
                   r.error().message);
       pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(5));
+      return;
     }
+    remove_pod_directories(config_.data_dir, uid);
     return;
   }
   if (!stored) {
@@ -390,6 +415,7 @@ void Agent::sync_pod(const std::string& uid) {
       pool_.enqueue_pod_after(*this, uid, std::chrono::seconds(1));
       return;
     }
+    remove_pod_directories(config_.data_dir, uid);
     std::lock_guard lock(mu_);
     pods_.erase(uid);
     deleted_pods_.erase(uid);

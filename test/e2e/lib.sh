@@ -62,6 +62,11 @@ agent_assert_clean() {
   [[ -z "$left" ]] || fail "mounts left: $left"
   left=$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null || true)
   [[ -z "$left" ]] || fail "sandboxes left: $left"
+  left=$(ls "$E2E_TMP/data/containers" 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "container bundles left: $left"
+  # Pod directories (volumes, termination messages) and log directories go with their pods.
+  left=$(ls "$E2E_TMP/data/pods" 2>/dev/null || true)
+  [[ -z "$left" ]] || fail "pod directories left: $left"
 }
 trap e2e_cleanup EXIT
 
