@@ -6,11 +6,15 @@
 
 #include "agent/container_config.h"
 #include "agent/pod_status.h"
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "common/time_format.h"
 
 namespace bosun::agent {
 namespace {
+
+using json_fields::member;
+using json_fields::string_at;
 
 // What the kubelet removes once a pod is gone: its directory (<data>/pods/<uid>: volumes are torn
 // down already, termination-message files remain) and its log directory (<data>/pods/<ns>_<name>_
@@ -34,18 +38,6 @@ void remove_pod_directories(const std::string& data_dir, const std::string& uid)
 }
 
 constexpr char kKeySeparator = '\x1f';
-
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string string_at(const Json& j, const char* key) {
-  const Json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 uint64_t resource_version_of(const Json& object) {
   const std::string rv = string_at(member(object, "metadata"), "resourceVersion");

@@ -1,4 +1,5 @@
 #include "agent/container_config.h"
+#include "common/json_fields.h"
 
 #include <optional>
 
@@ -7,12 +8,7 @@
 namespace bosun::agent {
 namespace {
 
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
+using json_fields::member;
 
 std::optional<api::Quantity> quantity(const Json& resources, const char* kind, const char* name) {
   const Json& v = member(member(resources, kind), name);

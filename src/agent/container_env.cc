@@ -1,4 +1,5 @@
 #include "agent/container_env.h"
+#include "common/json_fields.h"
 
 #include <map>
 
@@ -8,17 +9,8 @@
 namespace bosun::agent {
 namespace {
 
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string string_at(const Json& j, const char* key) {
-  const Json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using json_fields::member;
+using json_fields::string_at;
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;

@@ -2,21 +2,18 @@
 
 #include <cstdio>
 
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "common/time_format.h"
 
 namespace bosun::agent {
 namespace {
 
+using json_fields::string_at;
+
 constexpr size_t kMaxPosted = 4096;  // client-go's event cache is an LRU of this size
 
 const client::GroupVersionResource kEvents{"", "v1", "events"};
-
-std::string string_at(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 class NodeEventRecorder final : public EventRecorder {
  public:

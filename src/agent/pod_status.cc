@@ -3,22 +3,14 @@
 #include <set>
 
 #include "agent/container_config.h"
+#include "common/json_fields.h"
 #include "common/time_format.h"
 
 namespace bosun::agent {
 namespace {
 
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string string_at(const Json& j, const char* key) {
-  const Json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using json_fields::member;
+using json_fields::string_at;
 
 // Go's fmt of a []string: "[a b]".
 std::string go_list(const std::vector<std::string>& names) {

@@ -9,28 +9,16 @@
 #include "agent/prober.h"
 #include "agent/volumes.h"
 #include "common/go_duration.h"
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "runtime/sandbox_files.h"
 
 namespace bosun::agent {
 namespace {
 
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string string_at(const Json& j, const char* key) {
-  const Json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-bool bool_at(const Json& j, const char* key) {
-  const Json& v = member(j, key);
-  return v.is_boolean() && v.get<bool>();
-}
+using json_fields::bool_at;
+using json_fields::member;
+using json_fields::string_at;
 
 std::string field_path(bool init, std::string_view name) {
   return std::string(init ? "spec.initContainers{" : "spec.containers{") + std::string(name) + "}";

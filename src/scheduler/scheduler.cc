@@ -16,6 +16,7 @@
 #include "api/object_meta.h"
 #include "client/informer.h"
 #include "client/rest_client.h"
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "common/uuid.h"
@@ -28,6 +29,8 @@
 namespace bosun::scheduler {
 namespace {
 
+using json_fields::member;
+
 const client::GroupVersionResource kServices{"", "v1", "services"};
 const client::GroupVersionResource kReplicationControllers{"", "v1", "replicationcontrollers"};
 const client::GroupVersionResource kReplicaSets{"apps", "v1", "replicasets"};
@@ -36,13 +39,6 @@ std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
   return buf;
-}
-
-const Json& member(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
 }
 
 bool is_assigned(const Json& pod) {
