@@ -237,7 +237,13 @@ TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
   options.default_toleration = std::nullopt;
   start(options);
   create_node("n1");
-  create_pod("plain", "n1");
+  // The API server gives every pod without its own the 300 s DefaultTolerationSeconds
+  // tolerations: tolerationSeconds 0 is "evict at once".
+  create_pod("plain", "n1",
+             Json::array({{{"key", "node.kubernetes.io/unreachable"},
+                           {"operator", "Exists"},
+                           {"effect", "NoExecute"},
+                           {"tolerationSeconds", 0}}}));
   create_pod("sixty", "n1",
              Json::array({{{"key", "node.kubernetes.io/unreachable"},
                            {"operator", "Exists"},

@@ -269,14 +269,15 @@ spec:
       containers: [{name: app, image: registry.k8s.io/pause:3.10}]
 YAML
 rollout_ok stuck
-# Nothing listens on port 1: the new pods never become ready.
-k patch deploy stuck --type=strategic -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"registry.k8s.io/pause:3.9","readinessProbe":{"tcpSocket":{"host":"127.0.0.1","port":1},"periodSeconds":1}}]}}}}' >/dev/null
+# No node has the label: the new pod stays Pending and never becomes available (hollow nodes pass
+# every probe, so an unready container is not an option here).
+k patch deploy stuck --type=strategic -p '{"spec":{"template":{"spec":{"nodeSelector":{"disk":"none"},"containers":[{"name":"app","image":"registry.k8s.io/pause:3.9"}]}}}}' >/dev/null
 out=$(must_fail k rollout status deploy/stuck --timeout=60s)
 expect_contains "$out" 'error: deployment "stuck" exceeded its progress deadline' "rollout status past the deadline"
 expect_eq "$(jp deploy stuck '{.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')" \
   "False ProgressDeadlineExceeded" "Progressing condition"
 expect_eq "$(k get pods -l app=stuck --field-selector status.phase=Running -o jsonpath='{.items[*].spec.containers[0].image}' | tr ' ' '\n' | sort | tr '\n' ' ')" \
-  "registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.9 " "old pod kept while the new one is unready"
+  "registry.k8s.io/pause:3.10 " "old pod kept while the new one is unready"
 k rollout undo deploy/stuck >/dev/null
 rollout_ok stuck
 wait_for 30 count_is app=stuck 1
