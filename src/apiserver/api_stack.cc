@@ -76,9 +76,9 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
   BOSUN_ASSIGN_OR_RETURN(Credential kubelet_client,
                          issue_client_certificate(stack->server_->pki().ca,
                                                   "kube-apiserver-kubelet-client", {}, clock));
-  BOSUN_ASSIGN_OR_RETURN(std::unique_ptr<UpstreamClient> nodes,
-                         UpstreamClient::create({kubelet_client.cert_pem, kubelet_client.key_pem,
-                                                 ""}));
+  BOSUN_ASSIGN_OR_RETURN(
+      std::unique_ptr<UpstreamClient> nodes,
+      UpstreamClient::create({kubelet_client.cert_pem, kubelet_client.key_pem, ""}));
   stack->rest_->set_node_client(std::move(nodes));
 
   BootstrapOptions bo;

@@ -63,8 +63,7 @@ Action route(const RequestInfo& info, const api::ResourceType& type, std::string
     if (type.plural == "pods" && type.group.empty()) {
       if (s == "log") return verb == "get" ? Action::kPodStream : Action::kMethodNotAllowed;
       if (s == "exec" || s == "attach") {
-        return verb == "get" || verb == "create" ? Action::kPodStream
-                                                 : Action::kMethodNotAllowed;
+        return verb == "get" || verb == "create" ? Action::kPodStream : Action::kMethodNotAllowed;
       }
     }
     // portforward and proxy are not served yet.

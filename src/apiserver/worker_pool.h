@@ -1,5 +1,5 @@
-// Moved to src/http/worker_pool.h (the HTTP layer the API server and the node agent share); this header
-// keeps the API server's includes working. Thread-safety as there.
+// Moved to src/http/worker_pool.h (the HTTP layer the API server and the node agent share); this
+// header keeps the API server's includes working. Thread-safety as there.
 #pragma once
 
 #include "http/worker_pool.h"

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "http/user_info.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "http/user_info.h"
 
 namespace bosun::apiserver {
 

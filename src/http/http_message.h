@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "http/user_info.h"
 #include "common/json.h"
 #include "common/result.h"
+#include "http/user_info.h"
 
 namespace bosun::apiserver {
 

@@ -13,11 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "common/metrics.h"
+#include "common/result.h"
 #include "http/authn.h"
 #include "http/gzip.h"
 #include "http/router.h"
-#include "common/metrics.h"
-#include "common/result.h"
 
 namespace bosun::apiserver {
 

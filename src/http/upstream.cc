@@ -127,8 +127,9 @@ class CallImpl final : public UpstreamCall, public std::enable_shared_from_this<
         stream_, *request_, [self = shared_from_this()](beast::error_code ec, size_t) {
           if (ec) return self->fail_head(ec.message());
           self->parser_.emplace();
-          // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeded.
-      self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+          // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as
+          // exceeded.
+          self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
           http::async_read_header(self->stream_, self->buffer_, *self->parser_,
                                   [self](beast::error_code ec, size_t) { self->on_header(ec); });
         });
