@@ -18,6 +18,11 @@ using client::kPods;
 
 class GarbageCollectorTest : public ::testing::Test {
  protected:
+  // The informers' handlers call into the controller: stop them before it is destroyed.
+  void TearDown() override {
+    if (informers_) informers_->stop();
+  }
+
   void SetUp() override {
     auto s = RestTestServer::start();
     ASSERT_TRUE(s.ok()) << s.error().message;
