@@ -19,10 +19,11 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The sanitizer build: clang with ASan+UBSan, plus the libFuzzer targets.
+# The sanitizer build: clang with ASan+UBSan, plus the libFuzzer targets; its modules are shared libraries, so that
+# over a hundred test programs do not each carry a copy of the code and its debug information.
 $(SAN_BUILD)/build.ninja:
 	@CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DBOSUN_SANITIZE=ON -DBOSUN_FUZZ=ON -DBOSUN_BENCH=OFF >/dev/null
+	  -DBOSUN_SANITIZE=ON -DBOSUN_FUZZ=ON -DBOSUN_BENCH=OFF -DBOSUN_SHARED_LIBS=ON >/dev/null
 
 build-san: deps $(SAN_BUILD)/build.ninja
 	@cmake --build $(SAN_BUILD) -j $(JOBS)

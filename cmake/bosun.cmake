@@ -13,6 +13,18 @@ function(bosun_test_compile_options target)
   endif()
 endfunction()
 
+# Disk: every test, fuzz and benchmark program links most of the code base, and with its debug information each
+# would weigh about 350 MB (over 100 programs, 20-40 GB per tree; a clean CI run ran out of disk). With static
+# libraries (the default: `bosun` is one self-contained file) these programs are linked without debug sections:
+# symbols stay, so backtraces, perf and sanitizer reports still name functions, and GoogleTest names file and line
+# itself. With BOSUN_SHARED_LIBS (the sanitizer tree) each module is one shared library that every program loads,
+# so the debug information exists once and reports keep their line numbers.
+function(bosun_small_executable target)
+  if(NOT BOSUN_SHARED_LIBS)
+    target_link_options(${target} PRIVATE -Wl,--strip-debug)
+  endif()
+endfunction()
+
 # One helper registers a module: every *.cc in the folder that is not a test (*_test.cc), a fuzz target
 # (*_fuzz.cc) or a test helper program (*_testmain.cc) goes into the library bosun_<name>; every *_test.cc
 # becomes its own GoogleTest executable (so one module's half-finished file cannot block another's tests);
@@ -36,7 +48,7 @@ function(bosun_module name)
     endif()
   endforeach()
   if(lib_sources)
-    add_library(bosun_${name} STATIC ${lib_sources})
+    add_library(bosun_${name} ${BOSUN_LIBRARY_TYPE} ${lib_sources})
     target_include_directories(bosun_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(bosun_${name} PUBLIC ${M_DEPS})
     target_precompile_headers(bosun_${name} PRIVATE ${BOSUN_PCH_HEADERS})
@@ -47,7 +59,7 @@ function(bosun_module name)
   endif()
   if(testlib_sources)
     # Shared test code (conformance suites, fixtures) used by this module's tests and by other modules' tests.
-    add_library(bosun_${name}_testlib STATIC ${testlib_sources})
+    add_library(bosun_${name}_testlib ${BOSUN_LIBRARY_TYPE} ${testlib_sources})
     target_link_libraries(bosun_${name}_testlib PUBLIC bosun_${name} GTest::gtest GTest::gmock)
     target_precompile_headers(bosun_${name}_testlib PRIVATE ${BOSUN_TEST_PCH_HEADERS})
     list(APPEND M_TEST_DEPS bosun_${name}_testlib)
@@ -66,6 +78,7 @@ function(bosun_module name)
                           GTest::gtest_main)
     target_precompile_headers(${test_name} REUSE_FROM bosun_${name}_testpch)
     bosun_test_compile_options(${test_name})
+    bosun_small_executable(${test_name})
     gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${name}")
   endforeach()
   if(BOSUN_FUZZ)
@@ -74,6 +87,7 @@ function(bosun_module name)
       add_executable(${fuzz_name} ${src})
       target_link_libraries(${fuzz_name} PRIVATE bosun_${name})
       target_link_options(${fuzz_name} PRIVATE -fsanitize=fuzzer)
+      bosun_small_executable(${fuzz_name})
       # The smoke run writes new inputs to a scratch directory, never into the seed corpus in the tree.
       add_test(NAME ${fuzz_name}_smoke
                COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz-run.sh $<TARGET_FILE:${fuzz_name}> 10
@@ -89,4 +103,5 @@ function(bosun_bench name)
   cmake_parse_arguments(B "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${B_SOURCES})
   target_link_libraries(${name} PRIVATE ${B_DEPS} benchmark::benchmark)
+  bosun_small_executable(${name})
 endfunction()
