@@ -360,7 +360,7 @@ Result<Json> build_runtime_spec(const ContainerSpec& spec) {
   if (!spec.additional_gids.empty()) user["additionalGids"] = spec.additional_gids;
 
   Json process{
-      {"terminal", false},
+      {"terminal", spec.terminal},
       {"user", std::move(user)},
       {"args", spec.args},
       {"env", spec.env},

@@ -69,6 +69,9 @@ struct ContainerSpec {
   std::vector<uint32_t> additional_gids;
   std::vector<Rlimit> rlimits;
   std::optional<int> oom_score_adj;
+  // process.terminal (Container.tty): runc makes a terminal and passes its master to the
+  // monitor's console socket (Runc::create with CreateOptions::tty).
+  bool terminal = false;
 
   // root filesystem and mounts
   std::string rootfs;  // absolute host path

@@ -28,6 +28,12 @@ struct CreateOptions {
   // Start the user's process at once (`runc run --detach`), for callers with nothing to do between
   // create and start; saves one runc invocation.
   bool start = false;
+  // The container's stdin (Container.stdin, stdinOnce) and terminal (tty: the bundle's
+  // process.terminal must say the same). The monitor holds the stdin pipe or the terminal's
+  // master and serves <bundle>/attach.sock for attaching to them (runtime/container_attach.h).
+  bool stdin = false;
+  bool stdin_once = false;
+  bool tty = false;
 };
 
 // `runc state` of one container.
@@ -54,6 +60,8 @@ inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kMonitorPidFile = "monitor.pid";
 inline constexpr const char* kInitPidFile = "init.pid";
 inline constexpr const char* kRuncLogFile = "runc.log";
+// The attach socket (runtime/container_attach.h) is kAttachSocketFile, there while the monitor
+// runs.
 
 // What a command run in a container (`runc exec`) printed and how it ended.
 struct ExecResult {

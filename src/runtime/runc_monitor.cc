@@ -6,8 +6,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 
 #include "common/json.h"
 #include "runtime/cgroup.h"
+#include "runtime/container_attach.h"
 #include "runtime/runc_log.h"
 
 extern char** environ;
@@ -91,6 +95,43 @@ std::string runc_error(const std::string& log_path, const std::string& stderr_te
   return message;
 }
 
+// runc hands over the terminal's master (created inside the container) on --console-socket with
+// SCM_RIGHTS while it creates the container; it has exited by now, so the connection waits in
+// the backlog.
+int receive_console(int listen_fd, std::string* error) {
+  pollfd p{listen_fd, POLLIN, 0};
+  if (::poll(&p, 1, 10000) <= 0) {
+    *error = "runc sent no terminal on its console socket";
+    return -1;
+  }
+  int conn = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (conn < 0) {
+    *error = std::string("accept console: ") + std::strerror(errno);
+    return -1;
+  }
+  char data[256];
+  iovec iov{data, sizeof data};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  ::close(conn);
+  cmsghdr* c = n >= 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+    *error = "runc sent no terminal on its console socket";
+    return -1;
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
 void reset_signals_for_exec() {
   // Dispositions and the mask survive exec: the container must not inherit the monitor's.
   sigset_t all;
@@ -100,10 +141,16 @@ void reset_signals_for_exec() {
 }
 
 int monitor_main(int argc, char** argv) {
-  if (argc != 7) return 2;
+  if (argc != 8) return 2;
   const std::string runc = argv[1], root = argv[2], id = argv[3], bundle = argv[4],
-                    log_path = argv[5], verb = argv[6];
+                    log_path = argv[5], verb = argv[6], flags = argv[7];
+  AttachOptions stdio;
+  stdio.stdin = flags.find('i') != std::string::npos;
+  stdio.stdin_once = flags.find('o') != std::string::npos;
+  stdio.tty = flags.find('t') != std::string::npos;
   ::unsetenv(kMonitorEnv);
+  // Writing to the stdin of a container that closed it must fail with EPIPE, not end the monitor.
+  ::signal(SIGPIPE, SIG_IGN);
   // Leave the agent's family: the spawned process exits at once (the agent reaps it) and this one,
   // re-parented to init, outlives an agent restart.
   pid_t daemon = ::fork();
@@ -132,6 +179,42 @@ int monitor_main(int argc, char** argv) {
     return fail(std::string("pipe: ") + std::strerror(errno));
   }
   int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  // Without a terminal the container's stdin is a pipe this process holds (never closed unless
+  // stdinOnce says so, so a reader waits for input rather than seeing EOF, as with containerd);
+  // with one, runc makes the terminal and hands its master to the console socket.
+  int in[2] = {-1, -1};
+  if (stdio.stdin && !stdio.tty && ::pipe2(in, O_CLOEXEC) != 0) {
+    return fail(std::string("pipe: ") + std::strerror(errno));
+  }
+  std::string console_dir, console_path;
+  int console_listen = -1;
+  if (stdio.tty) {
+    // A short path of its own: runc connects to it, and sun_path holds 108 bytes.
+    char tmpl[] = "/tmp/bosun-console-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return fail(std::string("mkdtemp: ") + std::strerror(errno));
+    console_dir = tmpl;
+    console_path = console_dir + "/c.sock";
+    console_listen = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, console_path.c_str(), console_path.size() + 1);
+    if (console_listen < 0 ||
+        ::bind(console_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(console_listen, 1) != 0) {
+      std::string e = std::string("console socket: ") + std::strerror(errno);
+      ::rmdir(console_dir.c_str());
+      return fail(e);
+    }
+  }
+  auto remove_console = [&] {
+    if (console_listen >= 0) ::close(console_listen);
+    console_listen = -1;
+    if (!console_dir.empty()) {
+      ::unlink(console_path.c_str());
+      ::rmdir(console_dir.c_str());
+      console_dir.clear();
+    }
+  };
 
   std::string runc_log = bundle + "/" + kRuncLogFile;
   std::string init_pid_file = bundle + "/" + kInitPidFile;
@@ -142,6 +225,7 @@ int monitor_main(int argc, char** argv) {
   } else {
     args.push_back("create");
   }
+  if (stdio.tty) args.insert(args.end(), {"--console-socket", console_path});
   args.insert(args.end(), {"--bundle", bundle, "--pid-file", init_pid_file, id});
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
@@ -153,7 +237,7 @@ int monitor_main(int argc, char** argv) {
     reset_signals_for_exec();
     // Without a terminal runc passes its own stdio to the container: these pipes become its
     // stdout and stderr.
-    ::dup2(devnull, 0);
+    ::dup2(in[0] >= 0 ? in[0] : devnull, 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::close_range(3, ~0U, 0);
@@ -162,6 +246,7 @@ int monitor_main(int argc, char** argv) {
   }
   ::close(out[1]);
   ::close(err[1]);
+  if (in[0] >= 0) ::close(in[0]);
   int st = 0;
   while (::waitpid(runc_pid, &st, 0) < 0 && errno == EINTR) {
   }
@@ -172,9 +257,34 @@ int monitor_main(int argc, char** argv) {
     ssize_t n = ::read(err[0], buf, sizeof buf);
     std::string stderr_text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
     ::unlink(pid_file.c_str());
+    remove_console();
     return fail(
         runc_error(runc_log, stderr_text, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)));
   }
+  int master = -1;
+  if (stdio.tty) {
+    std::string error;
+    master = receive_console(console_listen, &error);
+    remove_console();
+    if (master < 0) {
+      ::unlink(pid_file.c_str());
+      return fail(error);
+    }
+    ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+    // A terminal of size 0x0 confuses full-screen programs until the first attach resizes it.
+    winsize ws{};
+    if (::ioctl(master, TIOCGWINSZ, &ws) == 0 && ws.ws_col == 0 && ws.ws_row == 0) {
+      ws.ws_col = 80;
+      ws.ws_row = 24;
+      ::ioctl(master, TIOCSWINSZ, &ws);
+    }
+  }
+  auto listen = listen_attach_socket(bundle);
+  if (!listen.ok()) {
+    ::unlink(pid_file.c_str());
+    return fail(listen.error().message);
+  }
+  std::string attach_socket = bundle + "/" + kAttachSocketFile;
   int init_pid = std::atoi(read_text(init_pid_file).c_str());
   if (init_pid <= 0) return fail("runc create wrote no pid file");
   // Found now, so the OOM counter can be read after the init dies. An absolute cgroupsPath is where
@@ -192,6 +302,23 @@ int monitor_main(int argc, char** argv) {
   CriLineSplitter splitters[2] = {CriLineSplitter(log_fd, "stdout"),
                                   CriLineSplitter(log_fd, "stderr")};
   int stream_fds[2] = {out[0], err[0]};
+  if (master >= 0) {
+    // A terminal's output is all stdout in the CRI log, as containerd writes it; runc's own
+    // pipes carry nothing once it has exited.
+    ::close(out[0]);
+    ::close(err[0]);
+    stream_fds[0] = master;
+    stream_fds[1] = -1;
+  }
+  AttachHub hub(*listen, stdio.tty ? (stdio.stdin ? master : -1) : in[1], !stdio.tty, stdio);
+  hub.set_resize_handler([&](uint16_t width, uint16_t height) {
+    if (stream_fds[0] < 0 || master < 0) return;
+    winsize ws{};
+    ws.ws_col = width;
+    ws.ws_row = height;
+    ::ioctl(master, TIOCSWINSZ, &ws);
+  });
+  std::vector<pollfd> fds;
   bool exited = false;
   int status = 0;
   int64_t deadline = 0;
@@ -204,8 +331,9 @@ int monitor_main(int argc, char** argv) {
       if (left <= 0) break;
       timeout = static_cast<int>(left);
     }
-    pollfd fds[3] = {{sfd, POLLIN, 0}, {stream_fds[0], POLLIN, 0}, {stream_fds[1], POLLIN, 0}};
-    int n = ::poll(fds, 3, timeout);
+    fds.assign({{sfd, POLLIN, 0}, {stream_fds[0], POLLIN, 0}, {stream_fds[1], POLLIN, 0}});
+    hub.poll_fds(&fds);
+    int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -238,13 +366,20 @@ int monitor_main(int argc, char** argv) {
       ssize_t r = ::read(stream_fds[i], buf, sizeof buf);
       if (r > 0) {
         splitters[i].feed(buf, static_cast<size_t>(r), now_nanos());
+        hub.broadcast(i == 0 ? kAttachStdout : kAttachStderr, buf, static_cast<size_t>(r));
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        // EIO from a terminal's master once nothing holds its other end.
         splitters[i].finish(now_nanos());
+        if (stream_fds[i] == master) hub.stdin_gone();
         ::close(stream_fds[i]);
         stream_fds[i] = -1;
       }
     }
+    for (size_t i = 3; i < fds.size(); ++i) hub.on_event(fds[i].fd, fds[i].revents);
   }
+  // The attached sessions end with the container's output.
+  hub.close_all(1000);
+  ::unlink(attach_socket.c_str());
   for (CriLineSplitter& s : splitters) s.finish(now_nanos());
   ::close(log_fd);
 
@@ -281,7 +416,10 @@ Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& cre
                                    create.id,
                                    create.bundle_dir,
                                    create.log_path,
-                                   create.start ? "run" : "create"};
+                                   create.start ? "run" : "create",
+                                   std::string(create.stdin ? "i" : "") +
+                                       (create.stdin_once ? "o" : "") + (create.tty ? "t" : "") +
+                                       "-"};
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     if (std::strncmp(*e, "BOSUN_RUNC_MONITOR=", 19) != 0) env.emplace_back(*e);

@@ -12,8 +12,10 @@ namespace bosun::runtime {
 
 // Starts a detached monitor (its own session, re-parented away from the agent) that runs
 // `runc create` and then stays as the container init's parent (a child subreaper): it logs the
-// container's output in CRI format and writes <bundle>/exit.json when the init exits. Returns the
-// init's pid once runc create has succeeded, or runc's error.
+// container's output in CRI format, holds its stdin pipe or terminal master and serves
+// <bundle>/attach.sock for `kubectl attach` (runtime/container_attach.h), and writes
+// <bundle>/exit.json when the init exits. Returns the init's pid once runc create has succeeded,
+// or runc's error.
 Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create);
 
 }  // namespace bosun::runtime
