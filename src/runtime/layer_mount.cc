@@ -82,11 +82,15 @@ Result<fs::path> mount_container_rootfs(const std::vector<fs::path>& lowerdirs,
   fs::path upper = container_dir / "upper";
   fs::path work = container_dir / "work";
   fs::path rootfs = container_dir / "rootfs";
+  bool rootfs_existed = true;
   for (const auto& d : {upper, work, rootfs}) {
-    fs::create_directories(d, ec);
+    const bool created = fs::create_directories(d, ec);
     if (ec) return internal("create " + d.string() + ": " + ec.message());
+    if (d == rootfs) rootfs_existed = !created;
   }
-  if (is_mount_point(rootfs)) {
+  // A directory made just now is no mount point. Not asking spares a read of the whole
+  // mountinfo, which grows with every running container (each start would cost O(containers)).
+  if (rootfs_existed && is_mount_point(rootfs)) {
     return make_error(ErrorCode::kAlreadyExists, rootfs.string() + " is already mounted");
   }
   BOSUN_ASSIGN_OR_RETURN(std::string data, overlay_mount_options(lowerdirs, upper, work));
