@@ -3,6 +3,8 @@
 #include <mutex>
 
 #include "apiserver/api_errors.h"
+#include "apiserver/spdy_exec_bridge.h"
+#include "apiserver/stream_bridge.h"
 #include "common/log.h"
 
 namespace bosun::apiserver {
@@ -95,6 +97,12 @@ struct Relay {
   std::shared_ptr<ResponseStream> stream;
   std::shared_ptr<UpgradedStream> upgraded;
   std::shared_ptr<UpstreamCall> call;
+  std::shared_ptr<StreamBridge> bridge;  // upgraded streams: joins the client to the agent
+  // What the bridge sent the agent before `call` was known (the agent's 101 can come back before
+  // UpstreamClient::call() has returned).
+  std::string early_upstream;
+  bool early_close = false;
+  bool upstream_over = false;  // on_end ran: nothing more goes to the agent
   int error_status = 0;
   std::string error_body;
   bool answered = false;
@@ -157,9 +165,41 @@ void serve_log(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstream) 
   if (!relay->answered || relay->stream) relay->call = call;
 }
 
-void serve_upgrade(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstream) {
+// Applies what a bridge produced: writes under the relay's lock (the SPDY header compression
+// context makes the order of frames matter), closes after it (a close may run the other side's
+// callbacks, which take the lock).
+struct Closes {
+  std::shared_ptr<UpgradedStream> client;
+  std::shared_ptr<UpstreamCall> call;
+  void run() {
+    if (client) client->close();
+    if (call) call->close();
+  }
+};
+
+Closes deliver(Relay& rl, BridgeOutput& o) {
+  Closes c;
+  if (rl.upstream_over) {
+    // The agent is gone; what was meant for it is dropped.
+  } else if (!rl.call) {
+    rl.early_upstream += o.to_upstream;
+    rl.early_close = rl.early_close || o.close_upstream;
+  } else if (!o.to_upstream.empty()) {
+    rl.call->write(std::move(o.to_upstream));
+  }
+  if (!o.to_client.empty() && rl.upgraded) rl.upgraded->write(std::move(o.to_client));
+  if (o.close_client) c.client = rl.upgraded;
+  if (o.close_upstream) c.call = rl.call;
+  return c;
+}
+
+// Relays an upgraded pods/exec or pods/attach: the agent's 101 first (any other answer goes to the
+// client as an error), then the client's connection is taken over and the bridge joins the two.
+void serve_upgrade(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstream,
+                   std::shared_ptr<StreamBridge> bridge) {
   auto relay = std::make_shared<Relay>();
   relay->exchange = r.exchange;
+  relay->bridge = std::move(bridge);
   UpstreamHandlers h;
   h.on_head = [relay](Result<UpstreamHead> head) {
     std::unique_lock lock(relay->mu);
@@ -173,14 +213,7 @@ void serve_upgrade(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstre
       return;
     }
     relay->answered = true;
-    Response sw;
-    sw.status = 101;
-    sw.content_type.clear();
-    for (const char* name : {"Upgrade", "Connection", "Sec-WebSocket-Accept",
-                             "Sec-WebSocket-Protocol", "X-Stream-Protocol-Version"}) {
-      if (auto v = head->headers.get(name)) sw.headers.add(name, std::string(*v));
-    }
-    relay->upgraded = relay->exchange->upgrade(std::move(sw));
+    relay->upgraded = relay->exchange->upgrade(relay->bridge->switching_protocols(*head));
     auto client = relay->upgraded;
     lock.unlock();
     if (!client) return;
@@ -189,12 +222,14 @@ void serve_upgrade(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstre
         [weak](std::string_view data) {
           auto rl = weak.lock();
           if (!rl) return;
-          std::shared_ptr<UpstreamCall> call;
+          Closes closes;
           {
             std::lock_guard l(rl->mu);
-            call = rl->call;
+            BridgeOutput o;
+            rl->bridge->from_client(data, &o);
+            closes = deliver(*rl, o);
           }
-          if (call) call->write(std::string(data));
+          closes.run();
         },
         [weak] {
           auto rl = weak.lock();
@@ -208,27 +243,49 @@ void serve_upgrade(RestRequest& r, UpstreamClient* nodes, UpstreamRequest upstre
         });
   };
   h.on_data = [relay](std::string_view data) {
-    std::lock_guard lock(relay->mu);
-    if (relay->upgraded) {
-      relay->upgraded->write(std::string(data));
-    } else if (relay->error_status != 0 && relay->error_body.size() < (1 << 20)) {
-      relay->error_body.append(data);
+    Closes closes;
+    {
+      std::lock_guard lock(relay->mu);
+      if (relay->upgraded) {
+        BridgeOutput o;
+        relay->bridge->from_upstream(data, &o);
+        closes = deliver(*relay, o);
+      } else if (relay->error_status != 0 && relay->error_body.size() < (1 << 20)) {
+        relay->error_body.append(data);
+      }
     }
+    closes.run();
   };
   h.on_end = [relay](Result<void>) {
-    std::lock_guard lock(relay->mu);
-    if (relay->upgraded) {
-      relay->upgraded->close();
-    } else if (!relay->answered) {
-      relay->answered = true;
-      relay->exchange->respond(upstream_error(relay->error_status, relay->error_body));
+    Closes closes;
+    {
+      std::lock_guard lock(relay->mu);
+      if (relay->upgraded) {
+        BridgeOutput o;
+        relay->bridge->upstream_ended(&o);
+        o.close_upstream = false;  // it has ended
+        closes = deliver(*relay, o);
+      } else if (!relay->answered) {
+        relay->answered = true;
+        relay->exchange->respond(upstream_error(relay->error_status, relay->error_body));
+      }
+      relay->upstream_over = true;
+      relay->call.reset();
     }
-    relay->call.reset();
+    closes.run();
   };
   auto call = nodes->call(std::move(upstream), std::move(h));
-  std::lock_guard lock(relay->mu);
-  // The relay keeps the call while either side is open; on_end drops it.
-  if (!relay->answered || relay->upgraded) relay->call = call;
+  bool close_now = false;
+  {
+    std::lock_guard lock(relay->mu);
+    // The relay keeps the call while either side is open; on_end drops it.
+    if (!relay->answered || relay->upgraded) {
+      relay->call = call;
+      if (!relay->early_upstream.empty()) call->write(std::move(relay->early_upstream));
+      close_now = relay->early_close;
+    }
+  }
+  if (close_now) call->close();
 }
 
 }  // namespace
@@ -321,11 +378,19 @@ void serve_pod_stream(RestCore& core, RestRequest& r, UpstreamClient* nodes) {
   auto fail = [&](const Error& e) { r.exchange->respond(status_response(e)); };
   const std::string& sub = r.info.subresource;
   const Request& req = r.req();
-  if (sub != "log" && !req.wants_websocket()) {
-    // kubectl before 1.30 asks for SPDY; only WebSocket (1.30+) is served.
-    return fail(make_error(ErrorCode::kBadRequest,
-                           "Upgrade request required: WebSocket (v5.channel.k8s.io); SPDY "
-                           "(kubectl before 1.30) is not supported"));
+  const bool spdy = sub != "log" && !req.wants_websocket() && wants_spdy(req);
+  if (sub != "log" && !req.wants_websocket() && !spdy) {
+    // The kubelet's answer to an exec without an upgrade (remotecommand's handshake).
+    return fail(make_error(ErrorCode::kBadRequest, "Upgrade request required"));
+  }
+  std::string spdy_protocol;
+  if (spdy) {
+    // kubectl before 1.30 (and 1.30+ after a failed WebSocket upgrade) offers these.
+    const std::vector<std::string_view> supported(std::begin(kSpdyExecProtocols),
+                                                  std::end(kSpdyExecProtocols));
+    auto offered = req.headers.get_all("X-Stream-Protocol-Version");
+    spdy_protocol = choose_stream_protocol(offered, supported);
+    if (spdy_protocol.empty()) return fail(negotiation_error(offered, supported));
   }
   if (nodes == nullptr) {
     return fail(make_error(ErrorCode::kServiceUnavailable, "no connection to nodes configured"));
@@ -364,11 +429,23 @@ void serve_pod_stream(RestCore& core, RestRequest& r, UpstreamClient* nodes) {
     serve_log(r, nodes, std::move(up));
     return;
   }
+  if (spdy) {
+    // The agent speaks only WebSocket: the API server is its client and bridges the streams.
+    up.headers = agent_websocket_headers();
+    SpdyExecOptions so;
+    so.protocol = spdy_protocol;
+    so.stdin = truthy("stdin");
+    so.stdout = truthy("stdout");
+    so.stderr = truthy("stderr");
+    so.tty = truthy("tty");
+    serve_upgrade(r, nodes, std::move(up), std::make_shared<SpdyExecBridge>(std::move(so)));
+    return;
+  }
   for (const char* name : {"Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
                            "Sec-WebSocket-Protocol"}) {
     for (auto v : req.headers.get_all(name)) up.headers.add(name, std::string(v));
   }
-  serve_upgrade(r, nodes, std::move(up));
+  serve_upgrade(r, nodes, std::move(up), make_passthrough_bridge());
 }
 
 }  // namespace bosun::apiserver
