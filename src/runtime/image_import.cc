@@ -1,7 +1,5 @@
 #include "runtime/image_import.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include "common/json.h"
 #include "runtime/image_digest.h"
 #include "runtime/image_manifest.h"
+#include "runtime/libarchive.h"
 #include "runtime/reference.h"
 
 namespace bosun::runtime {
@@ -56,36 +55,40 @@ Result<std::string> clean_name(std::string_view name) {
 }
 
 struct ReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
+  const Libarchive* lib;
+  void operator()(archive* a) const { lib->read_free(a); }
 };
 
 Result<void> stage_archive(const fs::path& path, Staged& staged) {
-  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return bad("cannot read image archive " + path.string() + ": " + archive_error_string(a.get()));
+  // libarchive is loaded by the first import, not at start-up (libarchive.h says why).
+  BOSUN_ASSIGN_OR_RETURN(const Libarchive* lib, libarchive());
+  const Libarchive& ar = *lib;
+  std::unique_ptr<archive, ReadDeleter> a(ar.read_new(), ReadDeleter{&ar});
+  ar.read_support_filter_all(a.get());
+  ar.read_support_format_tar(a.get());
+  ar.read_support_format_gnutar(a.get());
+  if (ar.read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    return bad("cannot read image archive " + path.string() + ": " + ar.error_string(a.get()));
   }
   int n = 0;
   std::vector<char> buf(1 << 17);
   while (true) {
     archive_entry* e = nullptr;
-    int r = archive_read_next_header(a.get(), &e);
+    int r = ar.read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return bad("image archive " + path.string() + ": " + archive_error_string(a.get()));
+      return bad("image archive " + path.string() + ": " + ar.error_string(a.get()));
     }
-    const char* raw_name = archive_entry_pathname(e);
+    const char* raw_name = ar.entry_pathname(e);
     if (!raw_name) continue;
     BOSUN_ASSIGN_OR_RETURN(std::string name, clean_name(raw_name));
     if (name.empty()) continue;
-    auto type = archive_entry_filetype(e);
+    auto type = ar.entry_filetype(e);
     if (type == AE_IFLNK) {
       // Old `docker save` links a layer it already wrote: "<id>/layer.tar -> ../<id2>/layer.tar".
       std::string dir =
           name.find('/') == std::string::npos ? "" : name.substr(0, name.rfind('/') + 1);
-      const char* target = archive_entry_symlink(e);
+      const char* target = ar.entry_symlink(e);
       if (target) {
         auto resolved = clean_name(std::string_view(target).starts_with("/") ? std::string(target)
                                                                              : dir + target);
@@ -93,7 +96,7 @@ Result<void> stage_archive(const fs::path& path, Staged& staged) {
       }
       continue;
     }
-    if (const char* link = archive_entry_hardlink(e)) {
+    if (const char* link = ar.entry_hardlink(e)) {
       auto resolved = clean_name(link);
       if (resolved.ok()) staged.symlinks[name] = *resolved;
       continue;
@@ -106,10 +109,10 @@ Result<void> stage_archive(const fs::path& path, Staged& staged) {
     Sha256 hash;
     bool first = true;
     while (true) {
-      la_ssize_t got = archive_read_data(a.get(), buf.data(), buf.size());
+      la_ssize_t got = ar.read_data(a.get(), buf.data(), buf.size());
       if (got < 0) {
         close(fd);
-        return bad("image archive member " + name + ": " + archive_error_string(a.get()));
+        return bad("image archive member " + name + ": " + ar.error_string(a.get()));
       }
       if (got == 0) break;
       if (first && got >= 2)

@@ -3,8 +3,6 @@
 // without reading the layer twice.
 #include "runtime/layer_unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "runtime/image_digest.h"
+#include "runtime/libarchive.h"
 
 namespace bosun::runtime {
 namespace {
@@ -31,15 +30,19 @@ constexpr std::string_view kWhiteoutMetaPrefix = ".wh..wh.";
 Error bad(std::string message) { return make_error(ErrorCode::kBadRequest, std::move(message)); }
 
 struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
+  const Libarchive* lib;
+  void operator()(archive* a) const { lib->read_free(a); }
 };
 struct WriteDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
+  const Libarchive* lib;
+  void operator()(archive* a) const { lib->write_free(a); }
 };
 using ReadArchive = std::unique_ptr<archive, ArchiveDeleter>;
 
 // The decompressed stream of a layer file, hashed as it is consumed.
 struct RawStream {
+  explicit RawStream(const Libarchive& l) : lib(l), raw(nullptr, ArchiveDeleter{&l}) {}
+  const Libarchive& lib;
   ReadArchive raw;
   Sha256 hash;
   uint64_t bytes = 0;
@@ -47,30 +50,32 @@ struct RawStream {
 };
 
 Result<void> open_raw(RawStream& s, const fs::path& file) {
-  s.raw.reset(archive_read_new());
-  archive_read_support_filter_all(s.raw.get());
-  archive_read_support_format_raw(s.raw.get());
-  archive_read_support_format_empty(s.raw.get());
-  if (archive_read_open_filename(s.raw.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return bad("cannot read layer " + file.string() + ": " + archive_error_string(s.raw.get()));
+  const Libarchive& ar = s.lib;
+  s.raw.reset(ar.read_new());
+  ar.read_support_filter_all(s.raw.get());
+  ar.read_support_format_raw(s.raw.get());
+  ar.read_support_format_empty(s.raw.get());
+  if (ar.read_open_filename(s.raw.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
+    return bad("cannot read layer " + file.string() + ": " + ar.error_string(s.raw.get()));
   }
   archive_entry* entry = nullptr;
-  int r = archive_read_next_header(s.raw.get(), &entry);
+  int r = ar.read_next_header(s.raw.get(), &entry);
   if (r == ARCHIVE_EOF) return ok_result();
   if (r != ARCHIVE_OK) {
-    return bad("cannot read layer " + file.string() + ": " + archive_error_string(s.raw.get()));
+    return bad("cannot read layer " + file.string() + ": " + ar.error_string(s.raw.get()));
   }
   return ok_result();
 }
 
 la_ssize_t raw_read(archive*, void* client, const void** buffer) {
   auto* s = static_cast<RawStream*>(client);
+  const Libarchive& ar = s->lib;
   size_t size = 0;
   la_int64_t offset = 0;
-  int r = archive_read_data_block(s->raw.get(), buffer, &size, &offset);
+  int r = ar.read_data_block(s->raw.get(), buffer, &size, &offset);
   if (r == ARCHIVE_EOF) return 0;
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-    const char* e = archive_error_string(s->raw.get());
+    const char* e = ar.error_string(s->raw.get());
     s->error = e ? e : "decompression failed";
     return -1;
   }
@@ -160,14 +165,14 @@ Result<bool> apply_whiteout(const fs::path& root, const std::vector<std::string>
 }
 
 // xattrs that would steer overlayfs itself (redirects, metacopy) must not come from an image.
-void drop_overlay_xattrs(archive_entry* e) {
-  if (archive_entry_xattr_reset(e) == 0) return;
+void drop_overlay_xattrs(const Libarchive& ar, archive_entry* e) {
+  if (ar.entry_xattr_reset(e) == 0) return;
   std::vector<std::pair<std::string, std::string>> keep;
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
   bool dropped = false;
-  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+  while (ar.entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     if (std::string_view(name).starts_with("trusted.overlay.")) {
       dropped = true;
       continue;
@@ -175,14 +180,15 @@ void drop_overlay_xattrs(archive_entry* e) {
     keep.emplace_back(name, std::string(static_cast<const char*>(value), size));
   }
   if (!dropped) return;
-  archive_entry_xattr_clear(e);
-  for (const auto& [k, v] : keep) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+  ar.entry_xattr_clear(e);
+  for (const auto& [k, v] : keep) ar.entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
 }
 
 }  // namespace
 
 Result<std::string> layer_diff_id(const fs::path& layer_file) {
-  RawStream s;
+  BOSUN_ASSIGN_OR_RETURN(const Libarchive* lib, libarchive());
+  RawStream s(*lib);
   BOSUN_RETURN_IF_ERROR(open_raw(s, layer_file));
   BOSUN_RETURN_IF_ERROR(drain(s));
   return s.hash.digest();
@@ -196,33 +202,35 @@ Result<UnpackedLayer> unpack_layer(const fs::path& layer_file, const fs::path& d
     return make_error(ErrorCode::kInternal,
                       "layer destination " + dest_in.string() + ": " + ec.message());
 
-  RawStream raw;
+  // libarchive is loaded by the first unpack, not at start-up (libarchive.h says why).
+  BOSUN_ASSIGN_OR_RETURN(const Libarchive* lib, libarchive());
+  const Libarchive& ar = *lib;
+  RawStream raw(ar);
   BOSUN_RETURN_IF_ERROR(open_raw(raw, layer_file));
-  ReadArchive tar(archive_read_new());
-  archive_read_support_format_tar(tar.get());
-  archive_read_support_format_gnutar(tar.get());
-  if (archive_read_open(tar.get(), &raw, nullptr, raw_read, nullptr) != ARCHIVE_OK) {
-    return bad("layer " + layer_file.string() +
-               " is not a tar: " + archive_error_string(tar.get()));
+  ReadArchive tar(ar.read_new(), ArchiveDeleter{&ar});
+  ar.read_support_format_tar(tar.get());
+  ar.read_support_format_gnutar(tar.get());
+  if (ar.read_open(tar.get(), &raw, nullptr, raw_read, nullptr) != ARCHIVE_OK) {
+    return bad("layer " + layer_file.string() + " is not a tar: " + ar.error_string(tar.get()));
   }
-  std::unique_ptr<archive, WriteDeleter> disk(archive_write_disk_new());
+  std::unique_ptr<archive, WriteDeleter> disk(ar.write_disk_new(), WriteDeleter{&ar});
   // No name lookup: ownership stays numeric, as the image's own /etc/passwd means it.
-  archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-                                                 ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  ar.write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+                                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                            ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 
   UnpackedLayer result;
   while (true) {
     archive_entry* e = nullptr;
-    int r = archive_read_next_header(tar.get(), &e);
+    int r = ar.read_next_header(tar.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       if (!raw.error.empty()) return bad("layer is corrupt: " + raw.error);
-      return bad("layer " + layer_file.string() + ": " + archive_error_string(tar.get()));
+      return bad("layer " + layer_file.string() + ": " + ar.error_string(tar.get()));
     }
     ++result.entries;
-    const char* pathname = archive_entry_pathname(e);
+    const char* pathname = ar.entry_pathname(e);
     if (!pathname) return bad("layer entry without a name");
     BOSUN_ASSIGN_OR_RETURN(auto comps, clean_components(pathname));
     if (comps.empty()) continue;  // the layer's own root "./"
@@ -233,46 +241,44 @@ Result<UnpackedLayer> unpack_layer(const fs::path& layer_file, const fs::path& d
       return std::move(parent).error();
     }
     std::string full = join(dest, comps, comps.size()).string();
-    archive_entry_set_pathname(e, full.c_str());
-    if (const char* link = archive_entry_hardlink(e)) {
+    ar.entry_set_pathname(e, full.c_str());
+    if (const char* link = ar.entry_hardlink(e)) {
       BOSUN_ASSIGN_OR_RETURN(auto target, clean_components(link));
       if (target.empty())
         return bad("layer hardlink \"" + std::string(pathname) + "\" has no target");
       std::string target_full = join(dest, target, target.size()).string();
-      archive_entry_set_hardlink(e, target_full.c_str());
+      ar.entry_set_hardlink(e, target_full.c_str());
     }
-    drop_overlay_xattrs(e);
-    r = archive_write_header(disk.get(), e);
+    drop_overlay_xattrs(ar, e);
+    r = ar.write_header(disk.get(), e);
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return bad("layer entry \"" + std::string(pathname) +
-                 "\": " + archive_error_string(disk.get()));
+      return bad("layer entry \"" + std::string(pathname) + "\": " + ar.error_string(disk.get()));
     }
-    if (archive_entry_size(e) > 0) {
+    if (ar.entry_size(e) > 0) {
       const void* buf = nullptr;
       size_t size = 0;
       la_int64_t offset = 0;
-      while ((r = archive_read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
-        if (archive_write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK) {
+      while ((r = ar.read_data_block(tar.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
+        if (ar.write_data_block(disk.get(), buf, size, offset) < ARCHIVE_OK) {
           return make_error(ErrorCode::kInternal, "writing \"" + std::string(pathname) +
-                                                      "\": " + archive_error_string(disk.get()));
+                                                      "\": " + ar.error_string(disk.get()));
         }
       }
       if (r != ARCHIVE_EOF) {
         if (!raw.error.empty()) return bad("layer is corrupt: " + raw.error);
-        return bad("layer entry \"" + std::string(pathname) +
-                   "\": " + archive_error_string(tar.get()));
+        return bad("layer entry \"" + std::string(pathname) + "\": " + ar.error_string(tar.get()));
       }
     }
-    if (archive_write_finish_entry(disk.get()) < ARCHIVE_WARN) {
+    if (ar.write_finish_entry(disk.get()) < ARCHIVE_WARN) {
       return make_error(ErrorCode::kInternal, "finishing \"" + std::string(pathname) +
-                                                  "\": " + archive_error_string(disk.get()));
+                                                  "\": " + ar.error_string(disk.get()));
     }
   }
   // Directory modes and times are fixed up on close (libarchive defers them so that read-only
   // directories can still be filled).
-  if (archive_write_close(disk.get()) != ARCHIVE_OK) {
+  if (ar.write_close(disk.get()) != ARCHIVE_OK) {
     return make_error(ErrorCode::kInternal,
-                      std::string("finishing layer: ") + archive_error_string(disk.get()));
+                      std::string("finishing layer: ") + ar.error_string(disk.get()));
   }
   // The tar reader stops at the end-of-archive blocks; the diff ID covers the padding after them.
   BOSUN_RETURN_IF_ERROR(drain(raw));

@@ -9,11 +9,11 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "common/json.h"
 #include "runtime/image_digest.h"
 #include "runtime/image_manifest.h"
+#include "runtime/libcurl.h"
 #include "runtime/reference.h"
 
 namespace bosun::runtime {
@@ -29,16 +29,13 @@ constexpr const char* kManifestAccept =
     "application/vnd.docker.distribution.manifest.v2+json";
 constexpr size_t kMaxManifestBytes = 4 << 20;  // containerd's limit for manifests and indexes
 
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  const Libcurl* lib;
+  void operator()(CURL* c) const { lib->easy_cleanup(c); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  const Libcurl* lib;
+  void operator()(curl_slist* l) const { lib->slist_free_all(l); }
 };
 
 struct Response {
@@ -120,8 +117,8 @@ Error unreachable(const std::string& url, const char* why) {
 
 class RegistrySession {
  public:
-  RegistrySession(const ImageReference& ref, const PullOptions& options)
-      : ref_(ref), options_(options), curl_(curl_easy_init()) {
+  RegistrySession(const Libcurl& lib, const ImageReference& ref, const PullOptions& options)
+      : lib_(lib), ref_(ref), options_(options), curl_(lib.easy_init(), CurlDeleter{&lib}) {
     std::string host = registry_host(ref);
     base_ = (registry_uses_plain_http(host, options.insecure_registries) ? "http://" : "https://") +
             host + "/v2/" + ref.path;
@@ -142,55 +139,56 @@ class RegistrySession {
   Result<Response> get_once(const std::string& url, const char* accept, Sink* file_sink,
                             const std::string& authorization_override = "") {
     CURL* c = curl_.get();
-    curl_easy_reset(c);
+    lib_.easy_reset(c);
     Response r;
     Sink memory_sink;
     memory_sink.memory = &r.body;
     Sink* sink = file_sink ? file_sink : &memory_sink;
-    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    std::unique_ptr<curl_slist, SlistDeleter> headers(nullptr, SlistDeleter{&lib_});
     auto add = [&](const std::string& h) {
-      headers.reset(curl_slist_append(headers.release(), h.c_str()));
+      headers.reset(lib_.slist_append(headers.release(), h.c_str()));
     };
     if (accept) add(accept);
     std::string auth = authorization_override.empty() ? authorization_ : authorization_override;
     if (!auth.empty()) add("Authorization: " + auth);
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_seconds);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "bosun/1 (containerd-compatible)");
-    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    lib_.easy_setopt(c, CURLOPT_URL, url.c_str());
+    lib_.easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    lib_.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    lib_.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    lib_.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib_.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lib_.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+    lib_.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    lib_.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_seconds);
+    lib_.easy_setopt(c, CURLOPT_USERAGENT, "bosun/1 (containerd-compatible)");
+    if (!options_.ca_file.empty()) lib_.easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    lib_.easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+    lib_.easy_setopt(c, CURLOPT_HEADERDATA, &r);
     // Error bodies go to memory whatever the sink, so that a 401's body never lands in a blob.
     struct Router {
       Sink* ok;
       Sink* err;
       Response* r;
       CURL* c;
-    } router{sink, &memory_sink, &r, c};
-    curl_easy_setopt(
+      const Libcurl* lib;
+    } router{sink, &memory_sink, &r, c, &lib_};
+    lib_.easy_setopt(
         c, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) -> size_t {
           auto* rt = static_cast<Router*>(u);
           long code = 0;
-          curl_easy_getinfo(rt->c, CURLINFO_RESPONSE_CODE, &code);
+          rt->lib->easy_getinfo(rt->c, CURLINFO_RESPONSE_CODE, &code);
           return write_cb(d, s, n, code >= 200 && code < 300 ? rt->ok : rt->err);
         });
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &router);
-    CURLcode rc = curl_easy_perform(c);
+    lib_.easy_setopt(c, CURLOPT_WRITEDATA, &router);
+    CURLcode rc = lib_.easy_perform(c);
     if (sink->too_big || memory_sink.too_big) {
       return make_error(ErrorCode::kBadRequest, "response from " + url + " is larger than 4 MiB");
     }
     if (sink->write_failed) {
       return make_error(ErrorCode::kInternal, "writing download: " + std::string(strerror(errno)));
     }
-    if (rc != CURLE_OK) return unreachable(url, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    if (rc != CURLE_OK) return unreachable(url, lib_.easy_strerror(rc));
+    lib_.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     return r;
   }
 
@@ -242,9 +240,9 @@ class RegistrySession {
     std::string url = realm->second;
     std::string sep = url.find('?') == std::string::npos ? "?" : "&";
     auto escape = [&](const std::string& v) {
-      char* e = curl_easy_escape(c, v.c_str(), static_cast<int>(v.size()));
+      char* e = lib_.easy_escape(c, v.c_str(), static_cast<int>(v.size()));
       std::string out = e ? e : "";
-      curl_free(e);
+      lib_.free(e);
       return out;
     };
     if (auto s = ch.params.find("service"); s != ch.params.end()) {
@@ -278,6 +276,7 @@ class RegistrySession {
     return ok_result();
   }
 
+  const Libcurl& lib_;
   ImageReference ref_;
   const PullOptions& options_;
   std::unique_ptr<CURL, CurlDeleter> curl_;
@@ -361,7 +360,6 @@ bool registry_uses_plain_http(std::string_view host, const std::vector<std::stri
 
 Result<Image> pull_image(ImageStore& store, std::string_view reference,
                          const PullOptions& options) {
-  init_curl_once();
   BOSUN_ASSIGN_OR_RETURN(ImageReference ref, parse_image_reference(reference));
   std::string name = ref.docker_ref();
   auto wrap = [&](Error e) {
@@ -372,7 +370,9 @@ Result<Image> pull_image(ImageStore& store, std::string_view reference,
     if (options.progress) options.progress(p);
   };
   BOSUN_ASSIGN_OR_RETURN(auto lease, store.lease());
-  RegistrySession session(ref, options);
+  // libcurl is loaded by the first pull, not at start-up (libcurl.h says why).
+  BOSUN_ASSIGN_OR_RETURN(const Libcurl* curl, libcurl());
+  RegistrySession session(*curl, ref, options);
   report({});
   auto top = fetch_manifest(session, name, ref.digest.empty() ? ref.tag : ref.digest, ref.digest);
   if (!top.ok()) return wrap(top.error());
