@@ -19,7 +19,6 @@ namespace {
 
 const client::GroupVersionResource kDeploymentsGvr{"apps", "v1", "deployments"};
 const client::GroupVersionResource kReplicaSetsGvr{"apps", "v1", "replicasets"};
-const client::GroupVersionResource kEventsGvr{"", "v1", "events"};
 
 std::string str_at(const Json& obj, std::string_view a, std::string_view b) {
   if (!obj.is_object()) return {};
@@ -166,39 +165,16 @@ struct DeploymentController::Sync {
     return size_changes;
   }
 
-  // The ScalingReplicaSet event `kubectl describe deployment` lists, as the deployment
-  // controller's event recorder words it. Best effort: a lost event is not worth a retry.
+  // The events `kubectl describe deployment` lists, about the Deployment as last read.
+  void event(std::string_view type, std::string_view reason, std::string message) {
+    c.events_.event(client::ObjectReference::of(d, "apps/v1", "Deployment"), type, reason,
+                    std::move(message));
+  }
+  // scaleReplicaSet's ScalingReplicaSet, worded as the deployment controller words it.
   void scaling_event(const std::string& rs_name, int32_t from, int32_t to) {
-    Clock::WallTime t = now();
-    std::string at = format_rfc3339(t);
-    // The recorder names events <object>.<UnixNano in hex>; the sequence keeps two events of one
-    // instant (an injected clock stands still) apart.
-    static std::atomic<int64_t> sequence{0};
-    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()) +
-                 std::chrono::nanoseconds(sequence++);
-    Json event = {{"apiVersion", "v1"},
-                  {"kind", "Event"},
-                  {"metadata", {{"name", fmt::format("{}.{:x}", name_of(d), nanos.count())}}},
-                  {"involvedObject",
-                   {{"apiVersion", "apps/v1"},
-                    {"kind", "Deployment"},
-                    {"namespace", ns},
-                    {"name", name_of(d)},
-                    {"uid", uid_of(d)},
-                    {"resourceVersion", str_at(d, "metadata", "resourceVersion")}}},
-                  {"reason", "ScalingReplicaSet"},
-                  {"message", fmt::format("Scaled {} replica set {} from {} to {}",
-                                          to > from ? "up" : "down", rs_name, from, to)},
-                  {"source", {{"component", "deployment-controller"}}},
-                  {"reportingComponent", "deployment-controller"},
-                  {"firstTimestamp", at},
-                  {"lastTimestamp", at},
-                  {"count", 1},
-                  {"type", "Normal"}};
-    auto created = client.create(kEventsGvr, ns, event);
-    if (!created.ok()) {
-      SPDLOG_DEBUG("deployment {}: event not recorded: {}", key, created.error().message);
-    }
+    event("Normal", "ScalingReplicaSet",
+          fmt::format("Scaled {} replica set {} from {} to {}", to > from ? "up" : "down", rs_name,
+                      from, to));
   }
 
   Result<bool> scale_rs_if_needed(const RsPtr& rs, int32_t new_scale) {
@@ -292,14 +268,14 @@ struct DeploymentController::Sync {
           return e;
         }
       } else {
+        std::string message =
+            fmt::format("Failed to create new replica set \"{}\": {}", name_of(*rs), e.message);
         if (has_progress_deadline(d) && e.code != ErrorCode::kForbidden) {
           set_condition(d["status"], new_condition(kProgressing, "False", kFailedRSCreateReason,
-                                                   fmt::format("Failed to create new replica set "
-                                                               "\"{}\": {}",
-                                                               name_of(*rs), e.message),
-                                                   now()));
+                                                   message, now()));
           (void)update_status();
         }
+        event("Warning", std::string(kFailedRSCreateReason), std::move(message));
         return e;
       }
     } else {
@@ -666,11 +642,22 @@ struct DeploymentController::Sync {
       }
       revision = second;
     }
+    const bool asked_last = to == "0";
     Json copy = d;
     copy["metadata"]["annotations"].erase(std::string(kRollbackToAnnotation));
+    bool revision_found = false;
+    bool performed = false;
     for (const RsPtr& rs : all) {
       if (revision <= 0 || revision_of(*rs) != revision) continue;
-      if (!equal_ignore_hash(spec_field(d, "template"), spec_field(*rs, "template"))) {
+      revision_found = true;
+      if (equal_ignore_hash(spec_field(d, "template"), spec_field(*rs, "template"))) {
+        // rollbackToTemplate's warning: nothing to roll back to.
+        event("Warning", "DeploymentRollbackTemplateUnchanged",
+              fmt::format("The rollback revision contains the same template as current "
+                          "deployment \"{}\"",
+                          name_of(d)));
+      } else {
+        performed = true;
         Json tmpl = spec_field(*rs, "template");
         if (tmpl["metadata"]["labels"].is_object()) {
           tmpl["metadata"]["labels"].erase(std::string(kPodTemplateHashLabel));
@@ -689,7 +676,16 @@ struct DeploymentController::Sync {
       }
       break;
     }
+    if (!revision_found) {
+      event("Warning", "DeploymentRollbackRevisionNotFound",
+            asked_last && revision <= 0 ? "Unable to find last revision."
+                                        : "Unable to find the revision to rollback to.");
+    }
     BOSUN_RETURN_IF_ERROR(client.update(kDeploymentsGvr, ns, copy));
+    if (performed) {
+      event("Normal", "DeploymentRollback",
+            fmt::format("Rolled back deployment \"{}\" to revision {}", name_of(d), revision));
+    }
     return true;
   }
 };
@@ -700,7 +696,8 @@ DeploymentController::DeploymentController(ControllerContext ctx)
     : Controller(ctx),
       deployments_(ctx.informers.informer(kDeploymentsGvr)),
       replica_sets_(ctx.informers.informer(kReplicaSetsGvr)),
-      pods_(ctx.informers.informer(client::kPods)) {
+      pods_(ctx.informers.informer(client::kPods)),
+      events_(ctx.client, ctx.clock, {.component = "deployment-controller"}) {
   client::EventHandler deployments;
   deployments.on_add = [this](const client::ObjectPtr& d) { enqueue_object(*d); };
   deployments.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& d) {
@@ -791,6 +788,8 @@ Result<void> DeploymentController::reconcile(const std::string& key) {
   }
   if (selector->empty()) {
     // SelectingAll: a Deployment that selects every pod is not acted on.
+    s.event("Warning", "SelectingAll",
+            "This deployment is selecting all pods. A non-empty selector is required.");
     int64_t generation = int_at(s.d, "metadata", "generation");
     if (int_at(s.d, "status", "observedGeneration") < generation) {
       s.d["status"]["observedGeneration"] = generation;

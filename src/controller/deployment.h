@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/event_recorder.h"
 #include "client/informer.h"
 #include "controller/controller.h"
 
@@ -23,6 +24,8 @@ class DeploymentController final : public Controller {
   ~DeploymentController() override;
 
   std::string_view name() const override { return "deployment-controller"; }
+  // ScalingReplicaSet, FailedCreate, SelectingAll and the DeploymentRollback family.
+  client::EventRecorder& events() { return events_; }
 
   // The resources it reads and writes.
   static const client::GroupVersionResource& deployments_resource();
@@ -42,6 +45,7 @@ class DeploymentController final : public Controller {
   client::Informer& deployments_;
   client::Informer& replica_sets_;
   client::Informer& pods_;
+  client::EventRecorder events_;
 };
 
 }  // namespace bosun::controller

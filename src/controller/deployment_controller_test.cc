@@ -341,6 +341,7 @@ TEST_F(DeploymentControllerTest, CreatesHashNamedReplicaSetAtRevisionOne) {
   EXPECT_EQ(rollout_status(current).message, "deployment \"web\" successfully rolled out\n");
 
   // What `kubectl describe deployment` lists under Events.
+  controller_->events().flush();
   auto events = client_->list(client::GroupVersionResource{"", "v1", "events"}, kNs);
   ASSERT_TRUE(events.ok());
   std::vector<std::string> messages;

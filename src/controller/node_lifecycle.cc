@@ -130,7 +130,9 @@ NodeLifecycleController::NodeLifecycleController(ControllerContext ctx,
       options_(options),
       nodes_(ctx.informers.informer(client::kNodes)),
       leases_(ctx.informers.informer(kLeasesGvr)),
-      pods_(ctx.informers.informer(client::kPods)) {
+      pods_(ctx.informers.informer(client::kPods)),
+      events_(ctx.client, ctx.clock, {.component = "node-controller"}),
+      eviction_events_(ctx.client, ctx.clock, {.component = "taint-eviction-controller"}) {
   pods_.add_index(std::string(kNodeNameIndex), [](const Json& pod) {
     std::string node = str_at(pod, "spec", "nodeName");
     return node.empty() ? std::vector<std::string>{} : std::vector<std::string>{node};
@@ -186,12 +188,23 @@ std::optional<Clock::WallTime> NodeLifecycleController::probe_time(std::string_v
 Result<void> NodeLifecycleController::reconcile(const std::string& key) {
   auto cached = nodes_.get(key);
   if (!cached) {
-    std::lock_guard lock(mu_);
-    health_.erase(key);
+    std::optional<Health> known;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = health_.find(key); it != health_.end()) {
+        known = std::move(it->second);
+        health_.erase(it);
+      }
+    }
+    if (known) {
+      node_event(key, known->uid, "RemovingNode",
+                 fmt::format("Removing Node {} from Controller", key));
+    }
     return {};
   }
   Json node = *cached;
   Health health;
+  bool registered = false;
   {
     std::lock_guard lock(mu_);
     auto it = health_.find(key);
@@ -199,7 +212,15 @@ Result<void> NodeLifecycleController::reconcile(const std::string& key) {
       health = it->second;
     } else {
       health.probe_time = ctx_.clock.now();
+      health.uid = str_at(node, "metadata", "uid");
+      registered = true;
     }
+  }
+  // monitorNodeHealth's classifyNodes: every node the controller starts watching, including
+  // those already there when it starts.
+  if (registered) {
+    node_event(key, health.uid, "RegisteredNode",
+               fmt::format("Registered Node {} in Controller", key));
   }
   auto ready = update_health(node, health);
   {
@@ -209,6 +230,14 @@ Result<void> NodeLifecycleController::reconcile(const std::string& key) {
   }
   if (!ready.ok()) return ready.error();
   BOSUN_RETURN_IF_ERROR(update_taints(node, *ready));
+  if (health.ready_status == "True" && *ready == "Unknown") {
+    // RecordNodeStatusChange: only when the controller itself turned the node not ready (a
+    // kubelet reporting Ready=False records its own event).
+    client::ObjectReference ref = client::ObjectReference::of(node, "v1", "Node");
+    ref.resource_version.clear();
+    events_.event(ref, "Normal", "NodeNotReady",
+                  fmt::format("Node {} status is now: NodeNotReady", key));
+  }
   if (health.ready_status == "True" && !ready->empty() && *ready != "True") {
     SPDLOG_INFO("node-lifecycle: node {} is {}: marking its pods not ready", key, *ready);
     BOSUN_RETURN_IF_ERROR(mark_pods_not_ready(key));
@@ -349,9 +378,25 @@ Result<void> NodeLifecycleController::mark_pods_not_ready(const std::string& nod
     (*c)["lastTransitionTime"] = at;
     auto updated =
         ctx_.client.update_status(client::kPods, str_at(pod, "metadata", "namespace"), pod);
-    if (!updated.ok() && updated.error().code != ErrorCode::kNotFound) return updated.error();
+    if (!updated.ok()) {
+      if (updated.error().code == ErrorCode::kNotFound) continue;
+      return updated.error();
+    }
+    // After the update, so the pod is known to still exist (as MarkPodsNotReady orders it).
+    events_.event(client::ObjectReference::of(*updated, "v1", "Pod"), "Warning", "NodeNotReady",
+                  "Node is not ready");
   }
   return {};
+}
+
+void NodeLifecycleController::node_event(const std::string& name, const std::string& uid,
+                                         std::string_view reason, std::string_view what) {
+  client::ObjectReference ref;
+  ref.api_version = "v1";
+  ref.kind = "Node";
+  ref.name = name;
+  ref.uid = uid;
+  events_.event(ref, "Normal", reason, fmt::format("Node {} event: {}", name, what));
 }
 
 // The taint eviction controller's processPodOnNode for every pod on the node: deleted now when a
@@ -394,6 +439,15 @@ Result<std::optional<Clock::WallTime>> NodeLifecycleController::evict_pods(const
     std::string pod_name = str_at(pod, "metadata", "name");
     SPDLOG_INFO("node-lifecycle: evicting pod {}/{} from node {} (NoExecute taint)", ns, pod_name,
                 str_at(node, "metadata", "name"));
+    // deletePodHandler announces the deletion before it tries (emitPodDeletionEvent); the
+    // reference names the pod without its uid.
+    client::ObjectReference ref;
+    ref.api_version = "v1";
+    ref.kind = "Pod";
+    ref.ns = ns;
+    ref.name = pod_name;
+    eviction_events_.event(ref, "Normal", "TaintManagerEviction",
+                           fmt::format("Marking for deletion Pod {}/{}", ns, pod_name));
     // addConditionAndDeletePod: the DisruptionTarget condition tells why the pod went.
     Json copy = pod;
     Json& conditions = copy["status"]["conditions"];

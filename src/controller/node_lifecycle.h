@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/event_recorder.h"
 #include "client/informer.h"
 #include "controller/controller.h"
 
@@ -60,7 +61,11 @@ class NodeLifecycleController final : public Controller {
     std::string lease_renew_time;
     std::string ready_heartbeat;
     std::string ready_status;  // the Ready status we last acted on ("" before the first)
+    std::string uid;           // for the RemovingNode event once the node is gone
   };
+  // RecordNodeEvent: "Node <name> event: <what>" about the node.
+  void node_event(const std::string& name, const std::string& uid, std::string_view reason,
+                  std::string_view what);
 
   Result<std::string> update_health(Json& node, Health& health);
   // Writes the taints the Ready status calls for; `node` becomes the stored object.
@@ -74,6 +79,11 @@ class NodeLifecycleController final : public Controller {
   client::Informer& nodes_;
   client::Informer& leases_;
   client::Informer& pods_;
+
+  // As kube-controller-manager: the node lifecycle controller records as "node-controller", the
+  // NoExecute evictions as the taint eviction controller.
+  client::EventRecorder events_;
+  client::EventRecorder eviction_events_;
 
   std::mutex mu_;  // guards health_
   std::map<std::string, Health, std::less<>> health_;

@@ -157,6 +157,34 @@ class NodeLifecycleTest : public ::testing::Test {
     return condition();
   }
   void advance(Clock::Duration d) { clock_.advance(d); }
+  // The events about one object as `kubectl describe` lists them: "component type reason:
+  // message", in the order written.
+  std::vector<std::string> events_about(std::string_view ns, std::string_view kind,
+                                        std::string_view name) {
+    auto list = client_->list(client::GroupVersionResource{"", "v1", "events"}, ns);
+    std::vector<std::pair<std::string, std::string>> found;
+    if (!list.ok()) return {};
+    for (const Json& e : (*list)["items"]) {
+      if (e["involvedObject"].value("kind", "") != kind ||
+          e["involvedObject"].value("name", "") != name) {
+        continue;
+      }
+      found.emplace_back(e["metadata"]["name"].get<std::string>(),
+                         e["source"].value("component", "") + " " + e.value("type", "") + " " +
+                             e.value("reason", "") + ": " + e.value("message", ""));
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> out;
+    for (auto& [n, line] : found) out.push_back(std::move(line));
+    return out;
+  }
+  bool has_event(std::string_view ns, std::string_view kind, std::string_view name,
+                 const std::string& line) {
+    return eventually([&] {
+      auto events = events_about(ns, kind, name);
+      return std::find(events.begin(), events.end(), line) != events.end();
+    });
+  }
 
   FakeClock clock_;
   std::unique_ptr<RestTestServer> server_;
@@ -205,6 +233,18 @@ TEST_F(NodeLifecycleTest, SilentNodeBecomesUnknownTaintedAndItsPodsNotReady) {
   }));
   EXPECT_FALSE(evicted("p1"));  // the default 300 s toleration still holds
 
+  // The events kubectl describe shows: on the node (in "default"), and on its pod.
+  EXPECT_TRUE(has_event("default", "Node", "n1",
+                        "node-controller Normal RegisteredNode: Node n1 event: Registered Node n1 "
+                        "in Controller"))
+      << ::testing::PrintToString(events_about("default", "Node", "n1"));
+  EXPECT_TRUE(has_event("default", "Node", "n1",
+                        "node-controller Normal NodeNotReady: Node n1 status is now: NodeNotReady"))
+      << ::testing::PrintToString(events_about("default", "Node", "n1"));
+  EXPECT_TRUE(
+      has_event("default", "Pod", "p1", "node-controller Warning NodeNotReady: Node is not ready"))
+      << ::testing::PrintToString(events_about("default", "Pod", "p1"));
+
   // The kubelet comes back: the taints go.
   renew_lease("n1");
   post_status("n1", "True");
@@ -220,6 +260,23 @@ TEST_F(NodeLifecycleTest, NotReadyNodeGetsNotReadyTaints) {
   ASSERT_TRUE(eventually([&] { return taints("n1") == want; })) << node("n1").dump();
   post_status("n1", "True");
   ASSERT_TRUE(eventually([&] { return taints("n1").empty(); })) << node("n1").dump();
+  // A kubelet reporting Ready=False records its own event; the controller records none.
+  for (const std::string& e : events_about("default", "Node", "n1")) {
+    EXPECT_EQ(e.find("NodeNotReady"), std::string::npos) << e;
+  }
+}
+
+TEST_F(NodeLifecycleTest, DeletedNodeIsRemovedFromTheController) {
+  start();
+  create_node("n1");
+  ASSERT_TRUE(has_event("default", "Node", "n1",
+                        "node-controller Normal RegisteredNode: Node n1 event: Registered Node n1 "
+                        "in Controller"));
+  ASSERT_TRUE(client_->remove(client::kNodes, "", "n1").ok());
+  EXPECT_TRUE(has_event("default", "Node", "n1",
+                        "node-controller Normal RemovingNode: Node n1 event: Removing Node n1 "
+                        "from Controller"))
+      << ::testing::PrintToString(events_about("default", "Node", "n1"));
 }
 
 TEST_F(NodeLifecycleTest, CordonedNodeGetsTheUnschedulableTaint) {
@@ -259,6 +316,10 @@ TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
     EXPECT_EQ((*target)["reason"], "DeletionByTaintManager");
     EXPECT_EQ((*target)["message"], "Taint manager: deleting due to NoExecute taint");
   }
+  EXPECT_TRUE(has_event("default", "Pod", "plain",
+                        "taint-eviction-controller Normal TaintManagerEviction: Marking for "
+                        "deletion Pod default/plain"))
+      << ::testing::PrintToString(events_about("default", "Pod", "plain"));
   std::this_thread::sleep_for(milliseconds(200));
   EXPECT_FALSE(evicted("sixty"));
   advance(seconds(61));

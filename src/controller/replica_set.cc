@@ -56,17 +56,15 @@ const Json& labels_of(const Json& obj) {
 }  // namespace
 
 const ReplicaSetKind& replica_set_kind() {
-  static const ReplicaSetKind k{
-      {"apps", "v1", "replicasets"}, "apps/v1", "ReplicaSet", "replicaset-controller", false};
+  static const ReplicaSetKind k{{"apps", "v1", "replicasets"}, "apps/v1", "ReplicaSet",
+                                "replicaset-controller",       false,     "replicaset-controller"};
   return k;
 }
 
 const ReplicaSetKind& replication_controller_kind() {
-  static const ReplicaSetKind k{{"", "v1", "replicationcontrollers"},
-                                "v1",
-                                "ReplicationController",
-                                "replicationcontroller-controller",
-                                true};
+  static const ReplicaSetKind k{
+      {"", "v1", "replicationcontrollers"}, "v1", "ReplicationController",
+      "replicationcontroller-controller",   true, "replication-controller"};
   return k;
 }
 
@@ -77,7 +75,8 @@ ReplicaSetController::ReplicaSetController(ControllerContext context, const Repl
       options_(options),
       owners_(context.informers.informer(kind.resource)),
       pods_(context.informers.informer(client::kPods)),
-      expectations_(context.clock) {
+      expectations_(context.clock),
+      events_(context.client, context.clock, {.component = kind.event_component}) {
   client::EventHandler owner_handler;
   owner_handler.on_add = [this](const client::ObjectPtr& o) { enqueue(object_key(*o)); };
   owner_handler.on_update = [this](const client::ObjectPtr& old_o, const client::ObjectPtr& cur) {
@@ -284,6 +283,13 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
     const Json* tmpl = find_path(owner, {"spec", "template"});
     static const Json kNoTemplate = Json::object();
     const Json& pod_template = tmpl ? *tmpl : kNoTemplate;
+    const client::ObjectReference owner_ref =
+        client::ObjectReference::of(owner, kind_.api_version, kind_.kind);
+    // RealPodControl.createPods refuses a template without labels before any request, and
+    // without an event.
+    const Json* tmpl_labels = find_path(pod_template, {"metadata", "labels"});
+    const bool has_labels =
+        tmpl_labels != nullptr && tmpl_labels->is_object() && !tmpl_labels->empty();
     auto batch = slow_start_batch(
         count, kSlowStartInitialBatchSize,
         [&]() -> Result<void> {
@@ -292,7 +298,15 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
           if (!created.ok() && has_cause(created.error(), kNamespaceTerminatingCause)) {
             return ok_result();
           }
-          if (!created.ok()) return std::move(created).error();
+          if (!created.ok()) {
+            if (has_labels) {
+              events_.event(owner_ref, "Warning", "FailedCreate",
+                            "Error creating: " + created.error().message);
+            }
+            return std::move(created).error();
+          }
+          events_.event(owner_ref, "Normal", "SuccessfulCreate",
+                        "Created pod: " + std::string(api::name(*created)));
           return ok_result();
         },
         options_.parallelism);
@@ -315,12 +329,22 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
     expectations_.expect_deletions(key, keys);
     std::mutex mu;  // guards first_error
     std::optional<Error> first_error;
+    const client::ObjectReference owner_ref =
+        client::ObjectReference::of(owner, kind_.api_version, kind_.kind);
     run_parallel(static_cast<int>(victims.size()), options_.parallelism, [&](int i) {
-      auto removed = ctx_.client.remove(client::kPods, ns, api::name(*victims[i]));
-      if (removed.ok()) return;
+      std::string_view pod_name = api::name(*victims[i]);
+      auto removed = ctx_.client.remove(client::kPods, ns, pod_name);
+      if (removed.ok()) {
+        events_.event(owner_ref, "Normal", "SuccessfulDelete",
+                      "Deleted pod: " + std::string(pod_name));
+        return;
+      }
       // The informer will not see this deletion.
       expectations_.deletion_observed(key, keys[i]);
+      // RealPodControl.DeletePod: a pod already gone is no failure worth an event.
       if (removed.error().code == ErrorCode::kNotFound) return;
+      events_.event(owner_ref, "Warning", "FailedDelete",
+                    "Error deleting: " + removed.error().message);
       std::lock_guard lock(mu);
       if (!first_error) first_error = std::move(removed).error();
     });

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/label_selector.h"
+#include "client/event_recorder.h"
 #include "controller/controller.h"
 #include "controller/controller_utils.h"
 
@@ -29,6 +30,9 @@ struct ReplicaSetKind {
   std::string controller_name;
   // ReplicationControllers select with a plain label map; ReplicaSets with a metav1.LabelSelector.
   bool map_selector = false;
+  // The event source: "replicaset-controller", or "replication-controller" as
+  // pkg/controller/replication names its recorder.
+  std::string event_component;
 };
 const ReplicaSetKind& replica_set_kind();
 const ReplicaSetKind& replication_controller_kind();
@@ -50,6 +54,8 @@ class ReplicaSetController final : public Controller {
 
   std::string_view name() const override { return kind_.controller_name; }
   ControllerExpectations& expectations() { return expectations_; }
+  // SuccessfulCreate / FailedCreate / SuccessfulDelete / FailedDelete about the owner.
+  client::EventRecorder& events() { return events_; }
 
   // The selector of a ReplicaSet or ReplicationController object (BadRequest when malformed).
   Result<api::LabelSelector> selector_of(const Json& owner) const;
@@ -99,6 +105,7 @@ class ReplicaSetController final : public Controller {
   client::Informer& owners_;
   client::Informer& pods_;
   ControllerExpectations expectations_;
+  client::EventRecorder events_;
 
   std::mutex facts_mu_;  // guards facts_
   // By object identity; the entry holds the object so the pointer cannot be reused meanwhile.

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "client/test_config.h"
@@ -113,6 +114,19 @@ class ReplicaSetControllerTest : public ::testing::Test {
   Json get(const GroupVersionResource& gvr, std::string_view name) {
     auto r = client_->get(gvr, "default", name);
     return r.ok() ? *r : Json();
+  }
+
+  std::vector<Json> events_about(std::string_view kind, std::string_view name) {
+    auto r = client_->list(GroupVersionResource{"", "v1", "events"}, "default");
+    std::vector<Json> out;
+    if (!r.ok()) return out;
+    for (const Json& e : (*r)["items"]) {
+      if (e["involvedObject"].value("kind", "") == kind &&
+          e["involvedObject"].value("name", "") == name) {
+        out.push_back(e);
+      }
+    }
+    return out;
   }
 
   // Polls `pred` for up to 20 s.
@@ -328,6 +342,51 @@ TEST_F(ReplicaSetControllerTest, FailedCreatesSetReplicaFailure) {
   EXPECT_EQ(status["conditions"][0]["status"], "True");
   EXPECT_EQ(status["conditions"][0]["reason"], "FailedCreate");
   EXPECT_EQ(status["conditions"][0]["message"], r.error().message);
+  // One FailedCreate event: the batch stopped after its first failure.
+  controller_->events().flush();
+  auto events = events_about("ReplicationController", "broken");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["reason"], "FailedCreate");
+  EXPECT_EQ(events[0]["message"], "Error creating: " + r.error().message);
+  EXPECT_EQ(events[0]["source"]["component"], "replication-controller");
+}
+
+TEST_F(ReplicaSetControllerTest, EventsNameEveryPodCreatedAndDeleted) {
+  start(replica_set_kind(), Clock::real());
+  Json rs = create(kRSs, set_based_rs("web", 3));
+  ASSERT_TRUE(eventually([&] { return active_pods().size() == 3; }));
+  ASSERT_TRUE(eventually([&] { return events_about("ReplicaSet", "web").size() == 3; }));
+  std::set<std::string> created;
+  for (const Json& p : active_pods())
+    created.insert("Created pod: " + p["metadata"]["name"].get<std::string>());
+  std::set<std::string> messages;
+  for (const Json& e : events_about("ReplicaSet", "web")) {
+    EXPECT_EQ(e["type"], "Normal");
+    EXPECT_EQ(e["reason"], "SuccessfulCreate");
+    EXPECT_EQ(e["source"]["component"], "replicaset-controller");
+    EXPECT_EQ(e["involvedObject"]["apiVersion"], "apps/v1");
+    EXPECT_EQ(e["involvedObject"]["namespace"], "default");
+    EXPECT_EQ(e["involvedObject"]["uid"], rs["metadata"]["uid"]);
+    messages.insert(e["message"].get<std::string>());
+  }
+  EXPECT_EQ(messages, created);
+
+  Json current = get(kRSs, "web");
+  current["spec"]["replicas"] = 1;
+  ASSERT_TRUE(client_->update(kRSs, "default", current).ok());
+  ASSERT_TRUE(eventually([&] { return active_pods().size() == 1; }));
+  std::set<std::string> deleted;
+  for (const std::string& m : created) {
+    std::string name = m.substr(std::string("Created pod: ").size());
+    if (active_pods()[0]["metadata"]["name"] != name) deleted.insert("Deleted pod: " + name);
+  }
+  ASSERT_TRUE(eventually([&] { return events_about("ReplicaSet", "web").size() == 5; }));
+  std::set<std::string> delete_messages;
+  for (const Json& e : events_about("ReplicaSet", "web")) {
+    if (e["reason"] == "SuccessfulDelete") delete_messages.insert(e["message"].get<std::string>());
+  }
+  EXPECT_EQ(delete_messages, deleted);
 }
 
 }  // namespace
