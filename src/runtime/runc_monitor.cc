@@ -28,6 +28,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container_attach.h"
 #include "runtime/runc_log.h"
+#include "runtime/runc_monitor_program.h"
 
 extern char** environ;
 
@@ -456,7 +457,8 @@ Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& cre
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t child;
-  int rc = ::posix_spawn(&child, "/proc/self/exe", &fa, &attr, argv.data(), envp.data());
+  int rc =
+      ::posix_spawn(&child, runc_monitor_program().c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

@@ -1,7 +1,8 @@
 // The per-container monitor process behind Runc::create (internal to the runtime module). The agent
-// forks and re-executes its own binary (/proc/self/exe, as runc does for `runc init`) with
-// BOSUN_RUNC_MONITOR=1; a constructor in runc_monitor.cc catches that before main() and runs the
-// monitor instead, so every program that links the runtime (bosun, tests, benchmarks) can be one.
+// starts the small bosun-runc-monitor program (runc_monitor_program.h), or re-executes its own
+// binary (/proc/self/exe, as runc does for `runc init`), with BOSUN_RUNC_MONITOR=1; a constructor
+// in runc_monitor.cc catches that before main() and runs the monitor instead, so every program that
+// links the runtime (bosun, tests, benchmarks, the monitor program) can be one.
 // Thread-safe: spawn_runc_monitor only forks and waits.
 #pragma once
 
