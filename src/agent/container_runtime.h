@@ -18,6 +18,7 @@
 
 #include "common/result.h"
 #include "runtime/bundle_spec.h"
+#include "runtime/container_attach.h"
 #include "runtime/registry_auth.h"
 #include "runtime/sandbox.h"
 
@@ -79,8 +80,10 @@ struct ContainerConfig {
   // Where the container's terminationMessagePath is bound from (empty: none).
   std::string termination_message_host_path;
   std::string termination_message_path;
+  // Container.tty, stdin and stdinOnce: a terminal and an open stdin for `kubectl attach`.
   bool tty = false;
   bool stdin_open = false;
+  bool stdin_once = false;
   std::map<std::string, std::string> labels;  // kept for recovery and listing
 };
 
@@ -174,6 +177,16 @@ class ContainerRuntime {
   virtual Result<ExecSyncResult> exec_sync(std::string_view id,
                                            const std::vector<std::string>& command,
                                            std::chrono::milliseconds timeout) = 0;
+
+  // Connects to a running container's standard streams (CRI Attach): its output from now on and,
+  // with `stdin` and a container that has one, its input. NotFound when the runtime cannot
+  // attach to it (the default; FakeRuntime): the agent then follows the container's log.
+  virtual Result<std::unique_ptr<runtime::AttachConnection>> attach_container(std::string_view id,
+                                                                              bool stdin) {
+    (void)stdin;
+    return make_error(ErrorCode::kNotFound,
+                      "attach to container " + std::string(id) + " is not supported");
+  }
 
   // The runtime calls `listener(pod_uid)` when a container of that pod changes state on its own
   // (it exited), so the agent reacts at once rather than at its next relist. Set once, before use.

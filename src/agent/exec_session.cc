@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent/container_logs.h"
@@ -60,8 +62,12 @@ constexpr size_t kMaxQueuedOutput = 4 << 20;
 
 class Session final : public ExecSessions::Session, public std::enable_shared_from_this<Session> {
  public:
-  Session(ExecRequest request, std::unique_ptr<ExecProcess> process, bool v5)
-      : request_(std::move(request)), process_(std::move(process)), v5_(v5) {
+  Session(ExecRequest request, std::unique_ptr<ExecProcess> process,
+          std::unique_ptr<runtime::AttachConnection> attach, bool v5)
+      : request_(std::move(request)),
+        process_(std::move(process)),
+        attach_(std::move(attach)),
+        v5_(v5) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   }
   ~Session() override {
@@ -100,7 +106,9 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   }
 
   void run() {
-    if (request_.attach) {
+    if (attach_) {
+      run_attach_stream();
+    } else if (request_.attach) {
       run_attach();
     } else {
       run_exec();
@@ -123,9 +131,18 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
       wake();
     } else if (channel == apiserver::kResizeChannel) {
       Json size = Json::parse(data, nullptr, false);
-      if (size.is_object() && process_ && size.contains("Width") && size.contains("Height") &&
+      if (size.is_object() && size.contains("Width") && size.contains("Height") &&
           size["Width"].is_number_unsigned() && size["Height"].is_number_unsigned()) {
-        process_->resize(size["Width"].get<uint16_t>(), size["Height"].get<uint16_t>());
+        auto width = size["Width"].get<uint16_t>();
+        auto height = size["Height"].get<uint16_t>();
+        if (process_) {
+          process_->resize(width, height);
+        } else if (attach_) {
+          // The connection belongs to the session's thread.
+          std::lock_guard lock(mu_);
+          resize_ = std::make_pair(width, height);
+          wake();
+        }
       }
     } else if (channel == apiserver::kCloseChannel && v5_ && !data.empty() &&
                static_cast<uint8_t>(data[0]) == apiserver::kStdinChannel) {
@@ -234,6 +251,59 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
     finish(code.ok() ? *code : 1);
   }
 
+  // The container monitor's attach socket: input and resizes go to it, its output to the client,
+  // until the container's output ends (or, without stdinOnce, the client's input does: the
+  // monitor then ends this client's session, as containerd does).
+  void run_attach_stream() {
+    runtime::AttachConnection& c = *attach_;
+    const bool tty = request_.spec.tty;
+    while (!client_gone_.load()) {
+      {
+        std::lock_guard lock(mu_);
+        if (!stdin_queue_.empty()) {
+          c.write_stdin(stdin_queue_);
+          stdin_queue_.clear();
+        }
+        if (stdin_close_ && !stdin_closed_) {
+          stdin_closed_ = true;
+          c.close_stdin();
+        }
+        if (resize_) {
+          c.resize(resize_->first, resize_->second);
+          resize_.reset();
+        }
+      }
+      if (!c.flush()) break;
+      pollfd fds[2] = {{wake_[0], POLLIN, 0},
+                       {c.fd(), static_cast<short>(POLLIN | (c.has_pending() ? POLLOUT : 0)), 0}};
+      int r = ::poll(fds, 2, 1000);
+      if (r < 0 && errno != EINTR) break;
+      if (fds[0].revents & POLLIN) {
+        char drain[64];
+        while (::read(wake_[0], drain, sizeof drain) > 0) {
+        }
+      }
+      bool ended = false;
+      // A bounded batch, so input and resizes are not starved by a chatty container.
+      for (int i = 0; i < 64 && !ended; ++i) {
+        runtime::AttachConnection::Output out;
+        auto got = c.read(&out);
+        if (got == runtime::AttachConnection::ReadResult::kAgain) break;
+        if (got == runtime::AttachConnection::ReadResult::kEnd) {
+          ended = true;
+        } else if (out.stream == runtime::kAttachStdout || tty) {
+          if (request_.stdout || tty) send(apiserver::kStdoutChannel, out.data);
+        } else if (request_.stderr) {
+          send(apiserver::kStderrChannel, out.data);
+        }
+      }
+      if (ended) break;
+    }
+    // Detaching: with stdinOnce the monitor now closes the container's stdin.
+    attach_.reset();
+    finish(0);
+  }
+
   void run_attach() {
     LogOptions lo;
     lo.follow = true;
@@ -257,6 +327,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
 
   ExecRequest request_;
   std::unique_ptr<ExecProcess> process_;
+  std::unique_ptr<runtime::AttachConnection> attach_;  // the session's thread only
   const bool v5_;
   std::shared_ptr<apiserver::UpgradedStream> ws_;
   apiserver::WebSocketParser parser_{true};  // io thread only
@@ -268,6 +339,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   std::string stdin_queue_;
   bool stdin_close_ = false;
   bool stdin_closed_ = false;
+  std::optional<std::pair<uint16_t, uint16_t>> resize_;
 };
 
 }  // namespace
@@ -286,10 +358,18 @@ void serve_exec(const std::shared_ptr<apiserver::Exchange>& exchange, ExecReques
         "Upgrade request required: WebSocket with v5.channel.k8s.io or v4.channel.k8s.io")));
   }
   std::unique_ptr<ExecProcess> process;
+  std::unique_ptr<runtime::AttachConnection> attach;
   if (!request.attach) {
     auto started = starter(request.spec);
     if (!started.ok()) return exchange->respond(Response::error(started.error()));
     process = std::move(started).value();
+  } else if (request.attach_connect) {
+    auto connected = request.attach_connect(request.spec.stdin);
+    if (connected.ok()) {
+      attach = std::move(connected).value();
+    } else if (connected.error().code != ErrorCode::kNotFound) {
+      return exchange->respond(Response::error(connected.error()));
+    }
   }
   Response head;
   head.status = 101;
@@ -299,8 +379,9 @@ void serve_exec(const std::shared_ptr<apiserver::Exchange>& exchange, ExecReques
   head.headers.add("Sec-WebSocket-Accept",
                    apiserver::websocket_accept_key(req.header("Sec-WebSocket-Key")));
   head.headers.add("Sec-WebSocket-Protocol", protocol);
-  auto session = std::make_shared<Session>(std::move(request), std::move(process),
-                                           protocol == apiserver::kChannelProtocolV5);
+  auto session =
+      std::make_shared<Session>(std::move(request), std::move(process), std::move(attach),
+                                protocol == apiserver::kChannelProtocolV5);
   auto ws = exchange->upgrade(std::move(head));
   if (!ws) return;
   session->attach(ws);

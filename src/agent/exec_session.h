@@ -2,8 +2,9 @@
 // v4): answers the upgrade, then relays channel 0 to the process's stdin, its stdout and stderr to
 // channels 1 and 2, applies resizes from channel 4, and ends with the v4 Status on channel 3
 // (Success, or NonZeroExitCode with the ExitCode cause kubectl exits with) and a normal close.
-// attach follows the container's log (the container's monitor keeps no stdin to attach to), so it
-// is output only. Thread-safe: each session runs on its own thread; ExecSessions ends them all.
+// attach relays through the container monitor's attach socket (input, output, resizes); with a
+// runtime that cannot attach it follows the container's log, output only. Thread-safe: each
+// session runs on its own thread; ExecSessions ends them all.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "agent/kubelet_server.h"
 #include "http/exchange.h"
+#include "runtime/container_attach.h"
 
 namespace bosun::agent {
 
@@ -25,6 +27,9 @@ struct ExecRequest {
   std::string log_path;  // attach: the container's log
   // attach: whether the container still runs (the log follow ends once it stopped).
   std::function<bool()> container_running;
+  // attach: connects to the container's streams (ContainerRuntime::attach_container). Empty, or
+  // NotFound from it, and the session follows the log instead.
+  std::function<Result<std::unique_ptr<runtime::AttachConnection>>(bool stdin)> attach_connect;
 };
 
 // The sessions running, so that the server's stop ends them.

@@ -13,6 +13,7 @@
 
 #include "agent/container_logs.h"
 #include "agent/exec_session.h"
+#include "agent/port_forward.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "http/authn.h"
@@ -263,6 +264,9 @@ void KubeletServer::Impl::exec(const std::shared_ptr<Exchange>& ex, bool attach)
     auto s = runtime->container_status(id);
     return s.ok() && s->state == ContainerState::kRunning;
   };
+  er.attach_connect = [runtime = options.runtime, id = pick->container.id](bool stdin) {
+    return runtime->attach_container(id, stdin);
+  };
   for (auto c : r.query.get_all("command")) er.spec.command.emplace_back(c);
   er.spec.stdin = bool_param(r, "stdin") || bool_param(r, "input");
   er.spec.tty = bool_param(r, "tty");
@@ -326,6 +330,13 @@ Result<std::unique_ptr<KubeletServer>> KubeletServer::start(KubeletServerOptions
                         {[p](const std::shared_ptr<Exchange>& ex) { p->exec(ex, false); }});
   router->handle_prefix("/attach/",
                         {[p](const std::shared_ptr<Exchange>& ex) { p->exec(ex, true); }});
+  router->handle_prefix("/portForward/", {[p](const std::shared_ptr<Exchange>& ex) {
+                          if (!p->authorize(ex)) return;
+                          serve_port_forward(*p->options.runtime, ex, p->sessions,
+                                             [p](std::function<void()> fn) {
+                                               p->run_detached(std::move(fn));
+                                             });
+                        }});
 
   std::string cn =
       (p->options.node_name.empty() ? std::string("bosun-agent") : p->options.node_name) + "@" +

@@ -502,6 +502,7 @@ Result<ContainerConfig> PodSyncer::container_config(const Json& pod, const Json&
   }
   config.tty = bool_at(container, "tty");
   config.stdin_open = bool_at(container, "stdin");
+  config.stdin_once = bool_at(container, "stdinOnce");
   config.labels = {{"io.kubernetes.pod.name", config.pod_name},
                    {"io.kubernetes.pod.namespace", config.pod_namespace},
                    {"io.kubernetes.pod.uid", config.pod_uid},

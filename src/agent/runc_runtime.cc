@@ -208,6 +208,9 @@ Result<RuncRuntime::ContainerRecord> RuncRuntime::load_container(std::string_vie
     r.log_path = j.value("logPath", "");
     r.termination_message_host_path = j.value("terminationMessageHostPath", "");
     r.stop_signal = j.value("stopSignal", "");
+    r.tty = j.value("tty", false);
+    r.stdin = j.value("stdin", false);
+    r.stdin_once = j.value("stdinOnce", false);
     r.created_at = parse_time(j.value("createdAt", ""));
     r.started_at = parse_time(j.value("startedAt", ""));
     r.start_error = j.value("startError", "");
@@ -233,6 +236,9 @@ Result<void> RuncRuntime::save_container(const ContainerRecord& r) const {
          {"logPath", r.log_path},
          {"terminationMessageHostPath", r.termination_message_host_path},
          {"stopSignal", r.stop_signal},
+         {"tty", r.tty},
+         {"stdin", r.stdin},
+         {"stdinOnce", r.stdin_once},
          {"createdAt", time_text(r.created_at)},
          {"startedAt", time_text(r.started_at)},
          {"startError", r.start_error},

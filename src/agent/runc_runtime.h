@@ -67,9 +67,8 @@ class RuncRuntime final : public ContainerRuntime {
   // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
   // user in the image's /etc/passwd and /etc/group, mounts the overlay, joins the pod's sandbox,
   // binds the termination-message file (created if missing) and writes the bundle. The sandbox
-  // must be ready. No process exists until start. tty and stdin_open are not honoured yet (a
-  // terminal needs runc's console socket, which the monitor does not take): the process runs
-  // with its output to the log and stdin from /dev/null.
+  // must be ready. No process exists until start. With tty the process gets a terminal; with
+  // stdin_open a stdin its monitor holds for attach_container (else /dev/null).
   Result<std::string> create_container(const ContainerConfig& config) override;
   // Runs the bundle (`runc run --detach` under a monitor), as containerd's StartContainer creates
   // and starts its task. A failure (a command that does not exist, say) leaves the container
@@ -83,6 +82,9 @@ class RuncRuntime final : public ContainerRuntime {
   Result<void> remove_container(std::string_view id) override;
   Result<std::vector<ContainerStatus>> list_containers() override;
   Result<ContainerStatus> container_status(std::string_view id) override;
+  // Through the container monitor's attach socket; NotFound when the container does not run.
+  Result<std::unique_ptr<runtime::AttachConnection>> attach_container(std::string_view id,
+                                                                      bool stdin) override;
 
   // A timeout kills the command and returns timed_out with exit_code -1.
   Result<ExecSyncResult> exec_sync(std::string_view id, const std::vector<std::string>& command,
@@ -111,6 +113,9 @@ class RuncRuntime final : public ContainerRuntime {
     std::string log_path;
     std::string termination_message_host_path;
     std::string stop_signal;  // the image's
+    bool tty = false;
+    bool stdin = false;
+    bool stdin_once = false;
     std::chrono::system_clock::time_point created_at;
     std::chrono::system_clock::time_point started_at;
     std::string start_error;  // runc start failed: exited with StartError

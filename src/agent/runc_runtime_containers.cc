@@ -141,6 +141,7 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
                                         config.args, env));
   spec.env = runtime::merge_env(image.config.env, env);
   spec.cwd = runtime::working_dir(config.working_dir, image.config.working_dir);
+  spec.terminal = config.tty;
 
   std::string id = runtime_files::new_container_id();
   std::string dir = container_dir(id);
@@ -215,6 +216,9 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
   record.log_path = config.log_path;
   record.termination_message_host_path = config.termination_message_host_path;
   record.stop_signal = image.config.stop_signal;
+  record.tty = config.tty;
+  record.stdin = config.stdin_open;
+  record.stdin_once = config.stdin_once;
   record.created_at = std::chrono::system_clock::now();
   if (auto r = save_container(record); !r.ok()) return fail(r.error());
   return id;
@@ -234,6 +238,9 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   runtime::CreateOptions create{record.id, dir,
                                 record.log_path.empty() ? "/dev/null" : record.log_path};
   create.start = true;
+  create.stdin = record.stdin;
+  create.stdin_once = record.stdin_once;
+  create.tty = record.tty;
   auto started = runc_.create(create);
   if (!started.ok()) {
     record.start_error = started.error().message;
@@ -410,6 +417,15 @@ Result<std::vector<ContainerStatus>> RuncRuntime::list_containers() {
 Result<ContainerStatus> RuncRuntime::container_status(std::string_view id) {
   BOSUN_ASSIGN_OR_RETURN(ContainerRecord record, load_container(id));
   return status_of(record);
+}
+
+Result<std::unique_ptr<runtime::AttachConnection>> RuncRuntime::attach_container(
+    std::string_view id, bool stdin) {
+  BOSUN_ASSIGN_OR_RETURN(ContainerRecord record, load_container(id));
+  if (status_of(record).state != ContainerState::kRunning) {
+    return make_error(ErrorCode::kNotFound, "container " + record.id + " is not running");
+  }
+  return runtime::AttachConnection::connect(container_dir(record.id), stdin && record.stdin);
 }
 
 Result<ExecSyncResult> RuncRuntime::exec_sync(std::string_view id,
