@@ -98,6 +98,7 @@ Result<std::string> create_object(RestCore& core, const ResourceScope& scope,
     }
     std::string key = object_key(scope.prefix, api::namespace_of(candidate), api::name(candidate));
     std::string value = stored_value(scope, candidate);
+    if (scope.cache) scope.cache->expect_write(key, value, candidate);
     auto rev = core.store().create(key, value);
     if (rev.ok()) {
       if (allocation) core.service_allocator()->commit(*allocation);

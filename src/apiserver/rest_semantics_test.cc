@@ -208,6 +208,42 @@ TEST_F(RestSemanticsTest, BindingAssignsAPodOnce) {
   EXPECT_EQ(get(std::string(kPods) + "/other")["spec"]["nodeName"], "node-2");
 }
 
+// The binding's first attempt runs on the watch cache's copy of the pod (Kubernetes'
+// cachedExistingObject); a change the cache has not seen yet must survive it.
+TEST_F(RestSemanticsTest, BindingKeepsAChangeMadeJustBefore) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = "web-" + std::to_string(i);
+    create(kPods, pod(name));
+    const std::string target = std::string(kPods) + "/" + name;
+    Reply labelled = patch(target, kMerge, R"({"metadata":{"labels":{"tier":"front"}}})");
+    ASSERT_EQ(labelled.status, 200) << labelled.body;
+    Json binding = {{"apiVersion", "v1"},
+                    {"kind", "Binding"},
+                    {"metadata", {{"name", name}}},
+                    {"target", {{"kind", "Node"}, {"name", "node-1"}}}};
+    ok(testing::post(*client_, target + "/binding", binding), 201);
+    Json p = get(target);
+    EXPECT_EQ(p["spec"]["nodeName"], "node-1");
+    EXPECT_EQ(p["metadata"]["labels"]["tier"], "front") << name;
+  }
+}
+
+// A status write that changes nothing writes nothing, also when its first attempt ran on the
+// watch cache's copy.
+TEST_F(RestSemanticsTest, AStatusWriteThatChangesNothingKeepsTheResourceVersion) {
+  create(kPods, pod("web"));
+  const std::string target = std::string(kPods) + "/web/status";
+  Reply first = patch(target, kMerge, R"({"status":{"phase":"Running"}})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const Json rv = body_json(first)["metadata"]["resourceVersion"];
+  // Give the watch cache time to catch up, so the next write starts from its copy.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Reply again = patch(target, kMerge, R"({"status":{"phase":"Running"}})");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(body_json(again)["metadata"]["resourceVersion"], rv);
+  EXPECT_EQ(get(std::string(kPods) + "/web")["metadata"]["resourceVersion"], rv);
+}
+
 TEST_F(RestSemanticsTest, EvictionDeletesThePod) {
   create(kPods, pod("web"));
   Json eviction = {{"apiVersion", "policy/v1"},

@@ -3,6 +3,8 @@
 // from a fresh read, and an update that changes nothing writes nothing (no new resourceVersion).
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "api/managed_fields.h"
 #include "api/object_meta.h"
 #include "apiserver/api_errors.h"
@@ -85,6 +87,37 @@ bool should_delete_during_update(const ResourceScope& scope, const Json& obj, co
   }
   auto grace = api::deletion_grace_period_seconds(old);
   return !grace || *grace == 0;
+}
+
+// Kubernetes' Cacher.GuaranteedUpdate hands the store the watch cache's copy of the object
+// (cachedExistingObject): the first attempt is computed on it without reading the store, and only
+// when that copy turns out stale (a compare-and-swap conflict) or its outcome needs a fresh read to
+// be trusted (an error, or no change) does the store's read-modify-write run. Used for
+// pods/binding and status writes: the scheduler binds pods the cache has just seen created, and
+// kubelets write the status of pods they watch. `reset` forgets what a rejected attempt recorded.
+Result<store::KeyValue> update_from_cache_first(RestCore& core, const ResourceScope& scope,
+                                                const std::string& key,
+                                                std::string_view subresource,
+                                                const store::TryUpdate& try_update,
+                                                const std::function<void()>& reset) {
+  const bool eligible = scope.cache != nullptr && !scope.from_storage &&
+                        (subresource == "binding" || subresource == "status");
+  if (eligible) {
+    auto [cached, cache_revision] = scope.cache->get(key);
+    if (cached) {
+      // The cached text is the stored value with its resourceVersion spliced in, which the update
+      // reads as the precondition the store checks.
+      store::KeyValue current{key, cached->json, cached->revision, cached->revision};
+      auto next = try_update(current);
+      if (next.ok() && next->has_value() &&
+          with_resource_version(**next, cached->revision) != cached->json) {
+        auto written = core.store().update(key, std::move(**next), cached->revision);
+        if (written.ok() || written.error().code != ErrorCode::kConflict) return written;
+      }
+      reset();
+    }
+  }
+  return core.store().guaranteed_update(key, try_update);
 }
 
 }  // namespace
@@ -201,6 +234,7 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         return std::optional<std::string>();
       }
       if (value == current.value) return std::optional<std::string>();
+      if (scope.cache) scope.cache->expect_write(key, value, obj);
       return std::optional<std::string>(std::move(value));
     };
 
@@ -217,7 +251,11 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         dry_run_result = served_json(scope, current.value, current.mod_revision);
       return UpdateOutcome{std::move(dry_run_result), false};
     }
-    written = core.store().guaranteed_update(key, try_update);
+    written = update_from_cache_first(core, scope, key, subresource, try_update, [&] {
+      delete_now = false;
+      deleting = Json();
+      deleting_revision = 0;
+    });
     if (written.ok()) {
       if (allocation) core.service_allocator()->commit(*allocation);
       return UpdateOutcome{served_json(scope, written->value, written->mod_revision), false};

@@ -11,6 +11,21 @@
 
 namespace bosun::apiserver {
 
+namespace {
+
+constexpr size_t kMaxExpectedWrites = 10'000;
+
+// A selectable field read from metadata.resourceVersion would differ between the writer's object
+// (no resourceVersion yet) and the stored one as served.
+bool selects_on_resource_version(const api::ResourceType& type) {
+  for (const api::SelectableField& f : type.selectable_fields) {
+    if (f.path.starts_with("metadata.resourceVersion")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 // ---- CachedObject and filters ---------------------------------------------------------------
 
 CachedObjectPtr make_cached_object(const api::ResourceType& type, std::string key,
@@ -92,7 +107,44 @@ WatchCache::WatchCache(store::Store& store, const api::ResourceType& type, std::
                                      "Number of currently registered watchers for a given "
                                      "resource",
                                      {"group", "version", "kind"})
-                          .with({type.group, type.version, type.kind})) {}
+                          .with({type.group, type.version, type.kind})),
+      takes_expected_writes_(!convert_ && !selects_on_resource_version(type)) {}
+
+void WatchCache::expect_write(const std::string& key, std::string value, const Json& obj) {
+  if (!takes_expected_writes_ || !obj.is_object()) return;
+  auto out = std::make_shared<CachedObject>();
+  out->key = key;
+  out->namespace_ = std::string(api::namespace_of(obj));
+  out->name = std::string(api::name(obj));
+  if (auto m = obj.find("metadata"); m != obj.end() && m->is_object()) {
+    if (auto l = m->find("labels"); l != m->end() && l->is_object()) out->labels = *l;
+  }
+  out->fields.reserve(type_.selectable_fields.size());
+  for (const api::SelectableField& f : type_.selectable_fields) {
+    out->fields.push_back(type_.field_value(obj, f.label));
+  }
+  std::lock_guard lock(expected_mu_);
+  // Entries of writes that never happened are not worth more than a bound.
+  if (expected_.size() >= kMaxExpectedWrites) expected_.clear();
+  expected_.insert_or_assign(key, ExpectedWrite{std::move(value), std::move(out)});
+}
+
+CachedObjectPtr WatchCache::take_expected(const std::string& key, std::string_view value,
+                                          uint64_t revision) {
+  ExpectedWrite w;
+  {
+    std::lock_guard lock(expected_mu_);
+    auto it = expected_.find(key);
+    if (it == expected_.end()) return nullptr;
+    w = std::move(it->second);
+    expected_.erase(it);
+  }
+  // Another write to the key may have won the race: only these exact bytes are described.
+  if (w.value != value) return nullptr;
+  w.object->revision = revision;
+  w.object->json = with_resource_version(value, revision);
+  return w.object;
+}
 
 Result<std::unique_ptr<WatchCache>> WatchCache::start(
     store::Store& store, const api::ResourceType& type, std::string prefix, Clock& clock,
@@ -412,12 +464,17 @@ void WatchCache::process(const store::EventList& batch) {
         prev = cached(se->key, se->prev_value, se->prev_revision);
       }
       e.prev = se->type == store::EventType::kAdded ? nullptr : prev;
+      // A Table watcher needs the parsed object, which the writer's announcement does not give.
+      CachedObjectPtr expected;
+      if (takes_expected_writes_) expected = take_expected(se->key, se->value, se->revision);
       if (se->type == store::EventType::kDeleted) {
         std::string_view last = se->prev_value;
         e.object = cached(se->key, last, se->revision, want_parsed ? &parsed : nullptr);
         if (it != objects_.end()) objects_.erase(it);
       } else {
-        e.object = cached(se->key, se->value, se->revision, want_parsed ? &parsed : nullptr);
+        e.object = expected && !want_parsed
+                       ? std::move(expected)
+                       : cached(se->key, se->value, se->revision, want_parsed ? &parsed : nullptr);
         if (e.object) objects_[se->key] = e.object;
       }
       revision_ = std::max(revision_, se->revision);

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/field_selector.h"
@@ -145,6 +146,13 @@ class WatchCache {
   // N (M)`) and the stream ends, as the cacher's errWatcher does.
   void watch(WatchRequest request);
 
+  // A writer announces the value it is about to store under `key` together with the object it
+  // encoded it from. When the store's event for `key` carries exactly these bytes, the cache takes
+  // the object's namespace, name, labels and selectable fields from `obj` instead of parsing the
+  // value again: each write is decoded once, by its writer, as Kubernetes' cacher decodes each
+  // event once. Ignored by caches that convert what they serve. Any thread.
+  void expect_write(const std::string& key, std::string value, const Json& obj);
+
   size_t watcher_count() const { return watcher_count_.load(); }
   // Wakes the dispatcher to check bookmark and timeout deadlines now (tests advance a FakeClock and
   // poke; in production it wakes on its own at least once a second).
@@ -187,6 +195,9 @@ class WatchCache {
   Clock::MonoTime watcher_due(const Watcher& w) const;
   void post(std::function<void()> task);
   uint64_t oldest_locked() const;
+  // The CachedObject of a store event from the writer's announcement, or nullptr when there is
+  // none for these bytes.
+  CachedObjectPtr take_expected(const std::string& key, std::string_view value, uint64_t revision);
 
   store::Store& store_;
   const api::ResourceType& type_;
@@ -208,6 +219,16 @@ class WatchCache {
   bool stopping_ = false;
   bool wake_ = false;
   std::unique_ptr<store::Watch> store_watch_;
+
+  // Writers' announcements (expect_write), by key. A write that never reaches the store (a
+  // conflict, a failed precondition) leaves its entry until the key's next event or the bound.
+  struct ExpectedWrite {
+    std::string value;
+    std::shared_ptr<CachedObject> object;  // revision and json filled when the event arrives
+  };
+  const bool takes_expected_writes_;
+  std::mutex expected_mu_;  // guards expected_
+  std::unordered_map<std::string, ExpectedWrite> expected_;
 
   std::vector<std::shared_ptr<Watcher>> watchers_;  // dispatcher thread only
   // The earliest timeout or bookmark among watchers_, and when the last full scan ran: the scan

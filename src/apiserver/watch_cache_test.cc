@@ -329,6 +329,37 @@ TEST_F(WatchCacheTest, ASlowWatcherIsClosedAndTheOthersCarryOn) {
   EXPECT_EQ(cache_->watcher_count(), 1u);
 }
 
+TEST_F(WatchCacheTest, AWritersAnnouncementDescribesOnlyTheBytesItNames) {
+  start_cache();
+  WatchRequest w;
+  w.start_revision = cache_->revision();
+  w.filter.labels = *api::LabelSelector::parse("env=prod");
+  auto s = watch(std::move(w));
+  const std::string a_key = object_key("/registry/configmaps/", "default", "a");
+  cache_->expect_write(a_key, encode_for_storage(cm("a", "prod")), cm("a", "prod"));
+  uint64_t ra = put(cm("a", "prod"));
+  // Another value than announced was written: the cache reads the value itself.
+  cache_->expect_write(object_key("/registry/configmaps/", "default", "b"),
+                       encode_for_storage(cm("b", "prod")), cm("b", "prod"));
+  put(cm("b", "dev"));
+  // The announced bytes are not parsed again: what the writer said about them is taken.
+  cache_->expect_write(object_key("/registry/configmaps/", "default", "c"),
+                       encode_for_storage(cm("c", "dev")), cm("c", "prod"));
+  uint64_t rc = put(cm("c", "dev"));
+  uint64_t rz = put(cm("z", "prod"));
+  auto lines = s->wait_lines(3);
+  EXPECT_EQ(events(lines), (std::vector<std::string>{"ADDED a@" + std::to_string(ra),
+                                                     "ADDED c@" + std::to_string(rc),
+                                                     "ADDED z@" + std::to_string(rz)}));
+  // The served text is the stored one with its resourceVersion.
+  auto [a, revision] = cache_->get(a_key);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->json, with_resource_version(encode_for_storage(cm("a", "prod")), ra));
+  EXPECT_EQ(a->labels, Json({{"env", "prod"}}));
+  settle();
+  EXPECT_EQ(s->count(), 3u);
+}
+
 TEST_F(WatchCacheTest, ListsServeTheCurrentObjects) {
   put(cm("a", "dev"));
   start_cache();
