@@ -4,6 +4,7 @@
 
 #include "apiserver/api_errors.h"
 #include "apiserver/spdy_exec_bridge.h"
+#include "apiserver/spdy_port_forward.h"
 #include "apiserver/stream_bridge.h"
 #include "common/log.h"
 
@@ -374,10 +375,40 @@ Result<NodeEndpoint> pod_node_endpoint(RestCore& core, const Json& pod) {
   return ep;
 }
 
+namespace {
+
+// pods/portforward: SPDY only. kubectl 1.30+ first tries a WebSocket tunnel
+// (v2.portforward.k8s.io) and falls back to SPDY when that upgrade is refused.
+void serve_port_forward(RestCore& core, RestRequest& r, UpstreamClient* nodes) {
+  auto fail = [&](const Error& e) { r.exchange->respond(status_response(e)); };
+  const Request& req = r.req();
+  if (!wants_spdy(req)) {
+    return fail(make_error(ErrorCode::kBadRequest, "Upgrade request required"));
+  }
+  if (nodes == nullptr) {
+    return fail(make_error(ErrorCode::kServiceUnavailable, "no connection to nodes configured"));
+  }
+  auto kv = get_current(core, *r.scope, r.info.namespace_, r.info.name);
+  if (!kv.ok()) return fail(kv.error());
+  Json pod = Json::parse(kv->value, nullptr, false);
+  if (!pod.is_object()) return fail(make_error(ErrorCode::kInternal, "stored pod unreadable"));
+  auto ep = pod_node_endpoint(core, pod);
+  if (!ep.ok()) return fail(ep.error());
+  UpstreamRequest up;
+  up.host = ep->host;
+  up.port = ep->port;
+  up.method = "GET";
+  up.target = "/portForward/" + url_encode(r.info.namespace_) + "/" + url_encode(r.info.name);
+  serve_spdy_port_forward(r.exchange, nodes, std::move(up));
+}
+
+}  // namespace
+
 void serve_pod_stream(RestCore& core, RestRequest& r, UpstreamClient* nodes) {
   auto fail = [&](const Error& e) { r.exchange->respond(status_response(e)); };
   const std::string& sub = r.info.subresource;
   const Request& req = r.req();
+  if (sub == "portforward") return serve_port_forward(core, r, nodes);
   const bool spdy = sub != "log" && !req.wants_websocket() && wants_spdy(req);
   if (sub != "log" && !req.wants_websocket() && !spdy) {
     // The kubelet's answer to an exec without an upgrade (remotecommand's handshake).

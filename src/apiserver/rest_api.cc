@@ -32,7 +32,7 @@ enum class Action {
   kScale,
   kBinding,
   kEviction,
-  kPodStream,  // pods/log, pods/exec, pods/attach: proxied to the node agent
+  kPodStream,  // pods/log, exec, attach and portforward: proxied to the node agent
 };
 
 Action route(const RequestInfo& info, const api::ResourceType& type, std::string_view method) {
@@ -62,11 +62,11 @@ Action route(const RequestInfo& info, const api::ResourceType& type, std::string
     if (s == "eviction") return verb == "create" ? Action::kEviction : Action::kMethodNotAllowed;
     if (type.plural == "pods" && type.group.empty()) {
       if (s == "log") return verb == "get" ? Action::kPodStream : Action::kMethodNotAllowed;
-      if (s == "exec" || s == "attach") {
+      if (s == "exec" || s == "attach" || s == "portforward") {
         return verb == "get" || verb == "create" ? Action::kPodStream : Action::kMethodNotAllowed;
       }
     }
-    // portforward and proxy are not served yet.
+    // proxy is not served yet.
     return Action::kNotFound;
   }
   if (type.plural == "bindings" && type.group.empty()) {
