@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# kubectl attach with stdin against the local agent of `bosun server`: the container's monitor
+# holds its stdin (a pipe, or a terminal with tty) and the agent relays an attach session to it.
+# stdinOnce: piped input reaches the container and its end closes the container's stdin (the
+# shell exits, the pod Succeeds); without stdinOnce each attach's input reaches the same shell,
+# which keeps running; `kubectl run -i --rm --restart=Never` with piped input prints the output and
+# deletes the pod; `kubectl run -it --rm` through script(1) gets a terminal it can type into.
+set -euo pipefail
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: attach_test needs root (runc, mounts, cgroups)"
+  exit 0
+fi
+if ! command -v runc >/dev/null; then
+  echo "SKIP: attach_test needs runc"
+  exit 0
+fi
+E2E_AGENT=1
+source "$(dirname "$0")/lib.sh"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+if ! "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
+  echo "SKIP: this bosun runs no local agent"
+  exit 0
+fi
+
+IMAGE=busybox:e2e
+"$ROOT/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" "$IMAGE" >/dev/null
+mkdir -p "$E2E_TMP/data"
+"$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
+NODE=e2e-attach
+start_server --node-name "$NODE"
+
+node_ready() {
+  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}
+wait_for 30 node_ready
+
+jp() { k get pod "$1" -o jsonpath="$2"; }
+running() { [[ -n "$(jp "$1" '{.status.containerStatuses[0].state.running.startedAt}')" ]]; }
+succeeded() { [[ "$(jp "$1" '{.status.phase}')" == Succeeded ]]; }
+gone() { ! k get pod "$1" >/dev/null 2>&1; }
+logs_contain() { [[ "$(k logs "$1")" == *"$2"* ]]; }
+
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    stdin: true
+    stdinOnce: true
+    command: [sh, -c, 'while read line; do echo "got \$line"; done; echo "stdin closed" >&2']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: repl}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    stdin: true
+    command: [sh, -c, 'while read line; do echo "got \$line"; done; echo "stdin closed"']
+YAML
+wait_for 60 running once
+wait_for 60 running repl
+
+# stdinOnce: the piped input, then EOF for the container; the session lasts until its output ends.
+out=$(printf 'one\ntwo\n' | timeout 60 "$KUBECTL" attach -i once 2>&1) || fail "attach -i once: $out"
+expect_contains "$out" "got one" "attach -i output"
+expect_contains "$out" "got two" "attach -i output"
+expect_contains "$out" "stdin closed" "attach -i stderr after the input ended"
+wait_for 30 succeeded once
+expect_eq "$(k logs once)" $'got one\ngot two\nstdin closed' "logs of the attached container"
+
+# Without stdinOnce the container's stdin outlives each attach (containerd ends the session with
+# the client's input): both inputs reach the same shell, which is still running.
+printf 'first\n' | timeout 60 "$KUBECTL" attach -i repl >/dev/null 2>&1 || true
+wait_for 30 logs_contain repl "got first"
+printf 'second\n' | timeout 60 "$KUBECTL" attach -i repl >/dev/null 2>&1 || true
+wait_for 30 logs_contain repl "got second"
+running repl || fail "repl stopped: its stdin was closed without stdinOnce"
+expect_not_contains "$(k logs repl)" "stdin closed" "repl's stdin stays open"
+
+# kubectl run -i --rm: stdin and stdinOnce on the pod; the output, then the pod is deleted.
+out=$(printf 'echo hi-$((2+3))\nexit 0\n' | timeout 90 "$KUBECTL" run -i --rm --restart=Never \
+  --image="$IMAGE" --image-pull-policy=IfNotPresent runi -- sh 2>&1) || fail "run -i --rm: $out"
+expect_contains "$out" "hi-5" "run -i --rm output"
+expect_contains "$out" 'pod "runi" deleted' "run -i --rm deletes the pod"
+wait_for 30 gone runi
+
+# kubectl run -it --rm: a terminal (script(1) gives kubectl one); a command typed into the shell,
+# its output, the terminal's size from kubectl's resize, then exit ends the session.
+out=$( (sleep 3; printf 'echo typed-$((6*7)); busybox stty size; tty\n'; sleep 2; printf 'exit\n'; sleep 2) |
+  COLUMNS=97 LINES=31 timeout 90 script -qec "stty cols 97 rows 31; $KUBECTL run -it --rm --restart=Never --image=$IMAGE --image-pull-policy=IfNotPresent runt -- sh" /dev/null 2>&1) ||
+  fail "run -it --rm: $out"
+expect_contains "$out" "typed-42" "run -it output"
+expect_contains "$out" "31 97" "run -it terminal size"
+expect_contains "$out" "/dev/pts/" "run -it has a terminal"
+wait_for 30 gone runt
+
+k delete pod once repl --grace-period=1 >/dev/null
+wait_for 60 gone once
+wait_for 60 gone repl
+for _ in $(seq 100); do
+  [[ -z "$(ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]] && break
+  sleep 0.2
+done
+agent_assert_clean
+
+echo PASS
