@@ -156,6 +156,8 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
       (void)rt->save_container(*record);
     }
   }
+  BOSUN_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, rt->load_containers());
+  for (const ContainerRecord& c : all) rt->index_container(c.pod_uid, c.id);
   BOSUN_RETURN_IF_ERROR(rt->start_watcher());
   return rt;
 }
@@ -476,6 +478,16 @@ Result<void> RuncRuntime::remove_pod_sandbox(std::string_view pod_uid) {
   return ok_result();
 }
 
+Result<std::optional<SandboxStatus>> RuncRuntime::pod_sandbox_status(std::string_view pod_uid) {
+  // No sandbox can exist under a uid that is not a plain file name.
+  if (!check_pod_uid(pod_uid).ok()) return std::optional<SandboxStatus>();
+  BOSUN_ASSIGN_OR_RETURN(auto record, load_sandbox(pod_uid));
+  if (!record) return std::optional<SandboxStatus>();
+  return std::optional<SandboxStatus>(
+      sandbox_status(sandboxes_dir() + "/" + std::string(pod_uid), record->pod_uid,
+                     record->pod_name, record->pod_namespace, record->ready, record->created_at));
+}
+
 Result<std::vector<SandboxStatus>> RuncRuntime::list_pod_sandboxes() {
   std::vector<SandboxStatus> out;
   std::error_code ec;
@@ -513,6 +525,24 @@ void RuncRuntime::watch(const std::string& id, const std::string& pod_uid) {
   std::lock_guard<std::mutex> lock(watch_mu_);
   watched_[wd] = {id, pod_uid};
   watch_of_container_[id] = wd;
+}
+
+void RuncRuntime::index_container(const std::string& pod_uid, const std::string& id) {
+  std::lock_guard<std::mutex> lock(index_mu_);
+  pod_containers_[pod_uid].insert(id);
+  pod_of_container_[id] = pod_uid;
+}
+
+void RuncRuntime::unindex_container(const std::string& id) {
+  std::lock_guard<std::mutex> lock(index_mu_);
+  auto it = pod_of_container_.find(id);
+  if (it == pod_of_container_.end()) return;
+  auto pod = pod_containers_.find(it->second);
+  if (pod != pod_containers_.end()) {
+    pod->second.erase(id);
+    if (pod->second.empty()) pod_containers_.erase(pod);
+  }
+  pod_of_container_.erase(it);
 }
 
 void RuncRuntime::unwatch(const std::string& id) {

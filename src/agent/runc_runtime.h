@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -62,6 +63,8 @@ class RuncRuntime final : public ContainerRuntime {
   Result<void> stop_pod_sandbox(std::string_view pod_uid) override;
   Result<void> remove_pod_sandbox(std::string_view pod_uid) override;
   Result<std::vector<SandboxStatus>> list_pod_sandboxes() override;
+  // One record read, not every pod's (a pod worker asks on every sync).
+  Result<std::optional<SandboxStatus>> pod_sandbox_status(std::string_view pod_uid) override;
 
   // Merges the container with its image (runtime::merge_command expands $(VAR) in command and args
   // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
@@ -81,6 +84,10 @@ class RuncRuntime final : public ContainerRuntime {
   // are not an error. The log file stays: it is the agent's.
   Result<void> remove_container(std::string_view id) override;
   Result<std::vector<ContainerStatus>> list_containers() override;
+  // The pod's containers from an in-memory index of pod -> container ids, so that a pod worker's
+  // sync reads its own records only: reading every container's on each sync made starting N pods
+  // cost O(N^2) record reads.
+  Result<std::vector<ContainerStatus>> list_pod_containers(std::string_view pod_uid) override;
   Result<ContainerStatus> container_status(std::string_view id) override;
   // Through the container monitor's attach socket; NotFound when the container does not run.
   Result<std::unique_ptr<runtime::AttachConnection>> attach_container(std::string_view id,
@@ -158,6 +165,9 @@ class RuncRuntime final : public ContainerRuntime {
   // The exit watcher.
   Result<void> start_watcher();
   void watch(const std::string& id, const std::string& pod_uid);
+  // pod_containers_ upkeep.
+  void index_container(const std::string& pod_uid, const std::string& id);
+  void unindex_container(const std::string& id);
   void unwatch(const std::string& id);
   void watch_loop();
 
@@ -169,6 +179,12 @@ class RuncRuntime final : public ContainerRuntime {
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: tells the watcher to stop
   std::thread watcher_;
+  // Which containers each pod has: filled from disk by open(), a container added once its record
+  // is written, removed before its directory goes.
+  std::mutex index_mu_;  // guards pod_containers_ and pod_of_container_
+  std::map<std::string, std::set<std::string>, std::less<>> pod_containers_;
+  std::map<std::string, std::string, std::less<>> pod_of_container_;
+
   std::mutex watch_mu_;  // guards the maps and listener_ below
   std::map<int, std::pair<std::string, std::string>> watched_;  // wd -> (container id, pod uid)
   std::map<std::string, int, std::less<>> watch_of_container_;

@@ -221,6 +221,7 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
   record.stdin_once = config.stdin_once;
   record.created_at = std::chrono::system_clock::now();
   if (auto r = save_container(record); !r.ok()) return fail(r.error());
+  index_container(record.pod_uid, id);
   return id;
 }
 
@@ -302,6 +303,7 @@ Result<void> RuncRuntime::stop_container(std::string_view id, std::chrono::milli
 
 Result<void> RuncRuntime::discard_container_dir(const std::string& id) {
   unwatch(id);
+  unindex_container(id);
   std::string dir = container_dir(id);
   Result<void> first = ok_result();
   auto removed = runc_.remove(id, true);
@@ -408,6 +410,30 @@ Result<std::vector<ContainerStatus>> RuncRuntime::list_containers() {
   std::vector<ContainerStatus> out;
   out.reserve(all.size());
   for (const ContainerRecord& r : all) out.push_back(status_of(r));
+  std::sort(out.begin(), out.end(), [](const ContainerStatus& a, const ContainerStatus& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  });
+  return out;
+}
+
+Result<std::vector<ContainerStatus>> RuncRuntime::list_pod_containers(std::string_view pod_uid) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    auto it = pod_containers_.find(pod_uid);
+    if (it != pod_containers_.end()) ids.assign(it->second.begin(), it->second.end());
+  }
+  std::vector<ContainerStatus> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto record = load_container(id);
+    if (!record.ok()) {
+      // Removed since the index was read.
+      if (record.error().code == ErrorCode::kNotFound) continue;
+      return record.error();
+    }
+    out.push_back(status_of(*record));
+  }
   std::sort(out.begin(), out.end(), [](const ContainerStatus& a, const ContainerStatus& b) {
     return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
   });

@@ -397,6 +397,67 @@ TEST_F(RuncRuntimeTest, ASecondRuntimeRecoversRunningContainers) {
   EXPECT_TRUE(events_.wait_for(uid_, 10s));
 }
 
+// What a pod worker's sync sees: its own pod's sandbox and containers only, the same after an
+// agent restart, and nothing of a container once it is removed.
+TEST_F(RuncRuntimeTest, PodSandboxStatusAndPodContainersAreThePodsOwn) {
+  const std::string other = uid_ + "b";
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(other, "api")).ok());
+  std::string first = run(container("first", {"sh", "-c", "exit 3"}));
+  wait_exit(first);
+  std::string second = run(container("second", {"sleep", "1000"}));
+  std::string theirs = run(container("theirs", {"sleep", "1000"}, other));
+  auto created = rt_->create_container(container("created", {"true"}));
+  ASSERT_TRUE(created.ok()) << created.error().message;
+
+  auto check = [&](const std::string& when) {
+    SCOPED_TRACE(when);
+    auto sandbox = rt_->pod_sandbox_status(uid_);
+    ASSERT_TRUE(sandbox.ok());
+    ASSERT_TRUE(sandbox->has_value());
+    EXPECT_EQ((*sandbox)->pod_uid, uid_);
+    EXPECT_EQ((*sandbox)->pod_name, "web");
+    EXPECT_TRUE((*sandbox)->ready);
+    EXPECT_FALSE((*sandbox)->network_ns_path.empty());
+    auto none = rt_->pod_sandbox_status("no-such-pod");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+    auto mine = rt_->list_pod_containers(uid_);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_EQ(mine->size(), 3u);  // oldest first, as list_containers orders them
+    EXPECT_EQ((*mine)[0].id, first);
+    EXPECT_EQ((*mine)[0].state, ContainerState::kExited);
+    EXPECT_EQ((*mine)[0].exit_code, 3);
+    EXPECT_EQ((*mine)[1].id, second);
+    EXPECT_EQ((*mine)[1].state, ContainerState::kRunning);
+    EXPECT_EQ((*mine)[2].id, *created);
+    EXPECT_EQ((*mine)[2].state, ContainerState::kCreated);
+    auto others = rt_->list_pod_containers(other);
+    ASSERT_TRUE(others.ok());
+    ASSERT_EQ(others->size(), 1u);
+    EXPECT_EQ((*others)[0].id, theirs);
+    EXPECT_EQ((*others)[0].pod_uid, other);
+  };
+  check("running");
+  // An agent restart: the new runtime knows the containers from disk.
+  rt_.reset();
+  open_runtime();
+  check("after a restart");
+
+  ASSERT_TRUE(rt_->remove_container(first).ok());
+  auto mine = rt_->list_pod_containers(uid_);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].id, second);
+  ASSERT_TRUE(rt_->remove_pod_sandbox(other).ok());
+  auto others = rt_->list_pod_containers(other);
+  ASSERT_TRUE(others.ok());
+  EXPECT_TRUE(others->empty());
+  auto gone = rt_->pod_sandbox_status(other);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+}
+
 TEST_F(RuncRuntimeTest, ExecSyncPassesExitCodesAndTimesOut) {
   ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
   std::string id = run(container("target", {"sleep", "1000"}));
