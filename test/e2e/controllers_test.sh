@@ -75,6 +75,9 @@ running_is() {
   [[ "$(k get pods -n "${3:-default}" -l "$1" --field-selector status.phase=Running --no-headers 2>/dev/null | wc -l)" -eq $2 ]]
 }
 jp() { k get "$1" "$2" -o jsonpath="$3"; }
+# describe_lists KIND NAME REGEX: `kubectl describe` lists an event line matching REGEX (events
+# are written asynchronously, so this is waited for).
+describe_lists() { k describe "$1" "$2" | grep -E -- "$3"; }
 
 # ---- ReplicationController scaled 3 -> 5 -> 2 ----
 k apply -f - >/dev/null <<'YAML'
@@ -102,6 +105,11 @@ out=$(k get rc rc-web --no-headers)
 [[ "$out" =~ ^rc-web\ +2\ +2\ +2\  ]] || fail "kubectl get rc after scaling to 2: $out"
 expect_eq "$(k get pods -l app=rc-web -o jsonpath='{.items[*].metadata.ownerReferences[0].kind}')" \
   "ReplicationController ReplicationController" "owners of the RC's pods"
+# The Events kubectl describe shows, as the replication controller words them.
+for p in $(k get pods -l app=rc-web -o jsonpath='{.items[*].metadata.name}'); do
+  wait_for 10 describe_lists rc rc-web "Normal +SuccessfulCreate +.* +replication-controller +Created pod: $p\$"
+done
+wait_for 10 describe_lists rc rc-web "Normal +SuccessfulDelete +.* +replication-controller +Deleted pod: rc-web-"
 k delete rc rc-web >/dev/null
 wait_for 30 count_is app=rc-web 0
 
@@ -147,6 +155,10 @@ wait_for 30 rs_ready_is 3
 # Two adopted, one created: three prod pods, the dev pod left alone.
 expect_eq "$(k get pods -l tier=cache,env=prod --no-headers | wc -l)" 3 "prod cache pods"
 expect_eq "$(jp pod cache-dev '{.metadata.ownerReferences[*].uid}')" "" "owners of the dev pod"
+# Only the one pod it had to make is announced, not the adopted ones.
+created=$(k get pods -l tier=cache,env=prod -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | grep -v cache-old)
+wait_for 10 describe_lists rs cache "Normal +SuccessfulCreate +.* +replicaset-controller +Created pod: $created\$"
+expect_eq "$(k describe rs cache | grep -c SuccessfulCreate)" 1 "SuccessfulCreate events of rs/cache"
 k delete rs cache >/dev/null
 wait_for 30 count_is tier=cache,env=prod 0
 k delete pod cache-dev >/dev/null
@@ -203,6 +215,14 @@ min_ready=$(awk '
 [[ -n "$min_ready" ]] || fail "the pod watch saw nothing: $(cat "$E2E_TMP/web-watch.txt" "$E2E_TMP/web-watch.err")"
 ((min_ready >= 3)) || fail "Ready pods dropped to $min_ready during the rollout: $(cat "$E2E_TMP/web-watch.txt")"
 expect_eq "$(rs_count web)" 2 "ReplicaSets of web"
+# kubectl describe deployment: the scaling steps of the rollout, as the deployment controller
+# words them (the new ReplicaSet up from 0, the old one down to 0).
+new_rs=$(k get rs -l app=web -o jsonpath='{range .items[?(@.spec.replicas==3)]}{.metadata.name}{end}')
+old_rs=$(k get rs -l app=web -o jsonpath='{range .items[?(@.spec.replicas==0)]}{.metadata.name}{end}')
+wait_for 10 describe_lists deployment web "Normal +ScalingReplicaSet +.* +deployment-controller +Scaled up replica set $old_rs from 0 to 3\$"
+wait_for 10 describe_lists deployment web "Normal +ScalingReplicaSet +.* +deployment-controller +Scaled up replica set $new_rs from 0 to 1\$"
+wait_for 10 describe_lists deployment web "Normal +ScalingReplicaSet +.* +deployment-controller +Scaled down replica set $old_rs from [0-9]+ to 0\$"
+wait_for 10 describe_lists rs "$new_rs" "Normal +SuccessfulCreate +.* +replicaset-controller +Created pod: $new_rs-"
 expect_eq "$(k get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].image}')" \
   "registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.10" "images after the rollout"
 
