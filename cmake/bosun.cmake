@@ -59,7 +59,9 @@ function(bosun_module name)
   endif()
   if(testlib_sources)
     # Shared test code (conformance suites, fixtures) used by this module's tests and by other modules' tests.
-    add_library(bosun_${name}_testlib ${BOSUN_LIBRARY_TYPE} ${testlib_sources})
+    # Always static: GoogleTest is a static library, and a shared test library would carry a second copy of its
+    # registry (its TEST_Ps would never run).
+    add_library(bosun_${name}_testlib STATIC ${testlib_sources})
     target_link_libraries(bosun_${name}_testlib PUBLIC bosun_${name} GTest::gtest GTest::gmock)
     target_precompile_headers(bosun_${name}_testlib PRIVATE ${BOSUN_TEST_PCH_HEADERS})
     list(APPEND M_TEST_DEPS bosun_${name}_testlib)

@@ -271,6 +271,29 @@ Result<Quantity> Quantity::parse(std::string_view str) {
   if (!suffix) return parse_error(kSuffixMessage);
   if (num.empty()) num = "0";
   q.format_ = suffix->format;
+  // Printing moves trailing zeros of the digits into the exponent: a value whose printed exponent
+  // would leave int32 could never be read back, so it is refused here (Kubernetes prints such a
+  // value and then fails to parse its own output).
+  // (Trailing zeros cannot add more than the number of digits, so short exponents skip the count.)
+  if (suffix->base == 10 && suffix->exponent + static_cast<int64_t>(num.size()) > kMaxExponent) {
+    std::string_view digits_all = denom.empty() ? std::string_view(num) : std::string_view(denom);
+    size_t zeros = 0;
+    while (zeros < digits_all.size() && digits_all[digits_all.size() - 1 - zeros] == '0') ++zeros;
+    const bool all_zero =
+        denom.empty() ? zeros == num.size()
+                      : zeros == denom.size() && num.find_first_not_of('0') == std::string::npos;
+    if (!all_zero) {
+      if (!denom.empty() && zeros == denom.size()) {
+        // Every fractional digit is zero: the trailing zeros of the integer part count too.
+        const size_t nz = num.find_last_not_of('0');
+        zeros += num.size() - 1 - nz;
+      }
+      int64_t printed =
+          suffix->exponent - static_cast<int64_t>(denom.size()) + static_cast<int64_t>(zeros);
+      printed -= excess_over_multiple_of_3(printed);
+      if (printed > kMaxExponent) return parse_error(kNumericMessage);
+    }
+  }
 
   // The int64 fast path, taken exactly when Kubernetes takes it, because only there it keeps the
   // input text.

@@ -208,6 +208,13 @@ TEST(QuantityParse, AcceptsWhatKubernetesAcceptsWithoutDigits) {
     EXPECT_EQ(q.to_string(), "0");
   }
   EXPECT_EQ(must_parse("Ki").format(), F::kBinarySI);
+  // A value whose printed exponent would leave int32 is refused: it could not be read back
+  // (found by quantity_fuzz).
+  EXPECT_FALSE(Quantity::parse("170000000000e2147483647").ok());
+  EXPECT_FALSE(Quantity::parse("1000e2147483647").ok());
+  EXPECT_TRUE(Quantity::parse("1000e2147483645").ok());  // printed 100e2147483646
+  EXPECT_TRUE(Quantity::parse("1000e2147483644").ok());
+  EXPECT_TRUE(Quantity::parse("0e2147483647").ok());
   EXPECT_TRUE(Quantity::parse("1e2147483647").ok());
   EXPECT_TRUE(Quantity::parse("1e-2147483647").ok());
 }
