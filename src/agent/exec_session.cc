@@ -67,6 +67,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
       : request_(std::move(request)),
         process_(std::move(process)),
         attach_(std::move(attach)),
+        attached_(attach_ != nullptr),
         v5_(v5) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   }
@@ -106,7 +107,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   }
 
   void run() {
-    if (attach_) {
+    if (attached_) {
       run_attach_stream();
     } else if (request_.attach) {
       run_attach();
@@ -137,7 +138,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
         auto height = size["Height"].get<uint16_t>();
         if (process_) {
           process_->resize(width, height);
-        } else if (attach_) {
+        } else if (attached_) {
           // The connection belongs to the session's thread.
           std::lock_guard lock(mu_);
           resize_ = std::make_pair(width, height);
@@ -328,6 +329,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   ExecRequest request_;
   std::unique_ptr<ExecProcess> process_;
   std::unique_ptr<runtime::AttachConnection> attach_;  // the session's thread only
+  const bool attached_;
   const bool v5_;
   std::shared_ptr<apiserver::UpgradedStream> ws_;
   apiserver::WebSocketParser parser_{true};  // io thread only
