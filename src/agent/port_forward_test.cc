@@ -117,6 +117,11 @@ class Forward {
     cv_.wait_for(lock, std::chrono::seconds(10), [&] { return status_ != 0; });
     return status_;
   }
+  // Whether the agent ended the connection within 10 s.
+  bool ended() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return ended_; });
+  }
   std::string body() {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::seconds(10), [&] { return ended_; });
@@ -197,6 +202,7 @@ TEST_F(PortForwardTest, RelaysBytesBothWaysAndHalfClosesTowardsThePod) {
   ASSERT_GE(m.size(), 4u);
   EXPECT_EQ(m[3].opcode, apiserver::kWsClose);
   EXPECT_TRUE(pod.saw_eof());
+  EXPECT_TRUE(f.ended());
 }
 
 TEST_F(PortForwardTest, APortNothingListensOnIsTheKubeletsError) {
@@ -220,6 +226,7 @@ TEST_F(PortForwardTest, APortNothingListensOnIsTheKubeletsError) {
                 " inside the pod's network namespace, IPv4: dial tcp4 127.0.0.1:" + port +
                 ": connect: connection refused");
   EXPECT_EQ(m[3].opcode, apiserver::kWsClose);
+  EXPECT_TRUE(f.ended());  // the agent closes its side after the error
 }
 
 TEST_F(PortForwardTest, RefusalsBeforeTheUpgrade) {
