@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# kubectl exec and attach over SPDY/3.1, as kubectl 1.27-1.29 speak them (the API server bridges
-# kubectl's SPDY streams to the agent's WebSocket exec session): output, stderr, exit codes passed
-# through, stdin piped (-i), a terminal (-it, through script(1)), and attach; kubectl 1.33 still
-# uses WebSocket against the same pod.
+# kubectl exec and attach over SPDY/3.1, as kubectl 1.27, 1.28 and 1.29 speak them (the API
+# server bridges kubectl's SPDY streams to the agent's WebSocket exec session): output, stderr,
+# exit codes passed through, stdin piped (-i), a terminal (-it, through script(1)), and attach;
+# kubectl 1.33 still uses WebSocket against the same pod.
 set -euo pipefail
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: spdy_exec_test needs root (runc, mounts, cgroups)"
@@ -48,7 +48,7 @@ spec:
 YAML
 wait_for 60 running box
 
-for v in 1.27 1.29; do
+for v in 1.27 1.28 1.29; do
   kc="$KUBECTL_DIR/kubectl.$v"
   [[ -x "$kc" ]] || fail "no kubectl $v at $kc"
   kv() { "$kc" --request-timeout=20s "$@"; }
