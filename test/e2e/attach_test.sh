@@ -2,7 +2,7 @@
 # kubectl attach with stdin against the local agent of `bosun server`: the container's monitor
 # holds its stdin (a pipe, or a terminal with tty) and the agent relays an attach session to it.
 # stdinOnce: piped input reaches the container and its end closes the container's stdin (the
-# shell exits, the pod Succeeds); without stdinOnce each attach's input reaches the same shell,
+# shell exits, the pod Succeeds; kubectl 1.33 over WebSocket, 1.27 over SPDY); without stdinOnce each attach's input reaches the same shell,
 # which keeps running; `kubectl run -i --rm --restart=Never` with piped input prints the output and
 # deletes the pod; `kubectl run -it --rm` through script(1) gets a terminal it can type into.
 set -euo pipefail
@@ -77,6 +77,30 @@ expect_contains "$out" "stdin closed" "attach -i stderr after the input ended"
 wait_for 30 succeeded once
 expect_eq "$(k logs once)" $'got one\ngot two\nstdin closed' "logs of the attached container"
 
+# kubectl 1.27 speaks SPDY, which the API server bridges to the agent's WebSocket channels.
+if [[ -x "$KUBECTL_127" ]]; then
+  k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: once127}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    stdin: true
+    stdinOnce: true
+    command: [sh, -c, 'while read line; do echo "got \$line"; done; echo "stdin closed" >&2']
+YAML
+  wait_for 60 running once127
+  out=$(printf 'old\n' | timeout 60 "$KUBECTL_127" attach -i once127 2>&1) || fail "attach -i (1.27): $out"
+  expect_contains "$out" "got old" "attach -i output (kubectl 1.27)"
+  expect_contains "$out" "stdin closed" "attach -i stderr (kubectl 1.27)"
+  wait_for 30 succeeded once127
+  k delete pod once127 --grace-period=1 >/dev/null
+fi
+
 # Without stdinOnce the container's stdin outlives each attach (containerd ends the session with
 # the client's input): both inputs reach the same shell, which is still running.
 printf 'first\n' | timeout 60 "$KUBECTL" attach -i repl >/dev/null 2>&1 || true
@@ -106,6 +130,7 @@ wait_for 30 gone runt
 k delete pod once repl --grace-period=1 >/dev/null
 wait_for 60 gone once
 wait_for 60 gone repl
+wait_for 60 gone once127
 for _ in $(seq 100); do
   [[ -z "$(ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]] && break
   sleep 0.2
