@@ -2,9 +2,10 @@
 # kubectl attach with stdin against the local agent of `bosun server`: the container's monitor
 # holds its stdin (a pipe, or a terminal with tty) and the agent relays an attach session to it.
 # stdinOnce: piped input reaches the container and its end closes the container's stdin (the
-# shell exits, the pod Succeeds; kubectl 1.33 over WebSocket, 1.27 over SPDY); without stdinOnce each attach's input reaches the same shell,
-# which keeps running; `kubectl run -i --rm --restart=Never` with piped input prints the output and
-# deletes the pod; `kubectl run -it --rm` through script(1) gets a terminal it can type into.
+# shell exits, the pod Succeeds; kubectl 1.33 over WebSocket, 1.27 over SPDY); without stdinOnce
+# each attach's input reaches the same shell, which keeps running; `kubectl run -i --rm
+# --restart=Never` with piped input prints the output and deletes the pod; `kubectl run -it --rm`
+# through script(1) gets a terminal it can type into.
 set -euo pipefail
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: attach_test needs root (runc, mounts, cgroups)"
