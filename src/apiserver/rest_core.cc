@@ -122,11 +122,19 @@ Result<void> RestCore::start_watch_caches(const WatchCacheOptions& options) {
     s->cache = cache.get();
     caches_.push_back(std::move(cache));
   }
+  for (const auto& s : scopes_) {
+    for (const auto& other : scopes_) {
+      if (other->cache && other->prefix == s->prefix) s->storage_caches.push_back(other->cache);
+    }
+  }
   return ok_result();
 }
 
 void RestCore::stop_watch_caches() {
-  for (const auto& s : scopes_) s->cache = nullptr;
+  for (const auto& s : scopes_) {
+    s->cache = nullptr;
+    s->storage_caches.clear();
+  }
   caches_.clear();
 }
 
@@ -154,6 +162,11 @@ Result<Json> served_object(const ResourceScope& scope, std::string_view stored, 
 std::string stored_value(const ResourceScope& scope, const Json& obj) {
   if (!scope.to_storage) return encode_for_storage(obj);
   return encode_for_storage(scope.to_storage(obj));
+}
+
+void announce_write(const ResourceScope& scope, const std::string& key, const std::string& value,
+                    const Json& stored) {
+  for (WatchCache* cache : scope.storage_caches) cache->expect_write(key, value, stored);
 }
 
 void add_warnings(const RestRequest& r, Response& response) {

@@ -43,6 +43,9 @@ struct ResourceScope {
   // Kubernetes' ReturnDeletedObject: a completed delete answers with the object, else a Status.
   bool return_deleted_object = false;
   WatchCache* cache = nullptr;
+  // Every watch cache fed from this resource's prefix: its own and those of the resources stored
+  // in the same place (core and events.k8s.io Events). A write announces itself to them.
+  std::vector<WatchCache*> storage_caches;
   // managedFields upkeep and server-side apply, for the resource and its status.
   std::unique_ptr<api::FieldManager> field_manager;
   std::unique_ptr<api::FieldManager> status_field_manager;
@@ -120,6 +123,10 @@ std::string served_json(const ResourceScope& scope, std::string_view stored, uin
 Result<Json> served_object(const ResourceScope& scope, std::string_view stored, uint64_t revision);
 // What goes into the store for an object of the resource.
 std::string stored_value(const ResourceScope& scope, const Json& obj);
+// Tells the watch caches fed from the resource's prefix that `value`, encoded from `stored` (the
+// object in its stored shape), is about to be written under `key` (WatchCache::expect_write).
+void announce_write(const ResourceScope& scope, const std::string& key, const std::string& value,
+                    const Json& stored);
 
 // ---- Responses -------------------------------------------------------------------------------
 

@@ -97,12 +97,21 @@ Result<std::string> create_object(RestCore& core, const ResourceScope& scope,
       return to_json(candidate);
     }
     std::string key = object_key(scope.prefix, api::namespace_of(candidate), api::name(candidate));
-    std::string value = stored_value(scope, candidate);
-    if (scope.cache) scope.cache->expect_write(key, value, candidate);
+    // Resources stored in another shape (events.k8s.io Events) are converted once, here.
+    Json converted;
+    if (scope.to_storage) converted = scope.to_storage(candidate);
+    const Json& stored = scope.to_storage ? converted : candidate;
+    std::string value = encode_for_storage(stored);
+    announce_write(scope, key, value, stored);
     auto rev = core.store().create(key, value);
     if (rev.ok()) {
       if (allocation) core.service_allocator()->commit(*allocation);
-      return served_json(scope, value, *rev);
+      if (!scope.from_storage) return with_resource_version(value, *rev);
+      // The stored object as the resource serves it, from the object just encoded rather than a
+      // parse of its bytes.
+      Json served = scope.from_storage(stored);
+      api::set_resource_version(served, *rev);
+      return to_json(served);
     }
     if (allocation) core.service_allocator()->rollback(*allocation);
     Error e = std::move(rev).error();

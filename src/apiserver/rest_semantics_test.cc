@@ -512,7 +512,15 @@ TEST_F(RestSemanticsTest, EventsOfBothApisShareOneStorage) {
              {"reportingController", "example.com/puller"},
              {"reportingInstance", "puller-1"},
              {"action", "Pull"}};
-  create("/apis/events.k8s.io/v1/namespaces/default/events", v1);
+  Json created = create("/apis/events.k8s.io/v1/namespaces/default/events", v1);
+  // The answer is the stored event as events.k8s.io serves it.
+  EXPECT_EQ(created["apiVersion"], "events.k8s.io/v1");
+  EXPECT_EQ(created["note"], "pulled");
+  EXPECT_EQ(created["regarding"]["name"], "web");
+  EXPECT_FALSE(created.contains("message"));
+  EXPECT_EQ(
+      created["metadata"]["resourceVersion"],
+      get("/apis/events.k8s.io/v1/namespaces/default/events/e2")["metadata"]["resourceVersion"]);
   // The core API sees the new-style event in its own shape, and the reverse.
   Json as_core = get("/api/v1/namespaces/default/events/e2");
   EXPECT_EQ(as_core["apiVersion"], "v1");
@@ -531,6 +539,19 @@ TEST_F(RestSemanticsTest, EventsOfBothApisShareOneStorage) {
       "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb,reason%3DPulled");
   ASSERT_EQ(selected["items"].size(), 1u);
   EXPECT_EQ(selected["items"][0]["metadata"]["name"], "e2");
+  // So does the core watch cache, which took the event written through events.k8s.io from its
+  // writer (resourceVersion=0 lists are served from it once it has caught up).
+  Json cached;
+  for (int i = 0; i < 200; ++i) {
+    cached =
+        get("/api/v1/namespaces/default/events?resourceVersion=0&fieldSelector="
+            "involvedObject.name%3Dweb,reason%3DPulled");
+    if (!cached["items"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(cached["items"].size(), 1u);
+  EXPECT_EQ(cached["items"][0]["metadata"]["name"], "e2");
+  EXPECT_EQ(cached["items"][0]["message"], "pulled");
 }
 
 TEST_F(RestSemanticsTest, RequestsAreCountedByVerbAndResource) {

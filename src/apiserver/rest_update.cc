@@ -234,7 +234,8 @@ Result<UpdateOutcome> update_object(RestCore& core, const ResourceScope& scope, 
         return std::optional<std::string>();
       }
       if (value == current.value) return std::optional<std::string>();
-      if (scope.cache) scope.cache->expect_write(key, value, obj);
+      // obj is in the stored shape unless the resource converts (then the value is not announced).
+      if (!scope.to_storage) announce_write(scope, key, value, obj);
       return std::optional<std::string>(std::move(value));
     };
 

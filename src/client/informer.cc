@@ -169,8 +169,11 @@ void Informer::index_locked(const std::string& key, const ObjectPtr& object, boo
 
 void Informer::notify_locked(Notification n) {
   if (handlers_.empty()) return;
+  // The dispatcher sleeps only on an empty queue: waking it for every event of a busy watch costs
+  // a futex call each while it is still working through the earlier ones.
+  const bool was_empty = pending_.empty();
   pending_.push_back(std::move(n));
-  cv_.notify_all();
+  if (was_empty) cv_.notify_all();
 }
 
 ObjectPtr Informer::prepare(Json object, std::string* key) const {
@@ -346,26 +349,36 @@ void Informer::run_reflector() {
 
 void Informer::run_dispatcher() {
   for (;;) {
-    Notification n;
+    std::deque<Notification> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (stopping_) return;
-      n = std::move(pending_.front());
-      pending_.pop_front();
+      batch.swap(pending_);
     }
-    for (const auto& h : handlers_) {
-      switch (n.kind) {
-        case Notification::kAdd:
-          if (h.on_add) h.on_add(n.new_object);
-          break;
-        case Notification::kUpdate:
-          if (h.on_update) h.on_update(n.old_object, n.new_object);
-          break;
-        case Notification::kDelete:
-          if (h.on_delete) h.on_delete(n.old_object);
-          break;
+    for (const Notification& n : batch) {
+      {
+        // stop() is prompt: no handler starts once it was asked.
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
       }
+      dispatch(n);
+    }
+  }
+}
+
+void Informer::dispatch(const Notification& n) const {
+  for (const auto& h : handlers_) {
+    switch (n.kind) {
+      case Notification::kAdd:
+        if (h.on_add) h.on_add(n.new_object);
+        break;
+      case Notification::kUpdate:
+        if (h.on_update) h.on_update(n.old_object, n.new_object);
+        break;
+      case Notification::kDelete:
+        if (h.on_delete) h.on_delete(n.old_object);
+        break;
     }
   }
 }

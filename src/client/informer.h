@@ -101,6 +101,7 @@ class Informer {
 
   void run_reflector();
   void run_dispatcher();
+  void dispatch(const Notification& n) const;
   // Lists every page; false when stopping or on an error (after backing off).
   bool list_and_replace();
   // Watches until the stream ends (true: resume) or a 410 (false: re-list).
