@@ -418,6 +418,39 @@ TEST_F(HttpServerTest, StreamDeliversEachWriteAsItHappensAndEndsCleanly) {
   EXPECT_EQ(get(*c, "/version").status, 200);
 }
 
+TEST_F(HttpServerTest, SharedChunksGoOutInOrderWithTheStreamsOwnWrites) {
+  auto shared = SharedChunk::make("abc\n");
+  EXPECT_EQ(shared->data(), "abc\n");
+  EXPECT_EQ(shared->framed(), "4\r\nabc\n\r\n");
+  auto c = connect(admin());
+  ASSERT_TRUE(c->start_stream("GET", "/stream").ok());
+  auto stream = probe_.wait_stream();
+  ASSERT_NE(stream, nullptr);
+  // Back to back, so that some of them queue behind others whichever path they take.
+  ASSERT_TRUE(stream->write("one\n"));
+  ASSERT_TRUE(stream->write_shared(shared));
+  ASSERT_TRUE(stream->write_shared(SharedChunk::make("")));  // nothing to send
+  ASSERT_TRUE(stream->write("two\n"));
+  ASSERT_TRUE(stream->write_shared(shared));
+  const std::string expected = "one\nabc\ntwo\nabc\n";
+  std::string got;
+  while (got.size() < expected.size()) {
+    auto chunk = c->read_chunk();
+    ASSERT_TRUE(chunk.ok()) << chunk.error().message;
+    ASSERT_TRUE(chunk->has_value());
+    got += **chunk;
+  }
+  EXPECT_EQ(got, expected);
+  stream->finish();
+  auto end = c->read_chunk();
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_FALSE(end->has_value());
+  EXPECT_FALSE(stream->write_shared(shared));
+  // The connection goes back to serving requests.
+  EXPECT_EQ(get(*c, "/version").status, 200);
+  EXPECT_EQ(get(*c, "/version").status, 200);
+}
+
 TEST_F(HttpServerTest, StreamNoticesWhenTheClientGoesAway) {
   auto c = connect(admin());
   ASSERT_TRUE(c->start_stream("GET", "/stream").ok());

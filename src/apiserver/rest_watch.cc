@@ -66,8 +66,11 @@ class TableEncoder final : public WatchEncoder {
         options_(std::move(options)),
         form_(fmt::format("table/{}/{}", options_.meta_version,
                           static_cast<int>(options_.include_object))),
+        frame_form_(form_ + (options_.no_headers ? "/no-headers" : "")),
         columns_(to_json(table_column_definitions(type))) {}
   const std::string& form() const override { return form_; }
+  // Whether the first event carries the column definitions depends on noHeaders too.
+  const std::string& frame_form() const override { return frame_form_; }
   bool needs_parsed() const override { return true; }
   std::string encode(const CachedObject& obj, const Json* parsed) const override {
     return table_row_text(type_, parsed ? *parsed : Json::object(), obj.json, options_);
@@ -89,6 +92,7 @@ class TableEncoder final : public WatchEncoder {
   const api::ResourceType& type_;
   const TableOptions options_;
   const std::string form_;
+  const std::string frame_form_;
   const std::string columns_;
 };
 

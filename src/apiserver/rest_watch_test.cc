@@ -210,6 +210,51 @@ TEST_F(RestWatchTest, TableWatchEventsCarryColumnsFirst) {
   EXPECT_EQ(second["object"]["rows"][0]["cells"][0], "b");
 }
 
+TEST_F(RestWatchTest, WatchersOfOneEventEachGetTheLineTheyAskedFor) {
+  // One event fans out as shared lines, but only to watchers that would get the same bytes: a
+  // Table watcher gets the column definitions with its own first event only, never with
+  // noHeaders=true, and a plain watcher gets the object.
+  Headers table;
+  table.add("Accept", std::string(kTableAccept));
+  auto early = connect();
+  ASSERT_EQ(
+      must(early->start_stream("GET", "/api/v1/namespaces/default/pods?watch=true", table)).status,
+      200);
+  EventReader early_events(*early);
+  create(pod("a"));
+  ASSERT_FALSE(early_events.next()["object"]["columnDefinitions"].empty());
+  std::string rv = body_json(must(
+      testing::get(*client_, "/api/v1/namespaces/default/pods")))["metadata"]["resourceVersion"];
+  std::string from = "/api/v1/namespaces/default/pods?watch=true&resourceVersion=" + rv;
+  auto late = connect();
+  ASSERT_EQ(must(late->start_stream("GET", from, table)).status, 200);
+  auto bare = connect();
+  ASSERT_EQ(must(bare->start_stream("GET", from + "&noHeaders=true", table)).status, 200);
+  ASSERT_EQ(start_watch(from).status, 200);
+  EventReader late_events(*late);
+  EventReader bare_events(*bare);
+  EventReader plain_events(*watcher_);
+
+  create(pod("b"));
+  Json e = early_events.next();
+  Json l = late_events.next();
+  Json b = bare_events.next();
+  Json p = plain_events.next();
+  EXPECT_EQ(e["object"]["rows"][0]["cells"][0], "b");
+  EXPECT_TRUE(e["object"]["columnDefinitions"].empty());
+  EXPECT_EQ(l["object"]["rows"][0]["cells"][0], "b");
+  ASSERT_FALSE(l["object"]["columnDefinitions"].empty());
+  EXPECT_EQ(l["object"]["columnDefinitions"][0]["name"], "Name");
+  EXPECT_EQ(b["object"]["rows"][0]["cells"][0], "b");
+  EXPECT_TRUE(b["object"]["columnDefinitions"].empty());
+  EXPECT_EQ(describe(p), "ADDED b");
+  EXPECT_EQ(p["object"]["kind"], "Pod");
+
+  create(pod("c"));
+  EXPECT_TRUE(late_events.next()["object"]["columnDefinitions"].empty());
+  EXPECT_EQ(describe(plain_events.next()), "ADDED c");
+}
+
 TEST_F(RestWatchTest, TableListsAndGets) {
   create(pod("a"));
   create(pod("b", "prod"));

@@ -15,6 +15,80 @@ namespace {
 
 constexpr size_t kMaxExpectedWrites = 10'000;
 
+// Below this many watchers per thread, splitting a fan-out costs more than it saves.
+constexpr size_t kWatchersPerSlice = 512;
+
+// Threads that help the watch caches' dispatchers deliver to large numbers of watchers, one fewer
+// than the machine has cores (the dispatcher is the other). Shared by every cache; never stopped
+// (its threads wait idle for the process's life).
+class FanOutPool {
+ public:
+  static FanOutPool& instance() {
+    static FanOutPool* pool = new FanOutPool(std::max(1u, std::thread::hardware_concurrency()) - 1);
+    return *pool;
+  }
+  size_t helpers() const { return helpers_; }
+  // Runs fn(0) .. fn(n - 1), some on helpers and the rest on the caller; returns when all are done.
+  void run(size_t n, const std::function<void(size_t)>& fn) {
+    auto job = std::make_shared<Job>(fn, n);
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 1; i < n && i <= helpers_; ++i) jobs_.push_back(job);
+    }
+    cv_.notify_all();
+    job->work();
+    std::unique_lock lock(job->mu);
+    job->cv.wait(lock, [&] { return job->left.load() == 0; });
+  }
+
+ private:
+  struct Job {
+    Job(const std::function<void(size_t)>& f, size_t count) : fn(f), n(count), left(count) {}
+    // Takes slices until none is left; whoever finishes the last one wakes the caller.
+    void work() {
+      for (;;) {
+        size_t i = next.fetch_add(1);
+        if (i >= n) return;
+        fn(i);
+        if (left.fetch_sub(1) == 1) {
+          std::lock_guard lock(mu);
+          cv.notify_all();
+        }
+      }
+    }
+    const std::function<void(size_t)>& fn;  // valid until left reaches 0
+    const size_t n;
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> left;
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+
+  explicit FanOutPool(size_t helpers) : helpers_(helpers) {
+    for (size_t i = 0; i < helpers_; ++i) {
+      std::thread([this] { loop(); }).detach();
+    }
+  }
+  void loop() {
+    pthread_setname_np(pthread_self(), "watch-fanout");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return !jobs_.empty(); });
+      std::shared_ptr<Job> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job->work();
+      job.reset();
+      lock.lock();
+    }
+  }
+
+  const size_t helpers_;
+  std::mutex mu_;  // guards jobs_
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> jobs_;
+};
+
 // A selectable field read from metadata.resourceVersion would differ between the writer's object
 // (no resourceVersion yet) and the stored one as served.
 bool selects_on_resource_version(const api::ResourceType& type) {
@@ -306,16 +380,24 @@ void WatchCache::sync() {
   cv.wait_for(lock, std::chrono::seconds(30), [&] { return done; });
 }
 
-void WatchCache::send(Watcher& w, std::string line) {
-  if (w.closed) return;
+bool WatchCache::keeps_up(Watcher& w) {
+  if (w.closed) return false;
   if (w.request.stream->queued_bytes() > options_.max_watcher_queued_bytes) {
     // The cacher terminates a watcher whose buffer stays full rather than block the others.
     SPDLOG_INFO("watch cache {}: closing a watcher that fell {} bytes behind", prefix_,
                 w.request.stream->queued_bytes());
     close(w);
-    return;
+    return false;
   }
-  if (!w.request.stream->write(std::move(line))) close(w);
+  return true;
+}
+
+void WatchCache::send(Watcher& w, std::string line) {
+  if (keeps_up(w) && !w.request.stream->write(std::move(line))) close(w);
+}
+
+void WatchCache::send_shared(Watcher& w, const SharedChunkPtr& line) {
+  if (keeps_up(w) && !w.request.stream->write_shared(line)) close(w);
 }
 
 void WatchCache::close(Watcher& w) {
@@ -435,10 +517,23 @@ void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const J
     }
     // `form` outlives the event: the encoder is the watcher's, which stays for the fan-out.
     encoded.push_back(
-        Encoding{form, previous, enc.encode(*obj, enc.needs_parsed() ? obj_parsed : nullptr)});
+        Encoding{form, previous, enc.encode(*obj, enc.needs_parsed() ? obj_parsed : nullptr), {}});
     found = &encoded.back();
   }
-  send(w, enc.frame(type, *obj, found->bytes, !w.sent_any));
+  const std::string& frame_form = enc.frame_form();
+  const bool first = !w.sent_any;
+  SharedChunkPtr line;
+  for (const Encoding::Line& l : found->lines) {
+    if (l.first == first && l.type == type && l.frame_form == frame_form) {
+      line = l.chunk;
+      break;
+    }
+  }
+  if (!line) {
+    line = SharedChunk::make(enc.frame(type, *obj, found->bytes, first));
+    found->lines.push_back(Encoding::Line{frame_form, type, first, line});
+  }
+  send_shared(w, line);
   w.sent_any = true;
   w.last_sent_revision = std::max(w.last_sent_revision, e.revision);
 }
@@ -451,6 +546,12 @@ void WatchCache::process(const store::EventList& batch) {
       break;
     }
   }
+  struct Applied {
+    Event event;
+    Json parsed;
+  };
+  std::vector<Applied> applied;
+  applied.reserve(batch.size());
   for (const auto& se : batch) {
     Event e;
     e.type = se->type;
@@ -485,15 +586,33 @@ void WatchCache::process(const store::EventList& batch) {
         evicted_since_load_ = true;
       }
     }
-    Encodings encoded;
-    CachedObjectPtr prev_at_rev;
-    for (const auto& w : watchers_) {
-      if (w->gone->load()) {
-        close(*w);
-        continue;
+    applied.push_back(Applied{std::move(e), std::move(parsed)});
+  }
+  // Each watcher gets the batch's events in order; watchers are independent of one another, so a
+  // large fan-out is split over helper threads (Kubernetes' cacher gives every watcher its own
+  // goroutine). Each slice encodes and frames for itself: an encoding is cheap next to sending
+  // it to thousands of connections.
+  auto deliver_range = [&](size_t begin, size_t end) {
+    for (Applied& a : applied) {
+      Encodings encoded;
+      CachedObjectPtr prev_at_rev;
+      for (size_t i = begin; i < end; ++i) {
+        Watcher& w = *watchers_[i];
+        if (w.gone->load()) {
+          close(w);
+          continue;
+        }
+        deliver(w, a.event, encoded, want_parsed ? &a.parsed : nullptr, prev_at_rev);
       }
-      deliver(*w, e, encoded, want_parsed ? &parsed : nullptr, prev_at_rev);
     }
+  };
+  const size_t n = watchers_.size();
+  FanOutPool& pool = FanOutPool::instance();
+  size_t slices = std::min(pool.helpers() + 1, n / kWatchersPerSlice);
+  if (applied.empty() || slices <= 1) {
+    deliver_range(0, n);
+  } else {
+    pool.run(slices, [&](size_t k) { deliver_range(k * n / slices, (k + 1) * n / slices); });
   }
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
 }

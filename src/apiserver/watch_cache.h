@@ -90,6 +90,10 @@ class WatchEncoder {
   // One line of the watch stream, ending in '\n'. `first` is the watcher's first event.
   virtual std::string frame(std::string_view type, const CachedObject& obj,
                             std::string_view encoded, bool first) const = 0;
+  // Watchers whose encoders have equal frame_form() (and form()) get the same frame() for the same
+  // event, type and `first`: the fan-out frames each line once and every such watcher sends the
+  // same bytes. Defaults to form().
+  virtual const std::string& frame_form() const { return form(); }
   // A BOOKMARK line at `revision`; `initial_events_end` adds the annotation Kubernetes puts on the
   // bookmark that ends a sendInitialEvents replay.
   virtual std::string bookmark(uint64_t revision, bool initial_events_end) const = 0;
@@ -184,11 +188,22 @@ class WatchCache {
     std::string_view form;
     bool previous = false;
     std::string bytes;
+    // The framed lines made from `bytes`, shared by every watcher that sends them.
+    struct Line {
+      std::string_view frame_form;
+      std::string_view type;
+      bool first = false;
+      SharedChunkPtr chunk;
+    };
+    std::vector<Line> lines;
   };
   using Encodings = std::vector<Encoding>;
   void deliver(Watcher& w, const Event& e, Encodings& encoded, const Json* parsed,
                CachedObjectPtr& prev_at_rev);
+  // False (and the watcher closed) when the watcher cannot take more.
+  bool keeps_up(Watcher& w);
   void send(Watcher& w, std::string line);
+  void send_shared(Watcher& w, const SharedChunkPtr& line);
   void close(Watcher& w);
   void check_deadlines();
   // When the watcher next needs the dispatcher's attention: its timeout or its next bookmark.

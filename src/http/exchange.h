@@ -11,6 +11,7 @@
 // way).
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,39 @@ enum class StreamEnd {
   kWriteTimeout,    // the client stopped reading for longer than the write timeout
 };
 
+// One chunk of a streaming response, framed once (size line, data, CRLF) and then shared,
+// immutable, by every stream that sends it: a watch event goes to thousands of watchers as the same
+// bytes, so each of them costs a reference, not a copy.
+class SharedChunk {
+ public:
+  // Empty data makes an empty chunk, which streams skip (an empty chunk would end the body).
+  static std::shared_ptr<const SharedChunk> make(std::string_view data) {
+    auto c = std::make_shared<SharedChunk>();
+    if (data.empty()) return c;
+    char size[20];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    c->framed_.reserve(static_cast<size_t>(n) + data.size() + 2);
+    c->framed_.append(size, static_cast<size_t>(n));
+    c->data_offset_ = static_cast<size_t>(n);
+    c->framed_ += data;
+    c->framed_ += "\r\n";
+    return c;
+  }
+  // The payload, as a handler wrote it.
+  std::string_view data() const {
+    return framed_.empty()
+               ? std::string_view()
+               : std::string_view(framed_).substr(data_offset_, framed_.size() - data_offset_ - 2);
+  }
+  // The bytes on the wire.
+  std::string_view framed() const { return framed_; }
+
+ private:
+  std::string framed_;
+  size_t data_offset_ = 0;
+};
+using SharedChunkPtr = std::shared_ptr<const SharedChunk>;
+
 // A chunked HTTP response being produced over time: many small writes over hours (a watch), each
 // flushed promptly. Writes never block the io threads: they queue and return. Back-pressure is by
 // queued_bytes() and on_drain(); a producer on a worker thread may use write_blocking() instead.
@@ -40,6 +74,8 @@ class ResponseStream {
   // Queues bytes for the client; they go out as one chunk (or several writes are coalesced into
   // one). Returns false, dropping the bytes, once the stream has ended.
   virtual bool write(std::string data) = 0;
+  // Like write(), for a chunk other streams send too. The default copies its data into write().
+  virtual bool write_shared(SharedChunkPtr chunk) { return write(std::string(chunk->data())); }
   // Like write(), but first waits while more than the high-water mark is queued, or until the
   // stream ends. Must not be called on an io thread (it would block the event loop; such a call
   // aborts).
@@ -89,6 +125,8 @@ class UpgradedStream {
                      std::function<void()> on_close) = 0;
   // Queues bytes for the client. Returns false once the connection is closing or closed.
   virtual bool write(std::string data) = 0;
+  // Like write(), for a chunk other streams send too. The default copies its data into write().
+  virtual bool write_shared(SharedChunkPtr chunk) { return write(std::string(chunk->data())); }
   // Sends what is queued, then closes the connection.
   virtual void close() = 0;
   virtual size_t queued_bytes() const = 0;
