@@ -58,6 +58,13 @@ struct EventRecorderOptions {
   size_t cache_size = 4096;
 };
 
+// The options of a recorder for `component`, with client-go's defaults for the rest.
+inline EventRecorderOptions recorder_options(std::string component) {
+  EventRecorderOptions options;
+  options.component = std::move(component);
+  return options;
+}
+
 class EventRecorder {
  public:
   EventRecorder(RestClient& client, Clock& clock, EventRecorderOptions options);

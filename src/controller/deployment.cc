@@ -697,7 +697,7 @@ DeploymentController::DeploymentController(ControllerContext ctx)
       deployments_(ctx.informers.informer(kDeploymentsGvr)),
       replica_sets_(ctx.informers.informer(kReplicaSetsGvr)),
       pods_(ctx.informers.informer(client::kPods)),
-      events_(ctx.client, ctx.clock, {.component = "deployment-controller"}) {
+      events_(ctx.client, ctx.clock, client::recorder_options("deployment-controller")) {
   client::EventHandler deployments;
   deployments.on_add = [this](const client::ObjectPtr& d) { enqueue_object(*d); };
   deployments.on_update = [this](const client::ObjectPtr&, const client::ObjectPtr& d) {

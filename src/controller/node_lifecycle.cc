@@ -131,8 +131,9 @@ NodeLifecycleController::NodeLifecycleController(ControllerContext ctx,
       nodes_(ctx.informers.informer(client::kNodes)),
       leases_(ctx.informers.informer(kLeasesGvr)),
       pods_(ctx.informers.informer(client::kPods)),
-      events_(ctx.client, ctx.clock, {.component = "node-controller"}),
-      eviction_events_(ctx.client, ctx.clock, {.component = "taint-eviction-controller"}) {
+      events_(ctx.client, ctx.clock, client::recorder_options("node-controller")),
+      eviction_events_(ctx.client, ctx.clock,
+                       client::recorder_options("taint-eviction-controller")) {
   pods_.add_index(std::string(kNodeNameIndex), [](const Json& pod) {
     std::string node = str_at(pod, "spec", "nodeName");
     return node.empty() ? std::vector<std::string>{} : std::vector<std::string>{node};

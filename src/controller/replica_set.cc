@@ -76,7 +76,7 @@ ReplicaSetController::ReplicaSetController(ControllerContext context, const Repl
       owners_(context.informers.informer(kind.resource)),
       pods_(context.informers.informer(client::kPods)),
       expectations_(context.clock),
-      events_(context.client, context.clock, {.component = kind.event_component}) {
+      events_(context.client, context.clock, client::recorder_options(kind.event_component)) {
   client::EventHandler owner_handler;
   owner_handler.on_add = [this](const client::ObjectPtr& o) { enqueue(object_key(*o)); };
   owner_handler.on_update = [this](const client::ObjectPtr& old_o, const client::ObjectPtr& cur) {
@@ -290,10 +290,15 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
     const Json* tmpl_labels = find_path(pod_template, {"metadata", "labels"});
     const bool has_labels =
         tmpl_labels != nullptr && tmpl_labels->is_object() && !tmpl_labels->empty();
+    // Every pod of the sync is the same request (generateName names them): built once, not a
+    // copy of the template per create.
+    const Json pod = pod_from_template(pod_template, owner, &ref);
     auto batch = slow_start_batch(
         count, kSlowStartInitialBatchSize,
         [&]() -> Result<void> {
-          auto created = create_pod_from_template(ctx_.client, ns, pod_template, owner, &ref);
+          auto created = has_labels
+                             ? ctx_.client.create(client::kPods, ns, pod)
+                             : create_pod_from_template(ctx_.client, ns, pod_template, owner, &ref);
           // Nothing can be created in a terminating namespace; that is not a failure to report.
           if (!created.ok() && has_cause(created.error(), kNamespaceTerminatingCause)) {
             return ok_result();
