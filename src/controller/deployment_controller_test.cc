@@ -209,6 +209,8 @@ class DeploymentControllerTest : public ::testing::Test {
   void TearDown() override {
     pump_stop_ = true;
     if (pump_.joinable()) pump_.join();
+    // The informers' handlers call into the controller: stop them before it is destroyed.
+    if (informers_) informers_->stop();
     controller_.reset();
     simulator_.reset();
     informers_.reset();
@@ -283,6 +285,12 @@ class DeploymentControllerTest : public ::testing::Test {
     return c ? *c : Json::object();
   }
 
+  // A fake clock outlives the controller that reads it (members are destroyed in reverse order).
+  FakeClock& fake_clock() {
+    fake_clock_ = std::make_unique<FakeClock>();
+    return *fake_clock_;
+  }
+  std::unique_ptr<FakeClock> fake_clock_;
   std::unique_ptr<RestTestServer> server_;
   std::unique_ptr<client::RestClient> client_;
   std::unique_ptr<SharedInformers> informers_;
@@ -567,7 +575,7 @@ TEST_F(DeploymentControllerTest, ScalingMidRolloutIsProportional) {
 }
 
 TEST_F(DeploymentControllerTest, ProgressDeadlineExceededOnTheInjectedClock) {
-  FakeClock clock;
+  FakeClock& clock = fake_clock();
   start(&clock);
   simulator_->set_ready_policy([](const Json&) { return false; });
   Json d = deployment("web", 2, "nginx:1");

@@ -171,6 +171,12 @@ class ReplicaSetControllerTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
 
+  // A fake clock outlives the controller that reads it (members are destroyed in reverse order).
+  FakeClock& fake_clock() {
+    fake_clock_ = std::make_unique<FakeClock>(std::chrono::system_clock::now());
+    return *fake_clock_;
+  }
+  std::unique_ptr<FakeClock> fake_clock_;
   std::unique_ptr<RestTestServer> server_;
   std::unique_ptr<client::RestClient> client_;
   std::unique_ptr<SharedInformers> informers_;
@@ -278,7 +284,7 @@ TEST_F(ReplicaSetControllerTest, ScaleDownDeletesUnscheduledThenNotReadyPodsFirs
 }
 
 TEST_F(ReplicaSetControllerTest, ExpectationsPreventOverCreation) {
-  FakeClock clock(std::chrono::system_clock::now());
+  FakeClock& clock = fake_clock();
   start(replica_set_kind(), clock, /*workers=*/0);
   create(kRSs, set_based_rs("api", 3));
   ASSERT_TRUE(eventually([&] { return controller_->expectations().satisfied("default/api"); }));
@@ -303,7 +309,7 @@ TEST_F(ReplicaSetControllerTest, ExpectationsPreventOverCreation) {
 }
 
 TEST_F(ReplicaSetControllerTest, AvailableAfterMinReadySecondsOnTheInjectedClock) {
-  FakeClock clock(std::chrono::system_clock::now());
+  FakeClock& clock = fake_clock();
   start(replica_set_kind(), clock);
   Json rs = set_based_rs("slow", 1);
   rs["spec"]["minReadySeconds"] = 30;
@@ -372,9 +378,12 @@ TEST_F(ReplicaSetControllerTest, EventsNameEveryPodCreatedAndDeleted) {
   }
   EXPECT_EQ(messages, created);
 
-  Json current = get(kRSs, "web");
-  current["spec"]["replicas"] = 1;
-  ASSERT_TRUE(client_->update(kRSs, "default", current).ok());
+  // A patch, not a read-modify-write: the controller's own status writes would make an update
+  // conflict.
+  ASSERT_TRUE(
+      client_
+          ->patch(kRSs, "default", "web", client::PatchType::kMerge, R"({"spec":{"replicas":1}})")
+          .ok());
   ASSERT_TRUE(eventually([&] { return active_pods().size() == 1; }));
   std::set<std::string> deleted;
   for (const std::string& m : created) {
