@@ -7,6 +7,7 @@
 
 #include "agent/container_config.h"
 #include "agent/prober.h"
+#include "agent/pull_secrets.h"
 #include "agent/volumes.h"
 #include "common/go_duration.h"
 #include "common/json_fields.h"
@@ -422,7 +423,21 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
   const Clock::MonoTime began = clock_.monotonic();
   PullRequest request;
   request.image = image;
-  auto pulled = runtime_.pull_image(request);
+  // The kubelet reads the pod's imagePullSecrets for its keyring (getPullSecretsForPod); a secret
+  // it cannot fetch is reported and the pull goes on without it. Fetched only when pulling, so a
+  // running pod costs no secret reads.
+  Result<ImageInfo> pulled = make_error(ErrorCode::kInternal, "not pulled");
+  Result<PodPullSecrets> secrets = pod_pull_secrets(pod, lookup_);
+  if (secrets.ok()) {
+    if (!secrets->missing.empty()) {
+      event(pod, "", "Warning", "FailedToRetrieveImagePullSecret",
+            missing_pull_secrets_message(secrets->missing));
+    }
+    request.credentials = std::move(secrets->configs);
+    pulled = runtime_.pull_image(request);
+  } else {
+    pulled = secrets.error();
+  }
   if (!pulled.ok()) {
     event(pod, fp, "Warning", "Failed",
           "Failed to pull image \"" + image + "\": " + pulled.error().message);
