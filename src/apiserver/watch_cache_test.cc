@@ -185,6 +185,41 @@ class WatchCacheTest : public ::testing::Test {
   std::unique_ptr<WatchCache> cache_;
 };
 
+TEST_F(WatchCacheTest, ALargeFanOutGivesEveryWatcherItsEventsInOrder) {
+  // Enough watchers for the fan-out to be split over threads; every other one selects, so that the
+  // slices also differ in which events and types they send.
+  start_cache();
+  std::vector<std::shared_ptr<RecordingStream>> all;
+  std::vector<std::shared_ptr<RecordingStream>> prod;
+  for (int i = 0; i < 1500; ++i) {
+    WatchRequest w;
+    w.start_revision = cache_->revision();
+    if (i % 2 == 1) {
+      w.filter.labels = *api::LabelSelector::parse("env=prod");
+      prod.push_back(watch(std::move(w)));
+    } else {
+      all.push_back(watch(std::move(w)));
+    }
+  }
+  uint64_t a = put(cm("a"));
+  uint64_t b = put(cm("b", "prod"));
+  uint64_t a2 = put(cm("a", "prod"));
+  uint64_t d = remove("b");
+  settle();
+  const std::vector<std::string> want_all = {
+      "ADDED a@" + std::to_string(a), "ADDED b@" + std::to_string(b),
+      "MODIFIED a@" + std::to_string(a2), "DELETED b@" + std::to_string(d)};
+  const std::vector<std::string> want_prod = {"ADDED b@" + std::to_string(b),
+                                              "ADDED a@" + std::to_string(a2),
+                                              "DELETED b@" + std::to_string(d)};
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(events(all[i]->wait_lines(4)), want_all) << "watcher " << 2 * i;
+  }
+  for (size_t i = 0; i < prod.size(); ++i) {
+    ASSERT_EQ(events(prod[i]->wait_lines(3)), want_prod) << "watcher " << 2 * i + 1;
+  }
+}
+
 TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {
   uint64_t a = put(cm("a"));
   start_cache();
