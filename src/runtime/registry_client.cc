@@ -201,10 +201,18 @@ class RegistrySession {
       if (ch.scheme == "bearer") return fetch_token(ch);
     }
     for (const auto& ch : challenges) {
-      if (ch.scheme == "basic" && credentials_ && authorization_.empty()) {
+      if (ch.scheme != "basic") continue;
+      if (credentials_ && authorization_.empty()) {
         authorization_ =
             "Basic " + base64_encode(credentials_->username + ":" + credentials_->password);
         return ok_result();
+      }
+      // containerd's authorizer words a basic challenge it has nothing for this way, and the
+      // kubelet shows it as is: the phrase users search for.
+      if (!credentials_) {
+        return make_error(ErrorCode::kUnauthorized,
+                          "pull access denied, repository does not exist or may require "
+                          "authorization: authorization failed: no basic auth credentials");
       }
     }
     return access_denied(r);
