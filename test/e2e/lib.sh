@@ -16,6 +16,7 @@ E2E_COMMAND=${E2E_COMMAND:-server}
 
 e2e_cleanup() {
   local rc=$?
+  registry_stop
   if [[ -n "$E2E_SERVER_PID" ]] && kill -0 "$E2E_SERVER_PID" 2>/dev/null; then
     kill -TERM "$E2E_SERVER_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$E2E_SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -158,4 +159,109 @@ wait_for() {
     if ((SECONDS >= deadline)); then fail "timed out waiting for: $*"; fi
     sleep 0.1
   done
+}
+
+# e2e_apt_install PACKAGE FILE: installs the Debian package (as scripts/deps.sh does) unless FILE
+# already exists; false when FILE is still missing, for the caller's SKIP.
+e2e_apt_install() {
+  if [[ ! -e $2 ]]; then
+    { apt-get install -y -qq --no-install-recommends "$1" ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$1"; }; } \
+      >/dev/null 2>&1 || true
+  fi
+  [[ -e $2 ]]
+}
+
+# ---- a local registry: Debian's docker-registry (the CNCF distribution registry) ----
+
+REGISTRY_BIN=/usr/bin/docker-registry
+REGISTRY_PID=""
+REGISTRY=""          # host:port once registry_start has run
+REGISTRY_CURL_AUTH=() # curl's credentials for pushes to a registry with htpasswd auth
+
+# registry_start [USER PASSWORD]: serves on 127.0.0.1 with a free port, its storage under
+# $E2E_TMP/registry; with USER and PASSWORD, behind htpasswd basic auth (bcrypt entries, which is
+# all the registry accepts; htpasswd from apache2-utils). Sets REGISTRY and waits until /v2/
+# answers. e2e_cleanup stops it.
+registry_start() {
+  local dir="$E2E_TMP/registry" auth=""
+  mkdir -p "$dir/data"
+  REGISTRY="127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  if (($# == 2)); then
+    htpasswd -Bbn "$1" "$2" >"$dir/htpasswd" || fail "htpasswd -B for the registry"
+    auth=$(printf 'auth:\n  htpasswd:\n    realm: bosun-e2e\n    path: %s\n' "$dir/htpasswd")
+    REGISTRY_CURL_AUTH=(-u "$1:$2")
+  fi
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $REGISTRY
+$auth
+YAML
+  "$REGISTRY_BIN" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  wait_for 20 registry_up
+}
+
+# The API version check answers 200 with the right credentials (401 without, under auth).
+registry_up() {
+  [[ "$(registry_curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/")" == 200 ]]
+}
+
+registry_curl() { curl "${REGISTRY_CURL_AUTH[@]}" "$@"; }
+
+registry_stop() {
+  if [[ -n "$REGISTRY_PID" ]] && kill -0 "$REGISTRY_PID" 2>/dev/null; then
+    kill -TERM "$REGISTRY_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$REGISTRY_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+  fi
+  REGISTRY_PID=""
+}
+
+# registry_push_blob REPO FILE: a monolithic upload (POST for the session, PUT with the digest).
+registry_push_blob() {
+  local repo=$1 file=$2 digest location
+  digest="sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+  location=$(registry_curl -sf -X POST -D - -o /dev/null "http://$REGISTRY/v2/$repo/blobs/uploads/" |
+    tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+  [[ -n "$location" ]] || fail "no upload location for $repo"
+  [[ "$location" == http* ]] || location="http://$REGISTRY$location"
+  [[ "$location" == *\?* ]] && location="$location&digest=$digest" || location="$location?digest=$digest"
+  registry_curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$file" \
+    "$location" >/dev/null || fail "blob upload of $file to $repo"
+}
+
+# registry_push_image REPO TAG: the busybox-static test image (scripts/make-test-image.sh) as a
+# Docker schema 2 manifest with one gzip layer. Prints the manifest's digest.
+registry_push_image() {
+  local repo=$1 tag=$2 work="$E2E_TMP/push" config layer manifest
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  rm -rf "$work"
+  mkdir -p "$work/image"
+  "$root/scripts/make-test-image.sh" "$work/image.tar" "$repo:$tag" >/dev/null
+  tar -xf "$work/image.tar" -C "$work/image"
+  config="$work/image/$(sed -n 's/.*"Config":"\([^"]*\)".*/\1/p' "$work/image/manifest.json")"
+  layer="$work/image/$(sed -n 's/.*"Layers":\["\([^"]*\)".*/\1/p' "$work/image/manifest.json")"
+  gzip -n -c "$layer" >"$work/layer.tar.gz"
+  registry_push_blob "$repo" "$config"
+  registry_push_blob "$repo" "$work/layer.tar.gz"
+  manifest="$work/manifest.json"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"sha256:%s"}]}' \
+    "$(stat -c %s "$config")" "$(sha256sum "$config" | cut -d' ' -f1)" \
+    "$(stat -c %s "$work/layer.tar.gz")" "$(sha256sum "$work/layer.tar.gz" | cut -d' ' -f1)" \
+    >"$manifest"
+  registry_curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+    --data-binary "@$manifest" "http://$REGISTRY/v2/$repo/manifests/$tag" >/dev/null ||
+    fail "manifest upload of $repo:$tag"
+  echo "sha256:$(sha256sum "$manifest" | cut -d' ' -f1)"
 }

@@ -16,107 +16,20 @@ if ! command -v runc >/dev/null; then
   echo "SKIP: registry_pull_test needs runc"
   exit 0
 fi
-REGISTRY_BIN=/usr/bin/docker-registry
-if [[ ! -x $REGISTRY_BIN ]]; then
-  # As scripts/deps.sh installs it.
-  { apt-get install -y -qq --no-install-recommends docker-registry ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-registry; }; } \
-    >/dev/null 2>&1 || true
-fi
-if [[ ! -x $REGISTRY_BIN ]]; then
+E2E_AGENT=1
+source "$(dirname "$0")/lib.sh"
+if ! e2e_apt_install docker-registry "$REGISTRY_BIN"; then
   echo "SKIP: registry_pull_test needs Debian's docker-registry, which could not be installed"
   exit 0
 fi
-E2E_AGENT=1
-source "$(dirname "$0")/lib.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if ! "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
+if ! "$BOSUN" server --help 2>/dev/null | grep -- --disable-agent >/dev/null; then
   echo "SKIP: this bosun runs no local agent"
   exit 0
 fi
 
-REGISTRY_PID=""
-stop_registry() {
-  if [[ -n "$REGISTRY_PID" ]] && kill -0 "$REGISTRY_PID" 2>/dev/null; then
-    kill -TERM "$REGISTRY_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$REGISTRY_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$REGISTRY_PID" 2>/dev/null || true
-    wait "$REGISTRY_PID" 2>/dev/null || true
-  fi
-  REGISTRY_PID=""
-}
-# lib.sh's cleanup removes $E2E_TMP (the registry's storage with it); it reads the exit status.
-registry_cleanup() {
-  local rc=$?
-  set +e
-  stop_registry
-  (exit $rc)
-  e2e_cleanup
-}
-trap registry_cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-REG_DIR="$E2E_TMP/registry"
-mkdir -p "$REG_DIR/data"
-PORT=$(free_port)
-REGISTRY="127.0.0.1:$PORT"
-cat >"$REG_DIR/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $REG_DIR/data
-http:
-  addr: $REGISTRY
-YAML
-"$REGISTRY_BIN" serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 &
-REGISTRY_PID=$!
-registry_up() { [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/")" == 200 ]]; }
-wait_for 20 registry_up
-
-# push_blob REPO FILE: a monolithic upload (POST for the session, PUT with the digest).
-push_blob() {
-  local repo=$1 file=$2 digest location
-  digest="sha256:$(sha256sum "$file" | cut -d' ' -f1)"
-  location=$(curl -sf -X POST -D - -o /dev/null "http://$REGISTRY/v2/$repo/blobs/uploads/" |
-    tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-  [[ -n "$location" ]] || fail "no upload location for $repo"
-  [[ "$location" == http* ]] || location="http://$REGISTRY$location"
-  [[ "$location" == *\?* ]] && location="$location&digest=$digest" || location="$location?digest=$digest"
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$location" \
-    >/dev/null || fail "blob upload of $file to $repo"
-}
-
-# push_image REPO TAG: the busybox-static test image as a Docker schema 2 manifest with one
-# gzip layer. Prints the manifest's digest.
-push_image() {
-  local repo=$1 tag=$2 work="$E2E_TMP/push" config layer manifest
-  mkdir -p "$work/image"
-  "$ROOT/scripts/make-test-image.sh" "$work/image.tar" "$repo:$tag" >/dev/null
-  tar -xf "$work/image.tar" -C "$work/image"
-  config="$work/image/$(sed -n 's/.*"Config":"\([^"]*\)".*/\1/p' "$work/image/manifest.json")"
-  layer="$work/image/$(sed -n 's/.*"Layers":\["\([^"]*\)".*/\1/p' "$work/image/manifest.json")"
-  gzip -n -c "$layer" >"$work/layer.tar.gz"
-  push_blob "$repo" "$config"
-  push_blob "$repo" "$work/layer.tar.gz"
-  manifest="$work/manifest.json"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"sha256:%s"}]}' \
-    "$(stat -c %s "$config")" "$(sha256sum "$config" | cut -d' ' -f1)" \
-    "$(stat -c %s "$work/layer.tar.gz")" "$(sha256sum "$work/layer.tar.gz" | cut -d' ' -f1)" \
-    >"$manifest"
-  curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
-    --data-binary "@$manifest" "http://$REGISTRY/v2/$repo/manifests/$tag" >/dev/null ||
-    fail "manifest upload of $repo:$tag"
-  echo "sha256:$(sha256sum "$manifest" | cut -d' ' -f1)"
-}
-
-DIGEST=$(push_image busybox 1)
+# lib.sh's cleanup stops the registry and removes $E2E_TMP (the registry's storage with it).
+registry_start
+DIGEST=$(registry_push_image busybox 1)
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/busybox/manifests/1")" == 200 ]] ||
   fail "the pushed image is not in the registry"
 
@@ -179,6 +92,6 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 agent_assert_clean
-stop_registry
+registry_stop
 
 echo PASS
