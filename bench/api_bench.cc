@@ -426,6 +426,8 @@ void BM_Watchers(benchmark::State& state) {
     // Connect and start every watch.
     const std::string request =
         http_request("GET", "/api/v1/namespaces/watch/pods?watch=true&resourceVersion=0", "");
+    // One recv per TLS record batch instead of a header read and a body read per record.
+    SSL_CTX_set_read_ahead(ctx.native_handle(), 1);
     int epoll = ::epoll_create1(EPOLL_CLOEXEC);
     for (int i = 0; i < watchers; ++i) {
       auto w = std::make_unique<Watcher>();
@@ -451,6 +453,9 @@ void BM_Watchers(benchmark::State& state) {
             int r = SSL_read(w.ssl, buf.data(), static_cast<int>(buf.size()));
             if (r > 0) {
               on_bytes(w, buf.data(), static_cast<size_t>(r), SteadyClock::now());
+              // Level-triggered: what is still in the socket wakes epoll again, so no read ends
+              // in EAGAIN.
+              if (SSL_has_pending(w.ssl) == 0) break;
               continue;
             }
             if (SSL_get_error(w.ssl, r) != SSL_ERROR_WANT_READ) {
