@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# pod_start_timeline.sh [RUNS]: where the time and the CPU of a 50-replica Deployment's start go on
+# the real agent of `bosun server` (root and runc needed), RUNS times (default 3) on a fresh server,
+# medians printed. Per run:
+#   wall   kubectl apply -> readyReplicas 50 (as bench/deployment_bench.sh real-50), and from a pod
+#          watch opened before the apply: when the pods were created, bound, Running (p50 and last)
+#   cpu    CPU time, which a loaded machine inflates far less than wall time: the server process
+#          alone (API server, controllers, scheduler, agent), the server with every process it
+#          started (a cpuacct cgroup: container monitors, runc), and the pods' cgroups (`runc init`
+#          until it executes the container's process; a sleeping busybox adds nothing)
+# BOSUN names the binary (default build/bosun; its bosun-runc-monitor is looked for beside it).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BOSUN=${BOSUN:-$ROOT/build/bosun}
+RUNS=${1:-3}
+REPLICAS=50
+if [[ $(id -u) -ne 0 ]] || ! command -v runc >/dev/null; then
+  echo "pod_start_timeline: skipped (needs root and runc)"
+  exit 0
+fi
+WORK=$(mktemp -d /tmp/bosun-pod-start.XXXXXX)
+export HOME="$WORK/home"
+mkdir -p "$HOME"
+SERVER_PID=""
+CG=""
+DATA=""
+
+stop_all() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+  if [[ -n "$DATA" && -d "$DATA/runc" ]]; then
+    for id in $(runc --root "$DATA/runc" list -q 2>/dev/null); do
+      runc --root "$DATA/runc" delete -f "$id" >/dev/null 2>&1 || true
+    done
+  fi
+  awk -v p="$WORK/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  if [[ -n "$CG" ]]; then
+    for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+    CG=""
+  fi
+}
+trap 'stop_all; rm -rf "$WORK"' EXIT
+
+"$ROOT/scripts/make-test-image.sh" "$WORK/busybox.tar" busybox:bench >/dev/null
+
+# watch_pods OUT: records, per pod, when the watch first saw it created, bound and Running.
+watch_pods() {
+  python3 -u - "$1" "$REPLICAS" <<'PY'
+import json, signal, subprocess, sys, time
+out, want = sys.argv[1], int(sys.argv[2])
+proc = subprocess.Popen(["kubectl", "get", "--raw", "/api/v1/namespaces/default/pods?watch=true"],
+                        stdout=subprocess.PIPE, text=True)
+pods = {}
+def finish(*_):
+    proc.kill()
+    with open(out, "w") as f:
+        json.dump(pods, f)
+    sys.exit(0)
+# The script sends SIGTERM once the Deployment is ready and this has not seen every pod Running.
+signal.signal(signal.SIGTERM, finish)
+for line in proc.stdout:
+    now = time.time()
+    try:
+        obj = json.loads(line).get("object", {})
+    except ValueError:
+        continue
+    name = obj.get("metadata", {}).get("name")
+    if not name:
+        continue
+    p = pods.setdefault(name, {"added": now})
+    if obj.get("spec", {}).get("nodeName"):
+        p.setdefault("bound", now)
+    if obj.get("status", {}).get("phase") == "Running":
+        p.setdefault("running", now)
+    if len(pods) >= want and all("running" in q for q in pods.values()):
+        break
+finish()
+PY
+}
+
+# summary T0 FILE KEY: "p50/last" seconds after T0 of one event over the pods.
+summary() {
+  python3 - "$@" <<'PY'
+import json, sys
+t0, path, key = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+v = sorted(p[key] - t0 for p in json.load(open(path)).values() if key in p)
+print("%.3f/%.3f" % (v[len(v) // 2], v[-1]) if v else "-")
+PY
+}
+
+one_run() {
+  local dir="$WORK/run-$1"
+  DATA="$dir/data"
+  mkdir -p "$DATA"
+  "$BOSUN" image import "$WORK/busybox.tar" --data-dir "$DATA" >/dev/null
+  "$BOSUN" server --data-dir "$DATA" --listen 127.0.0.1:0 --node-name bench >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  CG=/sys/fs/cgroup/cpuacct/bosun-pod-start-$$-$1
+  mkdir -p "$CG"
+  echo "$SERVER_PID" >"$CG/cgroup.procs"
+  for _ in $(seq 200); do
+    grep -q "is serving on" "$dir/server.log" 2>/dev/null && break
+    sleep 0.05
+  done
+  export KUBECONFIG="$DATA/kubeconfig"
+  local ok=0
+  for _ in $(seq 300); do
+    [[ "$(kubectl get node bench -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]] && ok=1 && break
+    sleep 0.1
+  done
+  ((ok)) || { echo "the local agent did not become ready" >&2; return 1; }
+  watch_pods "$dir/pods.json" &
+  local watcher=$!
+  sleep 0.5
+  local cg0 srv0 t0 t1 cg1 srv1 pod_ns=0 uid u
+  cg0=$(cat "$CG/cpuacct.usage")
+  srv0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+  t0=$(date +%s.%N)
+  cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: real}
+spec:
+  replicas: $REPLICAS
+  selector: {matchLabels: {app: real}}
+  template:
+    metadata: {labels: {app: real}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: app, image: busybox:bench, command: [sleep, "3600"]}
+YAML
+  kubectl wait --for=jsonpath='{.status.readyReplicas}'="$REPLICAS" deployment/real --timeout=600s >/dev/null
+  t1=$(date +%s.%N)
+  cg1=$(cat "$CG/cpuacct.usage")
+  srv1=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+  for uid in $(kubectl get pods -o jsonpath='{.items[*].metadata.uid}'); do
+    u=$(cat "/sys/fs/cgroup/cpuacct/bosun/pod$uid/cpuacct.usage" 2>/dev/null || echo 0)
+    pod_ns=$((pod_ns + u))
+  done
+  for _ in $(seq 100); do [[ -f "$dir/pods.json" ]] && break; sleep 0.1; done
+  pkill -TERM -P "$watcher" 2>/dev/null || true
+  kill -TERM "$watcher" 2>/dev/null || true
+  wait "$watcher" || true
+  local tick
+  tick=$(getconf CLK_TCK)
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
+    "$(((srv1 - srv0) * 1000 / tick))" "$(((cg1 - cg0) / 1000000))" "$((pod_ns / 1000000))" \
+    "$(summary "$t0" "$dir/pods.json" added)" "$(summary "$t0" "$dir/pods.json" bound)" \
+    "$(summary "$t0" "$dir/pods.json" running)"
+  stop_all
+}
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+printf '%-4s %8s %12s %16s %10s %14s %14s %14s\n' run "wall s" "server ms" "+monitors/runc" "pods ms" \
+  "created p50/last" "bound" "Running"
+rows=()
+for i in $(seq "$RUNS"); do
+  row=$(one_run "$i")
+  rows+=("$row")
+  read -r wall srv all pods added bound running <<<"$row"
+  printf '%-4s %8s %12s %16s %10s %14s %14s %14s\n' "$i" "$wall" "$srv" "$all" "$pods" "$added" "$bound" "$running"
+done
+col() { printf '%s\n' "${rows[@]}" | awk -v c="$1" '{print $c}' | median; }
+printf 'median: wall %s s; CPU: server %s ms, server + monitors + runc %s ms, pods (runc init) %s ms (%d replicas)\n' \
+  "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$REPLICAS"
