@@ -64,6 +64,11 @@ size_t WorkerPool::size() const {
   return threads_.size();
 }
 
+size_t WorkerPool::idle() const {
+  std::lock_guard lock(mu_);
+  return idle_;
+}
+
 void WorkerPool::run() {
   for (;;) {
     std::function<void()> task;

@@ -31,6 +31,8 @@ class WorkerPool {
   size_t queued() const;
   // Threads started so far (they stay until stop()).
   size_t size() const;
+  // Threads waiting for a task.
+  size_t idle() const;
 
  private:
   void run();
