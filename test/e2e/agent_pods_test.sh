@@ -8,34 +8,8 @@
 # the running containers (same containerID, same restartCount); and a deletion that leaves no
 # container, mount or sandbox behind. Every pod is created up front so their waits overlap.
 set -euo pipefail
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIP: agent_pods_test needs root (runc, mounts, cgroups)"
-  exit 0
-fi
-if ! command -v runc >/dev/null; then
-  echo "SKIP: agent_pods_test needs runc"
-  exit 0
-fi
-E2E_AGENT=1
 source "$(dirname "$0")/lib.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if ! "$BOSUN" server --help 2>/dev/null | grep -- --disable-agent >/dev/null; then
-  echo "SKIP: this bosun runs no local agent"
-  exit 0
-fi
-
-# A tag other than latest: imagePullPolicy defaults to IfNotPresent, and no registry is reachable.
-IMAGE=busybox:e2e
-"$ROOT/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" "$IMAGE" >/dev/null
-mkdir -p "$E2E_TMP/data"
-"$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
-NODE=e2e-agent
-start_server --node-name "$NODE"
-
-node_ready() {
-  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
-wait_for 30 node_ready
+agent_test_start e2e-agent
 
 jp() { k get pod "$1" -o jsonpath="$2"; }
 phase() { jp "$1" '{.status.phase}'; }

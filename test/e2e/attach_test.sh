@@ -7,33 +7,8 @@
 # --restart=Never` with piped input prints the output and deletes the pod; `kubectl run -it --rm`
 # through script(1) gets a terminal it can type into.
 set -euo pipefail
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIP: attach_test needs root (runc, mounts, cgroups)"
-  exit 0
-fi
-if ! command -v runc >/dev/null; then
-  echo "SKIP: attach_test needs runc"
-  exit 0
-fi
-E2E_AGENT=1
 source "$(dirname "$0")/lib.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if ! "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
-  echo "SKIP: this bosun runs no local agent"
-  exit 0
-fi
-
-IMAGE=busybox:e2e
-"$ROOT/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" "$IMAGE" >/dev/null
-mkdir -p "$E2E_TMP/data"
-"$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
-NODE=e2e-attach
-start_server --node-name "$NODE"
-
-node_ready() {
-  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
-wait_for 30 node_ready
+agent_test_start e2e-attach
 
 jp() { k get pod "$1" -o jsonpath="$2"; }
 running() { [[ -n "$(jp "$1" '{.status.containerStatuses[0].state.running.startedAt}')" ]]; }

@@ -265,3 +265,36 @@ registry_push_image() {
     fail "manifest upload of $repo:$tag"
   echo "sha256:$(sha256sum "$manifest" | cut -d' ' -f1)"
 }
+
+# agent_test_start NODE: the set-up every test of the local agent shares. Skips the test (exit 0)
+# without root, runc or a bosun that runs a local agent; builds the busybox test image as $IMAGE
+# (busybox:e2e: a tag other than latest, so imagePullPolicy defaults to IfNotPresent and no registry
+# is needed) and imports it; starts the server with its agent as Node NODE and waits until it is Ready.
+agent_test_start() {
+  local name
+  name=$(basename "$0" .sh)
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "SKIP: $name needs root (runc, mounts, cgroups)"
+    exit 0
+  fi
+  if ! command -v runc >/dev/null; then
+    echo "SKIP: $name needs runc"
+    exit 0
+  fi
+  if ! "$BOSUN" server --help 2>/dev/null | grep -- --disable-agent >/dev/null; then
+    echo "SKIP: this bosun runs no local agent"
+    exit 0
+  fi
+  E2E_AGENT=1
+  IMAGE=busybox:e2e
+  "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" \
+    "$IMAGE" >/dev/null
+  mkdir -p "$E2E_TMP/data"
+  "$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
+  NODE=$1
+  start_server --node-name "$NODE"
+  wait_for 30 node_ready
+}
+node_ready() {
+  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}

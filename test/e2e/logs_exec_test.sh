@@ -6,34 +6,9 @@
 # missing container name; exec with an exit code passed through, with stdin (-i), with a terminal
 # (-it, through script(1)) on kubectl 1.33 and 1.30 (WebSocket v5.channel.k8s.io); attach (output).
 set -euo pipefail
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIP: logs_exec_test needs root (runc, mounts, cgroups)"
-  exit 0
-fi
-if ! command -v runc >/dev/null; then
-  echo "SKIP: logs_exec_test needs runc"
-  exit 0
-fi
-E2E_AGENT=1
 source "$(dirname "$0")/lib.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if ! "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
-  echo "SKIP: this bosun runs no local agent"
-  exit 0
-fi
+agent_test_start e2e-logs
 KUBECTL_130="$KUBECTL_DIR/kubectl.1.30"
-
-IMAGE=busybox:e2e
-"$ROOT/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" "$IMAGE" >/dev/null
-mkdir -p "$E2E_TMP/data"
-"$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
-NODE=e2e-logs
-start_server --node-name "$NODE"
-
-node_ready() {
-  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
-wait_for 30 node_ready
 port=$(k get node "$NODE" -o jsonpath='{.status.daemonEndpoints.kubeletEndpoint.Port}')
 [[ "$port" =~ ^[0-9]+$ && "$port" -gt 0 ]] || fail "node publishes no kubelet port: [$port]"
 

@@ -4,33 +4,8 @@
 # exit codes passed through, stdin piped (-i), a terminal (-it, through script(1)), and attach;
 # kubectl 1.33 still uses WebSocket against the same pod.
 set -euo pipefail
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIP: spdy_exec_test needs root (runc, mounts, cgroups)"
-  exit 0
-fi
-if ! command -v runc >/dev/null; then
-  echo "SKIP: spdy_exec_test needs runc"
-  exit 0
-fi
-E2E_AGENT=1
 source "$(dirname "$0")/lib.sh"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if ! "$BOSUN" server --help 2>/dev/null | grep -q -- --disable-agent; then
-  echo "SKIP: this bosun runs no local agent"
-  exit 0
-fi
-
-IMAGE=busybox:e2e
-"$ROOT/scripts/make-test-image.sh" "$E2E_TMP/busybox.tar" "$IMAGE" >/dev/null
-mkdir -p "$E2E_TMP/data"
-"$BOSUN" image import "$E2E_TMP/busybox.tar" --data-dir "$E2E_TMP/data" >/dev/null
-NODE=e2e-spdy
-start_server --node-name "$NODE"
-
-node_ready() {
-  [[ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
-}
-wait_for 30 node_ready
+agent_test_start e2e-spdy
 running() {
   [[ -n "$(k get pod "$1" -o jsonpath="{.status.containerStatuses[0].state.running.startedAt}")" ]]
 }
