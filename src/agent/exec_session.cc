@@ -258,8 +258,11 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   void run_attach_stream() {
     runtime::AttachConnection& c = *attach_;
     const bool tty = request_.spec.tty;
+    // Once a write fails the monitor has closed the connection (the container ended): what it
+    // sent before still waits in the socket, and is read to the end rather than dropped.
+    bool writable = true;
     while (!client_gone_.load()) {
-      {
+      if (writable) {
         std::lock_guard lock(mu_);
         if (!stdin_queue_.empty()) {
           c.write_stdin(stdin_queue_);
@@ -273,10 +276,15 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
           c.resize(resize_->first, resize_->second);
           resize_.reset();
         }
+      } else {
+        std::lock_guard lock(mu_);
+        stdin_queue_.clear();  // nobody reads it any more
+        resize_.reset();
       }
-      if (!c.flush()) break;
-      pollfd fds[2] = {{wake_[0], POLLIN, 0},
-                       {c.fd(), static_cast<short>(POLLIN | (c.has_pending() ? POLLOUT : 0)), 0}};
+      if (writable && !c.flush()) writable = false;
+      pollfd fds[2] = {
+          {wake_[0], POLLIN, 0},
+          {c.fd(), static_cast<short>(POLLIN | (writable && c.has_pending() ? POLLOUT : 0)), 0}};
       int r = ::poll(fds, 2, 1000);
       if (r < 0 && errno != EINTR) break;
       if (fds[0].revents & POLLIN) {
