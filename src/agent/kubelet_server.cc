@@ -332,10 +332,9 @@ Result<std::unique_ptr<KubeletServer>> KubeletServer::start(KubeletServerOptions
                         {[p](const std::shared_ptr<Exchange>& ex) { p->exec(ex, true); }});
   router->handle_prefix("/portForward/", {[p](const std::shared_ptr<Exchange>& ex) {
                           if (!p->authorize(ex)) return;
-                          serve_port_forward(*p->options.runtime, ex, p->sessions,
-                                             [p](std::function<void()> fn) {
-                                               p->run_detached(std::move(fn));
-                                             });
+                          serve_port_forward(
+                              *p->options.runtime, ex, p->sessions,
+                              [p](std::function<void()> fn) { p->run_detached(std::move(fn)); });
                         }});
 
   std::string cn =
