@@ -96,16 +96,19 @@ print("%.3f/%.3f" % (v[len(v) // 2], v[-1]) if v else "-")
 PY
 }
 
-one_run() {
-  local dir="$WORK/run-$1"
+# start_bench_server DIR [CGROUP]: a fresh `bosun server` (its agent the node "bench") on DIR/data with the test
+# image imported, in the cpuacct cgroup CGROUP if given; returns once the node is Ready, KUBECONFIG set.
+start_bench_server() {
+  local dir=$1
   DATA="$dir/data"
   mkdir -p "$DATA"
   "$BOSUN" image import "$WORK/busybox.tar" --data-dir "$DATA" >/dev/null
   "$BOSUN" server --data-dir "$DATA" --listen 127.0.0.1:0 --node-name bench >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
-  CG=/sys/fs/cgroup/cpuacct/bosun-pod-start-$$-$1
-  mkdir -p "$CG"
-  echo "$SERVER_PID" >"$CG/cgroup.procs"
+  if [[ -n "${2:-}" ]]; then
+    mkdir -p "$2"
+    echo "$SERVER_PID" >"$2/cgroup.procs"
+  fi
   for _ in $(seq 200); do
     grep -q "is serving on" "$dir/server.log" 2>/dev/null && break
     sleep 0.05
@@ -117,6 +120,12 @@ one_run() {
     sleep 0.1
   done
   ((ok)) || { echo "the local agent did not become ready" >&2; return 1; }
+}
+
+one_run() {
+  local dir="$WORK/run-$1"
+  CG=/sys/fs/cgroup/cpuacct/bosun-pod-start-$$-$1
+  start_bench_server "$dir" "$CG"
   watch_pods "$dir/pods.json" &
   local watcher=$!
   sleep 0.5
@@ -161,23 +170,7 @@ YAML
 
 # serial_run N: N pods one at a time; prints the per-pod latencies' p50, p99 and max in ms.
 serial_run() {
-  local dir="$WORK/serial"
-  DATA="$dir/data"
-  mkdir -p "$DATA"
-  "$BOSUN" image import "$WORK/busybox.tar" --data-dir "$DATA" >/dev/null
-  "$BOSUN" server --data-dir "$DATA" --listen 127.0.0.1:0 --node-name bench >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 200); do
-    grep -q "is serving on" "$dir/server.log" 2>/dev/null && break
-    sleep 0.05
-  done
-  export KUBECONFIG="$DATA/kubeconfig"
-  local ok=0
-  for _ in $(seq 300); do
-    [[ "$(kubectl get node bench -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]] && ok=1 && break
-    sleep 0.1
-  done
-  ((ok)) || { echo "the local agent did not become ready" >&2; return 1; }
+  start_bench_server "$WORK/serial"
   python3 -u - "$1" <<'PY'
 import json, subprocess, sys, threading, time
 count = int(sys.argv[1])

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/log.h"
 #include "common/time_format.h"
@@ -101,12 +102,19 @@ void EventRecorder::stop() {
 }
 
 std::string EventRecorder::unique_name(std::string_view object_name, Clock::WallTime at) {
-  // makeEvent names events <object>.<UnixNano in hex>; kept strictly increasing because an
-  // injected (or coarse) clock repeats itself.
-  int64_t nanos =
+  // makeEvent names events <object>.<UnixNano in hex>; kept strictly increasing across every
+  // recorder of the process, because an injected (or coarse) clock repeats itself and two
+  // controllers may name an event about the same object at the same instant (the second create
+  // would fail with AlreadyExists and the event be lost).
+  static std::atomic<int64_t> last{0};
+  const int64_t nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
-  last_nanos_ = std::max(nanos, last_nanos_ + 1);
-  return fmt::format("{}.{:x}", object_name, last_nanos_);
+  int64_t prev = last.load(std::memory_order_relaxed);
+  int64_t next;
+  do {
+    next = std::max(nanos, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
+  return fmt::format("{}.{:x}", object_name, next);
 }
 
 bool EventRecorder::allow_spam(const std::string& key, Clock::MonoTime now) {

@@ -135,11 +135,10 @@ class EventRecorder {
   Clock& clock_;
   const EventRecorderOptions options_;
 
-  std::mutex correlator_mu_;  // guards the three caches and last_nanos_
+  std::mutex correlator_mu_;  // guards the three caches
   Lru<AggregateRecord> aggregates_;
   Lru<Observed> observed_;
   Lru<SpamRecord> spam_;
-  int64_t last_nanos_ = 0;
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;

@@ -80,6 +80,23 @@ TEST_F(EventRecorderTest, WritesTheEventKubectlDescribeLists) {
   EXPECT_EQ(r->stats().written, 1u);
 }
 
+// Two controllers of one process record an event about the same object at the same instant (the
+// node and taint-eviction controllers do, on an injected clock): both are written.
+TEST_F(EventRecorderTest, TwoRecordersNameEventsAboutOneObjectAtOneInstantApart) {
+  auto a = recorder();
+  EventRecorderOptions other;
+  other.component = "deployment-controller";
+  auto b = recorder(other);
+  a->event(rs_ref(), "Normal", "SuccessfulCreate", "Created pod: web-abcde");
+  b->event(rs_ref(), "Normal", "ScalingReplicaSet", "Scaled up replica set web to 1");
+  a->flush();
+  b->flush();
+  auto list = events();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_NE(list[0]["metadata"]["name"], list[1]["metadata"]["name"]);
+  EXPECT_EQ(a->stats().written + b->stats().written, 2u);
+}
+
 TEST_F(EventRecorderTest, ARepeatCountsOnTheFirstEvent) {
   auto r = recorder();
   r->event(rs_ref(), "Warning", "FailedCreate", "Error creating: quota");
