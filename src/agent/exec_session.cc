@@ -77,7 +77,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
     }
   }
 
-  void attach(std::shared_ptr<apiserver::UpgradedStream> ws) { ws_ = std::move(ws); }
+  void attach(std::shared_ptr<apiserver::UpgradedStream> ws) override { ws_ = std::move(ws); }
 
   void stop() override {
     client_gone_.store(true);
@@ -86,7 +86,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
   }
 
   // On the connection's io thread.
-  void on_data(std::string_view data) {
+  void on_data(std::string_view data) override {
     std::vector<apiserver::WebSocketMessage> messages;
     if (!parser_.feed(data, &messages).ok()) {
       ws_->close();
@@ -106,7 +106,7 @@ class Session final : public ExecSessions::Session, public std::enable_shared_fr
     }
   }
 
-  void run() {
+  void run() override {
     if (attached_) {
       run_attach_stream();
     } else if (request_.attach) {
@@ -389,14 +389,22 @@ void serve_exec(const std::shared_ptr<apiserver::Exchange>& exchange, ExecReques
   head.headers.add("Sec-WebSocket-Accept",
                    apiserver::websocket_accept_key(req.header("Sec-WebSocket-Key")));
   head.headers.add("Sec-WebSocket-Protocol", protocol);
-  auto session =
+  run_upgraded_session(
+      exchange, std::move(head),
       std::make_shared<Session>(std::move(request), std::move(process), std::move(attach),
-                                protocol == apiserver::kChannelProtocolV5);
+                                protocol == apiserver::kChannelProtocolV5),
+      sessions, run);
+}
+
+void run_upgraded_session(const std::shared_ptr<apiserver::Exchange>& exchange,
+                          apiserver::Response head, std::shared_ptr<ExecSessions::Session> session,
+                          const std::shared_ptr<ExecSessions>& sessions,
+                          const std::function<void(std::function<void()>)>& run) {
   auto ws = exchange->upgrade(std::move(head));
   if (!ws) return;
   session->attach(ws);
   sessions->add(session);
-  std::weak_ptr<Session> weak = session;
+  std::weak_ptr<ExecSessions::Session> weak = session;
   ws->start(
       [weak](std::string_view data) {
         if (auto s = weak.lock()) s->on_data(data);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "agent/kubelet_server.h"
 #include "http/exchange.h"
@@ -35,9 +36,13 @@ struct ExecRequest {
 // The sessions running, so that the server's stop ends them.
 class ExecSessions {
  public:
+  // A session over an upgraded WebSocket (exec, attach, port-forward).
   class Session {
    public:
     virtual ~Session() = default;
+    virtual void attach(std::shared_ptr<apiserver::UpgradedStream> ws) = 0;
+    virtual void on_data(std::string_view data) = 0;  // from the client, on an io thread
+    virtual void run() = 0;                           // the session's own thread, until it ends
     virtual void stop() = 0;
   };
   void add(const std::shared_ptr<Session>& s);
@@ -48,6 +53,13 @@ class ExecSessions {
   std::mutex mu_;  // guards sessions_
   std::set<std::shared_ptr<Session>> sessions_;
 };
+
+// Takes the exchange over with `head` (the 101) and runs `session` through `run`: the client's data
+// goes to on_data and its close to stop, and `sessions` tracks the session while it runs.
+void run_upgraded_session(const std::shared_ptr<apiserver::Exchange>& exchange,
+                          apiserver::Response head, std::shared_ptr<ExecSessions::Session> session,
+                          const std::shared_ptr<ExecSessions>& sessions,
+                          const std::function<void(std::function<void()>)>& run);
 
 // The v4 Status a session ends with on channel 3 (metav1.Status as remotecommand writes it).
 std::string exec_status_json(int exit_code);

@@ -49,7 +49,7 @@ class Forward final : public ExecSessions::Session {
     }
   }
 
-  void attach(std::shared_ptr<apiserver::UpgradedStream> ws) { ws_ = std::move(ws); }
+  void attach(std::shared_ptr<apiserver::UpgradedStream> ws) override { ws_ = std::move(ws); }
 
   void stop() override {
     gone_.store(true);
@@ -57,7 +57,7 @@ class Forward final : public ExecSessions::Session {
   }
 
   // On the connection's io thread.
-  void on_data(std::string_view data) {
+  void on_data(std::string_view data) override {
     std::vector<apiserver::WebSocketMessage> messages;
     if (!parser_.feed(data, &messages).ok()) {
       ws_->close();
@@ -83,7 +83,7 @@ class Forward final : public ExecSessions::Session {
     }
   }
 
-  void run() {
+  void run() override {
     ws_->write(apiserver::encode_channel_frame(kDataChannel, port_prefix(port_)));
     ws_->write(apiserver::encode_channel_frame(kPortErrorChannel, port_prefix(port_)));
     auto fd = connect_in_pod();
@@ -264,24 +264,10 @@ void serve_port_forward(ContainerRuntime& runtime,
   prefix += ", uid ";
   prefix += best->pod_uid;
   prefix += ": ";
-  auto forward = std::make_shared<Forward>(best->network_ns_path, static_cast<uint16_t>(port),
-                                           std::move(prefix));
-  auto ws = exchange->upgrade(std::move(head));
-  if (!ws) return;
-  forward->attach(ws);
-  sessions->add(forward);
-  std::weak_ptr<Forward> weak = forward;
-  ws->start(
-      [weak](std::string_view data) {
-        if (auto f = weak.lock()) f->on_data(data);
-      },
-      [weak] {
-        if (auto f = weak.lock()) f->stop();
-      });
-  run([forward, sessions] {
-    forward->run();
-    sessions->remove(forward);
-  });
+  run_upgraded_session(exchange, std::move(head),
+                       std::make_shared<Forward>(best->network_ns_path, static_cast<uint16_t>(port),
+                                                 std::move(prefix)),
+                       sessions, run);
 }
 
 }  // namespace bosun::agent
