@@ -286,7 +286,9 @@ struct ChildServer {
   uint16_t port = 0;
 
   // `agent`: whether the server runs its local node agent too (`bosun server` does by default).
-  bool start(bool agent = true) {
+  // `command` "apiserver" runs the API server alone: no scheduler, controllers or agent.
+  bool start(bool agent = true, const char* command = "server") {
+    const bool alone = std::string_view(command) == "apiserver";
     std::string binary = bosun_binary();
     if (!std::filesystem::exists(binary)) return false;
     std::string kubeconfig = dir + "/kubeconfig";
@@ -294,9 +296,10 @@ struct ChildServer {
     if (pid == 0) {
       freopen("/dev/null", "w", stdout);
       freopen("/dev/null", "w", stderr);
-      execl(binary.c_str(), binary.c_str(), "--log-level", "warn", "server", "--data-dir",
+      execl(binary.c_str(), binary.c_str(), "--log-level", "warn", command, "--data-dir",
             dir.c_str(), "--listen", "127.0.0.1:0",
-            agent ? static_cast<char*>(nullptr) : "--disable-agent", static_cast<char*>(nullptr));
+            agent || alone ? static_cast<char*>(nullptr) : "--disable-agent",
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 1000 && port == 0; ++i) {
@@ -387,8 +390,13 @@ void BM_Watchers(benchmark::State& state) {
   for (auto _ : state) {
     ChildServer child;
     // Without the local agent: it would start every pod (and its status writes would be more
-    // events), which is not what this measures.
-    if (!child.start(false)) return state.SkipWithError("build the bosun binary first");
+    // events), which is not what this measures. Argument 1 selects what else runs: 0 is `bosun
+    // server` (the scheduler marks each pod unschedulable, a second fan-out right behind the
+    // timed one), 1 is `bosun apiserver` alone (only the writer's events).
+    const bool alone = state.range(1) == 1;
+    if (!child.start(false, alone ? "apiserver" : "server")) {
+      return state.SkipWithError("build the bosun binary first");
+    }
     auto pki = bosun::apiserver::ensure_pki(bosun::apiserver::PkiOptions{child.dir, {}, nullptr});
     ssl::context ctx = client_context(*pki);
     asio::io_context ioc;
@@ -524,8 +532,10 @@ void BM_Watchers(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Watchers)
-    ->Arg(1000)
-    ->Arg(10000)
+    ->ArgNames({"watchers", "apiserver_alone"})
+    ->Args({1000, 0})
+    ->Args({10000, 0})
+    ->Args({10000, 1})
     ->Iterations(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
