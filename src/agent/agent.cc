@@ -6,6 +6,7 @@
 
 #include "agent/container_config.h"
 #include "agent/pod_status.h"
+#include "agent/tmp_trace.h"
 #include "common/json_fields.h"
 #include "common/log.h"
 #include "common/time_format.h"
@@ -251,6 +252,9 @@ Agent::Agent(AgentPool& pool, AgentConfig config, ContainerRuntime& runtime)
   };
   syncer_ = std::make_unique<PodSyncer>(runtime_, clock_, std::move(node), events_.get(),
                                         std::move(lookup), &probes_, config_.volumes);
+  if (config_.create_log_directories && config_.log_rotation.max_size_bytes >= 0) {
+    logs_ = std::make_unique<ContainerLogManager>(runtime_, config_.log_rotation, clock_);
+  }
   ProbeManagerOptions probe_options;
   probe_options.assume_success = !config_.run_probes;
   prober_ = std::make_unique<ProbeManager>(clock_, runtime_, probes_, events_.get(), probe_options);
@@ -273,7 +277,7 @@ Result<void> Agent::start() {
     lease_["metadata"].erase("managedFields");
   }
   const Clock::MonoTime mono = clock_.monotonic();
-  last_lease_ = last_status_check_ = last_heartbeat_ = last_relist_ = mono;
+  last_lease_ = last_status_check_ = last_heartbeat_ = last_relist_ = last_log_rotation_ = mono;
   next_work_ = mono_ticks(mono + std::chrono::milliseconds(1));
 
   runtime_.set_container_event_listener([this](const std::string& uid) {
@@ -320,6 +324,7 @@ void Agent::on_pod(const client::ObjectPtr& stored, client::ObjectPtr parsed) {
   if (string_at(member(*pod, "spec"), "nodeName") != config_.node.node_name) return;
   const std::string uid = string_at(member(*pod, "metadata"), "uid");
   if (uid.empty()) return;
+  tmp_trace("on_pod", uid);
   {
     std::lock_guard lock(mu_);
     auto& entry = pods_[uid];
@@ -372,6 +377,7 @@ Result<Json> Agent::write_status(const Json& pod, const Json& status) {
 }
 
 void Agent::sync_pod(const std::string& uid) {
+  tmp_trace("sync_begin", uid);
   PodEntry* entry = nullptr;
   client::ObjectPtr stored;
   client::ObjectPtr deleted;
@@ -426,6 +432,7 @@ void Agent::sync_pod(const std::string& uid) {
   if (was_terminal && terminal_phase(*pod)) return;
 
   SyncResult result = syncer_->sync_pod(*pod, entry->state);
+  tmp_trace("syncer_done", uid);
   auto view = observe_pod(runtime_, uid);
   if (view.ok()) {
     prober_->update_pod(*pod, *view);
@@ -444,8 +451,10 @@ void Agent::sync_pod(const std::string& uid) {
     in.now = clock_.now();
     Json status = generate_pod_status(in);
     const size_t hash = std::hash<Json>{}(status);
+    tmp_trace("status_built", uid);
     if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
+      tmp_trace(w.ok() ? "status_written" : "status_failed", uid);
       if (w.ok()) {
         entry->written_hash = hash;
         std::lock_guard lock(mu_);
@@ -520,9 +529,14 @@ void Agent::node_work() {
     relist();
     last_relist_ = now;
   }
+  if (logs_ && now - last_log_rotation_ >= config_.log_monitor_period) {
+    logs_->rotate_logs();
+    last_log_rotation_ = now;
+  }
   Clock::MonoTime next =
       std::min(last_lease_ + o.lease_period, last_status_check_ + o.status_check_period);
   if (relist_on) next = std::min(next, last_relist_ + o.relist_period);
+  if (logs_) next = std::min(next, last_log_rotation_ + config_.log_monitor_period);
   if (!pods_synced_.load()) next = std::min(next, now + std::chrono::milliseconds(100));
   next_work_ = mono_ticks(next);
 }

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/container_log_manager.h"
 #include "agent/container_runtime.h"
 #include "agent/event_recorder.h"
 #include "agent/node_status.h"
@@ -115,6 +116,10 @@ struct AgentConfig {
   // feeds it through AgentPool::route_pod (hollow nodes).
   bool own_informer = true;
   VolumeManager* volumes = nullptr;  // null: pods' volumes are not set up (hollow nodes)
+  // containerLogMaxSize / containerLogMaxFiles, applied every log_monitor_period
+  // (containerLogMonitorInterval) when the agent writes logs.
+  LogRotationPolicy log_rotation;
+  Clock::Duration log_monitor_period = std::chrono::seconds(10);
   // Containers' startup, readiness and liveness probes run (a thread per probe). Hollow nodes, with
   // thousands of pods on a fake runtime, turn this off: every probe then passes once the container
   // runs, without a worker.
@@ -184,6 +189,7 @@ class Agent {
   // Declared after probes_ and events_, which its workers use, so it is destroyed first.
   std::unique_ptr<ProbeManager> prober_;
   std::unique_ptr<client::Informer> informer_;
+  std::unique_ptr<ContainerLogManager> logs_;  // null: no rotation (hollow nodes, size < 0)
 
   mutable std::mutex mu_;  // guards pods_ (the map and each entry's pod pointer)
   std::map<std::string, std::unique_ptr<PodEntry>, std::less<>> pods_;  // by uid
@@ -199,6 +205,7 @@ class Agent {
   Clock::MonoTime last_status_check_{};
   Clock::MonoTime last_heartbeat_{};
   Clock::MonoTime last_relist_{};
+  Clock::MonoTime last_log_rotation_{};
   bool orphan_scan_done_ = false;
   size_t last_node_status_hash_ = 0;                // of the node's status without heartbeat times
   std::map<std::string, std::string> relist_seen_;  // pod uid -> its containers' states

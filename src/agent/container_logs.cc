@@ -6,6 +6,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -344,41 +345,121 @@ Result<void> read_container_log(const std::string& path, const LogOptions& optio
   }
 }
 
-std::vector<std::string> rotated_logs(const std::string& path) {
+namespace {
+
+constexpr std::string_view kCompressSuffix = ".gz";
+constexpr std::string_view kTmpSuffix = ".tmp";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Every file named <path>.*, sorted (the timestamps sort as text, so oldest first).
+std::vector<std::string> log_siblings(const std::string& path) {
   std::vector<std::string> out;
   fs::path p(path);
   const std::string prefix = p.filename().string() + ".";
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(p.parent_path(), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.size() > prefix.size() && name.rfind(prefix, 0) == 0 &&
-        name.find(".tmp") == std::string::npos) {
-      out.push_back(e.path().string());
+  for (auto it = fs::directory_iterator(p.parent_path(), ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() > prefix.size() && name.rfind(prefix, 0) == 0) {
+      out.push_back(it->path().string());
     }
   }
-  // The timestamps sort as text.
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The kubelet's isInUse: a temporary file is a compression that did not finish, and a plain file
+// beside its own .gz was compressed but not yet removed; neither holds anything of its own.
+bool log_in_use(const std::string& file, const std::vector<std::string>& all) {
+  if (ends_with(file, kTmpSuffix)) return false;
+  if (ends_with(file, kCompressSuffix)) return true;
+  return std::find(all.begin(), all.end(), file + std::string(kCompressSuffix)) == all.end();
+}
+
+// compressLog: gzip into <file>.tmp, rename it to <file>.gz, then remove the original, so a crash
+// half-way leaves either the original or both (and the next rotation removes the extra one).
+Result<void> compress_log(const std::string& file) {
+  const std::string tmp = file + std::string(kTmpSuffix);
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return io_error("stat " + file, errno);
+  int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return io_error("open " + file, errno);
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+  if (out < 0) {
+    const int err = errno;
+    ::close(in);
+    return io_error("create " + tmp, err);
+  }
+  gzFile gz = ::gzdopen(out, "wb");
+  if (!gz) {
+    ::close(out);
+    ::close(in);
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kInternal, "gzip " + tmp + ": out of memory");
+  }
+  std::string buf(kReadChunk, '\0');
+  Result<void> result = ok_result();
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result = io_error("read " + file, errno);
+      break;
+    }
+    if (n == 0) break;
+    if (::gzwrite(gz, buf.data(), static_cast<unsigned>(n)) != static_cast<int>(n)) {
+      int zerr = 0;
+      result = make_error(ErrorCode::kInternal,
+                          "failed to compress " + file + ": " + ::gzerror(gz, &zerr));
+      break;
+    }
+  }
+  ::close(in);
+  if (::gzclose(gz) != Z_OK && result.ok()) {
+    result = make_error(ErrorCode::kInternal, "failed to compress " + file + ": write failed");
+  }
+  if (!result.ok()) {
+    ::unlink(tmp.c_str());
+    return result;
+  }
+  const std::string gz_name = file + std::string(kCompressSuffix);
+  if (::rename(tmp.c_str(), gz_name.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error("rename " + tmp, err);
+  }
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) return io_error("remove " + file, errno);
+  return ok_result();
+}
+
+}  // namespace
+
+std::vector<std::string> rotated_logs(const std::string& path) {
+  std::vector<std::string> all = log_siblings(path);
+  std::vector<std::string> out;
+  for (const auto& f : all) {
+    if (log_in_use(f, all)) out.push_back(f);
+  }
   return out;
 }
 
 Result<bool> rotate_container_log(const std::string& path, const LogRotationPolicy& policy,
                                   Clock::WallTime now,
                                   const std::function<Result<void>()>& reopen) {
+  if (policy.max_size_bytes < 0) return false;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return false;
-    return io_error("stat " + path, errno);
+    if (errno != ENOENT) return io_error("stat " + path, errno);
+    // The kubelet's processContainer: a running container whose log is gone (removed by hand, or
+    // a rotation that stopped between rename and reopen) gets a new one.
+    if (!reopen) return false;
+    BOSUN_RETURN_IF_ERROR(reopen());
+    return false;
   }
   if (st.st_size < policy.max_size_bytes) return false;
-
-  // Oldest first: a `kubectl logs` reading a newer file is not cut off.
-  std::vector<std::string> rotated = rotated_logs(path);
-  const size_t keep = static_cast<size_t>(std::max(0, policy.max_files - 2));
-  for (size_t i = 0; i + keep < rotated.size(); ++i) {
-    if (::unlink(rotated[i].c_str()) != 0 && errno != ENOENT) {
-      return io_error("remove " + rotated[i], errno);
-    }
-  }
 
   std::time_t t = Clock::WallTime::clock::to_time_t(now);
   std::tm tm{};
@@ -386,7 +467,42 @@ Result<bool> rotate_container_log(const std::string& path, const LogRotationPoli
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   const std::string target = path + "." + stamp;
-  if (::access(target.c_str(), F_OK) == 0) return false;  // rotated this second already
+  // Rotated this second already: renaming again would replace that file.
+  if (::access(target.c_str(), F_OK) == 0 ||
+      ::access((target + std::string(kCompressSuffix)).c_str(), F_OK) == 0) {
+    return false;
+  }
+
+  // cleanupUnusedLogs, then removeExcessLogs: the live file and the one about to be rotated count,
+  // so max_files-2 older ones stay, and the oldest go first so a `kubectl logs` reading a newer
+  // file is not cut off.
+  std::vector<std::string> all = log_siblings(path);
+  std::vector<std::string> kept;
+  for (const auto& f : all) {
+    if (log_in_use(f, all)) {
+      kept.push_back(f);
+    } else if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+      return io_error("failed to remove unused log " + f, errno);
+    }
+  }
+  const size_t keep = static_cast<size_t>(std::max(0, policy.max_files - 2));
+  size_t first = 0;
+  for (; first + keep < kept.size(); ++first) {
+    if (::unlink(kept[first].c_str()) != 0 && errno != ENOENT) {
+      return io_error("failed to remove old log " + kept[first], errno);
+    }
+  }
+  // Every older rotated file is compressed; the newest rotation stays plain so the container (until
+  // it reopens) and log shippers can finish with it.
+  for (size_t i = first; i < kept.size(); ++i) {
+    if (ends_with(kept[i], kCompressSuffix)) continue;
+    auto c = compress_log(kept[i]);
+    if (!c.ok()) {
+      return make_error(c.error().code,
+                        "failed to compress log " + kept[i] + ": " + c.error().message);
+    }
+  }
+
   if (::rename(path.c_str(), target.c_str()) != 0) return io_error("rename " + path, errno);
   if (reopen) {
     auto r = reopen();

@@ -3,7 +3,8 @@
 // sinceTime, timestamps, limitBytes and follow (a blocking reader woken by inotify, ended by a
 // cancel or when the container stops); partial (P) pieces are written without a newline, so they
 // join with the piece that completes the line. Plus the kubelet's log rotation (rename to
-// <file>.<YYYYMMDD-HHMMSS>, keep containerLogMaxFiles, then have the runtime reopen the file).
+// <file>.<YYYYMMDD-HHMMSS>, gzip older rotations, keep containerLogMaxFiles, then have the runtime
+// reopen the file); `kubectl logs` reads only the live file, as the kubelet's does.
 // Pure functions and plain values; a LogCancel may be cancelled from any thread.
 #pragma once
 
@@ -83,18 +84,21 @@ Result<void> read_container_log(const std::string& path, const LogOptions& optio
 
 // containerLogMaxSize and containerLogMaxFiles, the kubelet's defaults.
 struct LogRotationPolicy {
-  int64_t max_size_bytes = 10 * 1024 * 1024;
-  int max_files = 5;  // the live file included
+  int64_t max_size_bytes = 10 * 1024 * 1024;  // negative: no rotation
+  int max_files = 5;                          // the live file included; at least 2
 };
 
-// The rotated files of a log (<path>.<timestamp>), oldest first.
+// The rotated files of a log that still hold lines (<path>.<timestamp>, plain or .gz), oldest
+// first; leftovers of an interrupted compression are not listed.
 std::vector<std::string> rotated_logs(const std::string& path);
 
-// When the log is over the size: removes the oldest rotated files so that, with the one about to
-// be made and the live file, at most max_files remain; renames the log to
-// <path>.<YYYYMMDD-HHMMSS>; and calls reopen (bind it to runtime::Runc::reopen_log) so the
-// container writes to a new file at `path`. If reopen fails the rename is undone. Returns whether
-// the log was rotated.
+// The kubelet's rotateLog (pkg/kubelet/logs/container_log_manager.go) for one running container.
+// When the log is at or over the size: removes leftovers of an interrupted compression, removes
+// the oldest rotated files so that with the one about to be made and the live file at most
+// max_files remain, gzips the older rotated files (<file>.gz), renames the log to
+// <path>.<YYYYMMDD-HHMMSS> and calls reopen (the runtime's ReopenContainerLog) so the container
+// writes to a new file at `path`. If reopen fails the rename is undone. A missing log is reopened.
+// Returns whether the log was rotated.
 Result<bool> rotate_container_log(const std::string& path, const LogRotationPolicy& policy,
                                   Clock::WallTime now, const std::function<Result<void>()>& reopen);
 

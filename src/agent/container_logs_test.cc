@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -36,6 +37,17 @@ class TempDir {
 
 void append(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::app) << text;
+}
+
+std::string gunzip(const std::string& path) {
+  gzFile f = ::gzopen(path.c_str(), "rb");
+  if (!f) return "<cannot open>";
+  std::string out;
+  char buf[4096];
+  int n;
+  while ((n = ::gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::gzclose(f);
+  return out;
 }
 
 // What a read wrote, stream by stream and interleaved ("o:" / "e:" prefixes per write).
@@ -239,9 +251,11 @@ TEST(LogRotation, RenamesKeepsMaxFilesAndReopens) {
     clock.advance(1s);
   }
   EXPECT_EQ(reopens, 4);
-  // max_files 3: the live file and the two newest rotated ones.
+  // max_files 3: the live file and the two newest rotated ones, the older of them gzipped.
   EXPECT_EQ(rotated_logs(path),
-            (std::vector<std::string>{path + ".20240501-120002", path + ".20240501-120003"}));
+            (std::vector<std::string>{path + ".20240501-120002.gz", path + ".20240501-120003"}));
+  EXPECT_EQ(gunzip(path + ".20240501-120002.gz"), std::string(100, 'y'));
+  EXPECT_FALSE(fs::exists(path + ".20240501-120002"));
   EXPECT_TRUE(fs::exists(path));
   EXPECT_EQ(fs::file_size(path), 0u);
 
@@ -254,6 +268,85 @@ TEST(LogRotation, RenamesKeepsMaxFilesAndReopens) {
   EXPECT_EQ(failed.error().message, "monitor gone");
   EXPECT_EQ(fs::file_size(path), 200u);
   EXPECT_FALSE(fs::exists(path + ".20240501-120004"));
+}
+
+TEST(LogRotation, ClearsLeftoversOfAnInterruptedCompression) {
+  TempDir dir;
+  const std::string path = dir.path() + "/0.log";
+  LogRotationPolicy policy{.max_size_bytes = 10, .max_files = 5};
+  FakeClock clock(*parse_rfc3339("2024-05-01T13:00:00Z"));
+  // A compression that stopped before its rename (a .tmp), and one that stopped after it (the
+  // plain file beside its .gz): both hold nothing the .gz or the original does not.
+  append(path + ".20240501-120000", "a\n");
+  append(path + ".20240501-120000.tmp", "half");
+  append(path + ".20240501-120001", "b\n");
+  append(path + ".20240501-120001.gz", "");
+  EXPECT_EQ(rotated_logs(path),
+            (std::vector<std::string>{path + ".20240501-120000", path + ".20240501-120001.gz"}));
+  append(path, std::string(20, 'c'));
+  auto r = rotate_container_log(path, policy, clock.now(), [&]() -> Result<void> {
+    append(path, "");
+    return ok_result();
+  });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(*r);
+  EXPECT_FALSE(fs::exists(path + ".20240501-120000.tmp"));
+  EXPECT_FALSE(fs::exists(path + ".20240501-120001"));
+  EXPECT_EQ(rotated_logs(path),
+            (std::vector<std::string>{path + ".20240501-120000.gz", path + ".20240501-120001.gz",
+                                      path + ".20240501-130000"}));
+  EXPECT_EQ(gunzip(path + ".20240501-120000.gz"), "a\n");
+}
+
+TEST(LogRotation, MissingLogIsReopenedAndNegativeSizeNeverRotates) {
+  TempDir dir;
+  const std::string path = dir.path() + "/0.log";
+  FakeClock clock(*parse_rfc3339("2024-05-01T12:00:00Z"));
+  int reopens = 0;
+  auto reopen = [&]() -> Result<void> {
+    ++reopens;
+    append(path, "");
+    return ok_result();
+  };
+  auto r = rotate_container_log(path, LogRotationPolicy{}, clock.now(), reopen);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(reopens, 1);
+  EXPECT_TRUE(fs::exists(path));
+
+  append(path, std::string(100, 'x'));
+  r = rotate_container_log(path, {.max_size_bytes = -1, .max_files = 2}, clock.now(), reopen);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(reopens, 1);
+  EXPECT_TRUE(rotated_logs(path).empty());
+
+  // max_files 2: only the live file and the newest rotation.
+  for (int i = 0; i < 3; ++i) {
+    append(path, std::string(100, 'x'));
+    r = rotate_container_log(path, {.max_size_bytes = 50, .max_files = 2}, clock.now(), reopen);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(*r);
+    clock.advance(1s);
+  }
+  EXPECT_EQ(rotated_logs(path), (std::vector<std::string>{path + ".20240501-120002"}));
+}
+
+TEST(LogRotation, ASecondRotationInOneSecondWaits) {
+  TempDir dir;
+  const std::string path = dir.path() + "/0.log";
+  FakeClock clock(*parse_rfc3339("2024-05-01T12:00:00Z"));
+  auto reopen = [&]() -> Result<void> {
+    append(path, "");
+    return ok_result();
+  };
+  LogRotationPolicy policy{.max_size_bytes = 10, .max_files = 5};
+  append(path, std::string(20, 'x'));
+  ASSERT_TRUE(*rotate_container_log(path, policy, clock.now(), reopen));
+  append(path, std::string(20, 'y'));
+  // Renaming onto the file of this second would lose its lines.
+  EXPECT_FALSE(*rotate_container_log(path, policy, clock.now(), reopen));
+  EXPECT_EQ(fs::file_size(path), 20u);
 }
 
 }  // namespace

@@ -188,6 +188,15 @@ class ContainerRuntime {
                       "attach to container " + std::string(id) + " is not supported");
   }
 
+  // Has a running container write its output to a new file at its log path (CRI
+  // ReopenContainerLog), after the agent renamed the file to rotate it; returns once the new file
+  // exists. NotFound when the container does not run, or the runtime cannot (the default:
+  // FakeRuntime writes no logs).
+  virtual Result<void> reopen_container_log(std::string_view id) {
+    return make_error(ErrorCode::kNotFound,
+                      "reopen log of container " + std::string(id) + " is not supported");
+  }
+
   // The runtime calls `listener(pod_uid)` when a container of that pod changes state on its own
   // (it exited), so the agent reacts at once rather than at its next relist. Set once, before use.
   virtual void set_container_event_listener(std::function<void(const std::string&)> listener) = 0;

@@ -97,6 +97,10 @@ class RuncRuntime final : public ContainerRuntime {
   Result<ExecSyncResult> exec_sync(std::string_view id, const std::vector<std::string>& command,
                                    std::chrono::milliseconds timeout) override;
 
+  // Signals the container's monitor (runtime::Runc::reopen_log) and waits, briefly, for the new
+  // file, so a `kubectl logs` right after a rotation finds one.
+  Result<void> reopen_container_log(std::string_view id) override;
+
   void set_container_event_listener(std::function<void(const std::string&)> listener) override;
 
   // Where a container's bundle lives (tests, log streaming, Runc::reopen_log).

@@ -106,6 +106,12 @@ void add_agent_flags(CLI::App* cmd, AgentFlags& f) {
   cmd->add_option("--workers", f.workers, "Pods synced in parallel")->capture_default_str();
   cmd->add_option("--kubelet-port", f.kubelet_port, "HTTPS port for logs, exec and attach (0: any)")
       ->capture_default_str();
+  cmd->add_option("--container-log-max-size", f.container_log_max_size,
+                  "Size (a quantity) at which a container's log is rotated; negative: never")
+      ->capture_default_str();
+  cmd->add_option("--container-log-max-files", f.container_log_max_files,
+                  "Log files kept per container, the live one included (at least 2)")
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
@@ -132,6 +138,8 @@ Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
   if (ac.machine.runtime_version.empty()) ac.machine.runtime_version = running->runtime->version();
   ac.data_dir = f.data_dir;
   ac.cluster_dns = f.cluster_dns;
+  BOSUN_ASSIGN_OR_RETURN(ac.log_rotation, agent::make_log_rotation_policy(
+                                              f.container_log_max_size, f.container_log_max_files));
 
   agent::VolumeManagerOptions vo;
   vo.data_dir = f.data_dir;

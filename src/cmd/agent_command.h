@@ -31,6 +31,9 @@ struct AgentFlags {
   // The agent's HTTPS port for logs, exec and attach (the kubelet's --port); when the default is
   // taken (several agents on one machine) a free port is used and published in the Node.
   int kubelet_port = 10250;
+  // The kubelet's containerLogMaxSize and containerLogMaxFiles.
+  std::string container_log_max_size = "10Mi";
+  int container_log_max_files = 5;
 };
 
 // Adds the agent's flags to `cmd`.
