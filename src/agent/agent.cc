@@ -6,7 +6,6 @@
 
 #include "agent/container_config.h"
 #include "agent/pod_status.h"
-#include "agent/tmp_trace.h"
 #include "common/json_fields.h"
 #include "common/log.h"
 #include "common/time_format.h"
@@ -324,7 +323,6 @@ void Agent::on_pod(const client::ObjectPtr& stored, client::ObjectPtr parsed) {
   if (string_at(member(*pod, "spec"), "nodeName") != config_.node.node_name) return;
   const std::string uid = string_at(member(*pod, "metadata"), "uid");
   if (uid.empty()) return;
-  tmp_trace("on_pod", uid);
   {
     std::lock_guard lock(mu_);
     auto& entry = pods_[uid];
@@ -377,7 +375,6 @@ Result<Json> Agent::write_status(const Json& pod, const Json& status) {
 }
 
 void Agent::sync_pod(const std::string& uid) {
-  tmp_trace("sync_begin", uid);
   PodEntry* entry = nullptr;
   client::ObjectPtr stored;
   client::ObjectPtr deleted;
@@ -432,7 +429,6 @@ void Agent::sync_pod(const std::string& uid) {
   if (was_terminal && terminal_phase(*pod)) return;
 
   SyncResult result = syncer_->sync_pod(*pod, entry->state);
-  tmp_trace("syncer_done", uid);
   auto view = observe_pod(runtime_, uid);
   if (view.ok()) {
     prober_->update_pod(*pod, *view);
@@ -451,10 +447,8 @@ void Agent::sync_pod(const std::string& uid) {
     in.now = clock_.now();
     Json status = generate_pod_status(in);
     const size_t hash = std::hash<Json>{}(status);
-    tmp_trace("status_built", uid);
     if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
-      tmp_trace(w.ok() ? "status_written" : "status_failed", uid);
       if (w.ok()) {
         entry->written_hash = hash;
         std::lock_guard lock(mu_);
