@@ -72,6 +72,7 @@ Result<ImageInfo> FakeRuntime::pull_image(const PullRequest& request) {
     return make_error(ErrorCode::kNotFound,
                       "failed to resolve reference \"" + request.image + "\": not found");
   }
+  if (options_.on_pull) options_.on_pull(request);
   if (images_) images_->insert(request.image);
   if (request.progress) request.progress(1 << 20, 1 << 20);
   return image_info(request.image);

@@ -36,6 +36,9 @@ struct FakeRuntimeOptions {
   // Running later (startup_latency > 0): lets hollow nodes tell the agent at once through a shared
   // timer rather than waiting for a relist. Empty: the agent's relist notices.
   std::function<void(Clock::Duration, std::function<void()>)> schedule;
+  // Called by pull_image() with the request before it succeeds (tests: a slow pull that advances
+  // the clock and reports progress). Runs under the runtime's lock: it must not call the runtime.
+  std::function<void(const PullRequest&)> on_pull;
 };
 
 class FakeRuntime final : public ContainerRuntime {

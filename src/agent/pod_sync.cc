@@ -7,6 +7,7 @@
 
 #include "agent/container_config.h"
 #include "agent/prober.h"
+#include "agent/pull_progress.h"
 #include "agent/pull_secrets.h"
 #include "agent/volumes.h"
 #include "common/go_duration.h"
@@ -423,6 +424,10 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
   const Clock::MonoTime began = clock_.monotonic();
   PullRequest request;
   request.image = image;
+  PullProgressEvents progress(clock_, image, began, [&](std::string message) {
+    event(pod, fp, "Normal", "Pulling", std::move(message));
+  });
+  request.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
   // The kubelet reads the pod's imagePullSecrets for its keyring (getPullSecretsForPod); a secret
   // it cannot fetch is reported and the pull goes on without it. Fetched only when pulling, so a
   // running pod costs no secret reads.
