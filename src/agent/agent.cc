@@ -287,6 +287,22 @@ Result<void> Agent::start() {
   });
   started_ = true;
   if (config_.own_informer) {
+    // The kubelet's service lister: started before the pods so it has usually synced when the
+    // first container needs its variables.
+    client::InformerOptions service_options;
+    service_options.resource = client::core_resource("services");
+    service_options.transform = trim_service_for_env;
+    services_ = std::make_unique<client::Informer>(pool_.client(), service_options);
+    services_->start();
+    client::Informer* services = services_.get();
+    ServiceEnvSource source;
+    source.list = [services](std::string_view ns) {
+      return services->by_index(client::Informer::kNamespaceIndex, ns);
+    };
+    // A pod worker waits a little for the first list rather than fail the container (the kubelet
+    // fails it and retries), so pods synced right after an agent start are not held back.
+    source.synced = [services] { return services->wait_for_sync(std::chrono::seconds(2)); };
+    syncer_->set_service_env_source(std::move(source));
     client::InformerOptions options;
     options.resource = client::kPods;
     options.field_selector = "spec.nodeName=" + config_.node.node_name;
@@ -304,6 +320,7 @@ Result<void> Agent::start() {
 
 void Agent::stop() {
   if (informer_) informer_->stop();
+  if (services_) services_->stop();
   started_ = false;
 }
 

@@ -189,6 +189,8 @@ class Agent {
   // Declared after probes_ and events_, which its workers use, so it is destroyed first.
   std::unique_ptr<ProbeManager> prober_;
   std::unique_ptr<client::Informer> informer_;
+  // Every Service (trimmed), for the containers' service environment variables.
+  std::unique_ptr<client::Informer> services_;
   std::unique_ptr<ContainerLogManager> logs_;  // null: no rotation (hollow nodes, size < 0)
 
   mutable std::mutex mu_;  // guards pods_ (the map and each entry's pod pointer)

@@ -280,8 +280,13 @@ Result<ContainerEnv> resolve_container_env(const Json& container, const EnvConte
 
   auto lookup = [&](std::string_view name) -> std::optional<std::string> {
     auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
+    if (it != values.end()) return it->second;
+    if (ctx.service_env) {
+      if (auto s = ctx.service_env->find(std::string(name)); s != ctx.service_env->end()) {
+        return s->second;
+      }
+    }
+    return std::nullopt;
   };
 
   const Json& env = member(container, "env");
@@ -324,8 +329,13 @@ Result<ContainerEnv> resolve_container_env(const Json& container, const EnvConte
     }
   }
 
-  out.env.reserve(order.size());
+  out.env.reserve(order.size() + (ctx.service_env ? ctx.service_env->size() : 0));
   for (const auto& k : order) out.env.push_back(k + "=" + values[k]);
+  if (ctx.service_env) {
+    for (const auto& [k, v] : *ctx.service_env) {
+      if (values.find(k) == values.end()) out.env.push_back(k + "=" + v);
+    }
+  }
   for (const char* list : {"command", "args"}) {
     const Json& items = member(container, list);
     if (!items.is_array()) continue;

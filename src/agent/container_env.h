@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct EnvContext {
   int64_t node_allocatable_memory_bytes = 0;
   int64_t node_allocatable_ephemeral_storage_bytes = 0;
   ObjectLookup lookup;
+  // The service variables (service_env.h): a source for $(VAR) references, and added after the
+  // container's own variables unless it defines them itself, as the kubelet does. May be null.
+  const std::map<std::string, std::string>* service_env = nullptr;
 };
 
 struct ContainerEnv {

@@ -478,6 +478,14 @@ Result<ContainerConfig> PodSyncer::container_config(const Json& pod, const Json&
   ctx.node_allocatable_memory_bytes = node_.allocatable_memory_bytes;
   ctx.node_allocatable_ephemeral_storage_bytes = node_.allocatable_ephemeral_storage_bytes;
   ctx.lookup = lookup_;
+  std::map<std::string, std::string> service_env;
+  if (services_.list) {
+    // enableServiceLinks defaults to true; the `kubernetes` service is there either way.
+    const Json& links = member(member(pod, "spec"), "enableServiceLinks");
+    BOSUN_ASSIGN_OR_RETURN(service_env, service_env_map(services_, config.pod_namespace,
+                                                        !links.is_boolean() || links.get<bool>()));
+    ctx.service_env = &service_env;
+  }
   BOSUN_ASSIGN_OR_RETURN(ContainerEnv env, resolve_container_env(container, ctx));
   for (const auto& w : env.warnings) {
     event(pod, "", "Warning", "InvalidEnvironmentVariableNames", w);

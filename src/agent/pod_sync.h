@@ -19,6 +19,7 @@
 #include "agent/container_env.h"
 #include "agent/container_runtime.h"
 #include "agent/probe_results.h"
+#include "agent/service_env.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/result.h"
@@ -123,6 +124,9 @@ class PodSyncer {
   // pod's volumes. `pod` may be null (an orphan found at start-up): no events then.
   Result<void> kill_pod(std::string_view pod_uid, const Json* pod, std::chrono::milliseconds grace);
 
+  // Where the service environment variables come from (the agent's Service informer); unset: none.
+  void set_service_env_source(ServiceEnvSource source) { services_ = std::move(source); }
+
   const NodeContext& node() const { return node_; }
   ContainerRuntime& runtime() { return runtime_; }
   Clock& clock() { return clock_; }
@@ -157,6 +161,7 @@ class PodSyncer {
   ObjectLookup lookup_;
   const ProbeResults* probes_;
   VolumeManager* volumes_;
+  ServiceEnvSource services_;
 };
 
 }  // namespace bosun::agent
