@@ -6,24 +6,7 @@
 // constructor.
 #include <cstring>
 
-namespace {
-
-// The subcommand is the first argument that is neither an option nor the value of the one global
-// option that takes a separate value (`bosun --log-level debug agent ...`).
-const char* subcommand(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (std::strcmp(a, "--log-level") == 0) {
-      ++i;
-      continue;
-    }
-    if (a[0] == '-') continue;
-    return a;
-  }
-  return "";
-}
-
-}  // namespace
+#include "cmd/early_subcommand.h"
 
 // Read by jemalloc when it initialises (its documented way for a program to set options); the
 // MALLOC_CONF environment variable still overrides it. Unused when jemalloc is not linked (the
@@ -35,7 +18,7 @@ __attribute__((visibility("default"))) const char* malloc_conf = nullptr;
 namespace {
 
 void choose_malloc_conf(int argc, char** argv, char**) {
-  if (argv != nullptr && std::strcmp(subcommand(argc, argv), "agent") == 0) {
+  if (std::strcmp(bosun::cmd::early_subcommand(argc, argv), "agent") == 0) {
     malloc_conf = "narenas:1";
   }
 }
