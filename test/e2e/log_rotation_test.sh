@@ -33,7 +33,7 @@ stop_agent() {
   fi
   AGENT_PID=""
 }
-trap 'rc=$?; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "$logdir" >&2; fi; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "${logdir:-/nonexistent}" >&2 2>/dev/null || true; fi; (exit $rc); e2e_cleanup' EXIT
 "$BOSUN" agent --kubeconfig "$E2E_TMP/data/kubeconfig" --data-dir "$E2E_TMP/data" \
   --node-name "$NODE" --kubelet-port 0 --container-log-max-size 4Ki --container-log-max-files 3 \
   >"$E2E_TMP/agent.log" 2>&1 &
