@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/object_meta.h"
+#include "common/json_reader.h"
 
 namespace bosun::apiserver {
 
@@ -132,14 +133,19 @@ std::string with_resource_version(std::string_view stored, uint64_t revision) {
     out.append(stored.substr(span->begin + 1));
     return out;
   }
-  Json obj = Json::parse(stored, nullptr, false);
+  Json obj = parse_trusted(stored);
   if (!obj.is_object()) return std::string(stored);
   api::set_resource_version(obj, revision);
   return to_json(obj);
 }
 
+Json parse_trusted(std::string_view text) {
+  auto r = read_json(text);
+  return r.ok() ? std::move(r).value() : Json(Json::value_t::discarded);
+}
+
 Result<Json> decode_stored(std::string_view stored, uint64_t revision) {
-  Json obj = Json::parse(stored, nullptr, false);
+  Json obj = parse_trusted(stored);
   if (!obj.is_object()) {
     return make_error(ErrorCode::kInternal, "Internal error occurred: stored object is corrupt");
   }

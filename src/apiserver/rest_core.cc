@@ -144,7 +144,7 @@ void RestCore::set_service_allocator(std::unique_ptr<ServiceAllocator> allocator
 
 std::string served_json(const ResourceScope& scope, std::string_view stored, uint64_t revision) {
   if (!scope.from_storage) return with_resource_version(stored, revision);
-  Json obj = Json::parse(stored, nullptr, false);
+  Json obj = parse_trusted(stored);
   if (!obj.is_object()) return with_resource_version(stored, revision);
   obj = scope.from_storage(obj);
   api::set_resource_version(obj, revision);

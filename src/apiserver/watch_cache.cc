@@ -105,7 +105,7 @@ bool selects_on_resource_version(const api::ResourceType& type) {
 CachedObjectPtr make_cached_object(const api::ResourceType& type, std::string key,
                                    std::string_view stored, uint64_t revision, Json* parsed,
                                    const ObjectConverter* convert) {
-  Json obj = Json::parse(stored, nullptr, false);
+  Json obj = parse_trusted(stored);
   if (!obj.is_object()) return nullptr;
   if (convert && *convert) obj = (*convert)(obj);
   api::set_resource_version(obj, revision);
@@ -446,7 +446,7 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
   }
   for (const CachedObjectPtr& obj : initial) {
     Json parsed;
-    if (enc.needs_parsed()) parsed = Json::parse(obj->json, nullptr, false);
+    if (enc.needs_parsed()) parsed = parse_trusted(obj->json);
     std::string encoded = enc.encode(*obj, enc.needs_parsed() ? &parsed : nullptr);
     send(watcher, enc.frame("ADDED", *obj, encoded, !watcher.sent_any));
     watcher.sent_any = true;
@@ -459,7 +459,7 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
     Encodings encoded;
     CachedObjectPtr prev_at_rev;
     Json parsed;
-    if (enc.needs_parsed()) parsed = Json::parse(e.object->json, nullptr, false);
+    if (enc.needs_parsed()) parsed = parse_trusted(e.object->json);
     deliver(watcher, e, encoded, enc.needs_parsed() ? &parsed : nullptr, prev_at_rev);
   }
   if (!watcher.closed) {
@@ -494,8 +494,8 @@ void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const J
       if (!prev_at_rev) {
         auto p = std::make_shared<CachedObject>(*e.prev);
         p->revision = e.revision;
-        p->json = with_resource_version(
-            encode_for_storage(Json::parse(e.prev->json, nullptr, false)), e.revision);
+        p->json =
+            with_resource_version(encode_for_storage(parse_trusted(e.prev->json)), e.revision);
         prev_at_rev = std::move(p);
       }
       obj = prev_at_rev.get();
@@ -512,7 +512,7 @@ void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const J
   }
   if (found == nullptr) {
     if (enc.needs_parsed() && previous && e.type != store::EventType::kDeleted) {
-      prev_parsed = Json::parse(obj->json, nullptr, false);
+      prev_parsed = parse_trusted(obj->json);
       obj_parsed = &prev_parsed;
     }
     // `form` outlives the event: the encoder is the watcher's, which stays for the fan-out.

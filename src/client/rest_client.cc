@@ -1,6 +1,7 @@
 #include "client/rest_client.h"
 
 #include "client/transport.h"
+#include "common/json_reader.h"
 
 namespace bosun::client {
 namespace {
@@ -260,12 +261,12 @@ Result<Json> RestClient::request(std::string_view method, const std::string& pat
     return error_from_status(response->status, response->body);
   }
   if (response->body.empty()) return Json();
-  Json parsed = Json::parse(response->body, nullptr, false);
-  if (parsed.is_discarded()) {
+  auto parsed = read_json(response->body);
+  if (!parsed.ok()) {
     return make_error(ErrorCode::kInternal, "the server's response is not JSON (Content-Type " +
                                                 response->content_type + ")");
   }
-  return parsed;
+  return std::move(parsed).value();
 }
 
 Result<Json> RestClient::get(const GroupVersionResource& gvr, std::string_view ns,
