@@ -52,6 +52,8 @@ Json container_status(const PodStatusInput& in, const Json& container, bool init
   const std::string name = string_at(container, "name");
   const ContainerStatus* latest = in.view->newest(name);
   const ContainerStatus* previous = in.view->previous(name);
+  // A sidecar's readiness is an app container's: its readinessProbe, and it counts for the pod's.
+  const bool sidecar = init && is_sidecar(container);
   Json s = {{"name", name},
             {"image", string_at(container, "image")},
             {"imageID", ""},
@@ -82,11 +84,11 @@ Json container_status(const PodStatusInput& in, const Json& container, bool init
         started = in.probes && in.probes->get(ProbeKind::kStartup, latest->id) == true;
       }
       bool ready = started;
-      if (!init && ready && has_probe(container, "readinessProbe")) {
+      if ((!init || sidecar) && ready && has_probe(container, "readinessProbe")) {
         ready = in.probes && in.probes->get(ProbeKind::kReadiness, latest->id) == true;
       }
       s["started"] = started;
-      s["ready"] = init ? false : ready;
+      s["ready"] = init && !sidecar ? false : ready;
       if (previous && previous->state == ContainerState::kExited) {
         s["lastState"] = terminated_state(*previous, in.runtime_prefix);
       }
@@ -111,7 +113,7 @@ Json container_status(const PodStatusInput& in, const Json& container, bool init
           s["lastState"] = terminated_state(*previous, in.runtime_prefix);
         }
         // A completed init container counts as ready (the kubelet marks it so).
-        if (init && latest->exit_code == 0) s["ready"] = true;
+        if (init && !sidecar && latest->exit_code == 0) s["ready"] = true;
       }
       break;
   }
@@ -157,9 +159,31 @@ std::string pod_phase(const Json& spec, const Json& init_statuses, const Json& s
   };
   int pending_init = 0;
   int failed_init = 0;
+  int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
   if (const Json& inits = member(spec, "initContainers"); inits.is_array()) {
     for (const Json& c : inits) {
       const Json* s = find(init_statuses, string_at(c, "name"));
+      if (is_sidecar(c)) {
+        // getPhase: a running sidecar counts as running (pending until it has started); an exited
+        // one does not count at all; one that never ran keeps the pod pending.
+        if (!s) {
+          ++unknown;
+          continue;
+        }
+        const Json& state = member(*s, "state");
+        if (member(state, "running").is_object()) {
+          if (!(member(*s, "started") == true)) ++pending_init;
+          ++running;
+        } else if (member(state, "waiting").is_object() &&
+                   !member(member(*s, "lastState"), "terminated").is_object()) {
+          ++pending_init;
+          ++waiting;
+        } else if (!member(state, "waiting").is_object() &&
+                   !member(state, "terminated").is_object()) {
+          ++unknown;
+        }
+        continue;
+      }
       if (!s) {
         ++pending_init;
         continue;
@@ -183,7 +207,7 @@ std::string pod_phase(const Json& spec, const Json& init_statuses, const Json& s
       }
     }
   }
-  int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  bool app_started = false;  // HasAnyRegularContainerStarted
   if (const Json& apps = member(spec, "containers"); apps.is_array()) {
     for (const Json& c : apps) {
       const Json* s = find(statuses, string_at(c, "name"));
@@ -192,6 +216,9 @@ std::string pod_phase(const Json& spec, const Json& init_statuses, const Json& s
         continue;
       }
       const Json& state = member(*s, "state");
+      if (member(state, "running").is_object() || member(state, "terminated").is_object()) {
+        app_started = true;
+      }
       if (member(state, "running").is_object()) {
         ++running;
       } else if (const Json& t = member(state, "terminated"); t.is_object()) {
@@ -209,7 +236,8 @@ std::string pod_phase(const Json& spec, const Json& init_statuses, const Json& s
     }
   }
   if (failed_init > 0 && restart_policy == "Never") return "Failed";
-  if (pending_init > 0) return "Pending";
+  // A pod whose app containers have run stays Running while a sidecar restarts.
+  if (pending_init > 0 && !app_started) return "Pending";
   if (waiting > 0) return "Pending";
   if (running > 0 && unknown == 0) return "Running";
   if (running == 0 && stopped > 0 && unknown == 0) {
@@ -231,18 +259,34 @@ Json generate_pod_status(const PodStatusInput& in) {
   Json init_statuses = Json::array();
   bool initialized = true;
   std::vector<std::string> incomplete_init;
+  std::vector<std::string> unready;
   if (const Json& inits = member(spec, "initContainers"); inits.is_array()) {
     for (const Json& c : inits) {
       Json s = container_status(in, c, true, false);
-      if (!terminated_with(s, true)) {
+      // A sidecar has done its part of initialization once it has started; its readiness
+      // counts for the pod's, as an app container's does.
+      const bool sidecar = is_sidecar(c);
+      if (sidecar ? !(member(s, "started") == true) : !terminated_with(s, true)) {
         initialized = false;
         incomplete_init.push_back(string_at(c, "name"));
       }
+      if (sidecar && !(member(s, "ready") == true)) unready.push_back(string_at(c, "name"));
       init_statuses.push_back(std::move(s));
     }
   }
+  // GeneratePodInitializedCondition: a pod whose app containers have run stays initialized while
+  // a sidecar restarts.
+  if (!initialized && member(spec, "containers").is_array()) {
+    for (const Json& c : member(spec, "containers")) {
+      const ContainerStatus* latest = in.view->newest(string_at(c, "name"));
+      if (latest &&
+          (latest->state == ContainerState::kRunning || latest->state == ContainerState::kExited)) {
+        initialized = true;
+        incomplete_init.clear();
+      }
+    }
+  }
   Json statuses = Json::array();
-  std::vector<std::string> unready;
   if (const Json& apps = member(spec, "containers"); apps.is_array()) {
     for (const Json& c : apps) {
       Json s = container_status(in, c, false, !initialized);

@@ -156,6 +156,10 @@ Result<PodRuntimeView> observe_pod(ContainerRuntime& runtime, std::string_view p
   return view;
 }
 
+bool is_sidecar(const Json& init_container) {
+  return string_at(init_container, "restartPolicy") == "Always";
+}
+
 bool should_restart(std::string_view restart_policy, int exit_code) {
   if (restart_policy == "Never") return false;
   if (restart_policy == "OnFailure") return exit_code != 0;
@@ -287,12 +291,67 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
 
   // --- init containers, one at a time, in order ---
   const auto sandbox_created = view.sandbox->created_at;
+  // computeInitContainerActions: once an app container has run in this sandbox the pod is
+  // initialized; from then on only its sidecars are kept running, and nothing waits on them.
+  bool app_started = false;
+  bool apps_done = apps.is_array() && !apps.empty();
+  if (apps.is_array()) {
+    for (const Json& c : apps) {
+      const ContainerStatus* latest = view.newest(string_at(c, "name"));
+      if (latest && latest->created_at >= sandbox_created) app_started = true;
+      if (!latest || latest->state != ContainerState::kExited ||
+          should_restart(restart_policy, latest->exit_code)) {
+        apps_done = false;
+      }
+    }
+  }
+  bool has_sidecars = false;
+  if (inits.is_array()) {
+    for (const Json& c : inits) has_sidecars = has_sidecars || is_sidecar(c);
+  }
+  if (has_sidecars && apps_done && restart_policy != "Always") {
+    // Every app container has exited for good: the kubelet stops the sidecars rather than
+    // restart them, and the pod completes.
+    finish_pod(pod, state);
+    return result;
+  }
   if (inits.is_array()) {
     for (const Json& c : inits) {
       const std::string name = string_at(c, "name");
       const ContainerStatus* latest = view.newest(name);
       // Instances from an earlier sandbox do not count: a new sandbox runs init containers again.
       const bool current = latest && latest->created_at >= sandbox_created;
+      if (is_sidecar(c)) {
+        if (!current) {
+          start_container(pod, c, true, latest ? latest->attempt + 1 : 0, state,
+                          &result.resync_after);
+          if (app_started) continue;
+          return result;
+        }
+        if (latest->state == ContainerState::kRunning) {
+          if (restart_on_failed_probe(pod, c, true, *latest, "Always", state,
+                                      &result.resync_after)) {
+            if (app_started) continue;
+            return result;
+          }
+          // The next init container starts once this one has started: it runs and its
+          // startupProbe, if any, has succeeded.
+          const bool started = !member(c, "startupProbe").is_object() ||
+                               (probes_ && probes_->get(ProbeKind::kStartup, latest->id) ==
+                                               std::optional<bool>(true));
+          if (!started && !app_started) return result;
+          continue;
+        }
+        if (latest->state != ContainerState::kExited) {
+          if (app_started) continue;
+          return result;
+        }
+        // A sidecar is restarted whenever it exits, whatever the pod's restartPolicy.
+        restart_with_backoff(pod, c, true, *latest, state, &result.resync_after);
+        if (app_started) continue;
+        return result;
+      }
+      if (app_started && current) continue;
       if (!current) {
         start_container(pod, c, true, latest ? latest->attempt + 1 : 0, state,
                         &result.resync_after);
@@ -304,8 +363,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
       if (latest->exit_code == 0) continue;
       if (restart_policy == "Never") {
         // An init container failed and may not be retried: the pod has failed.
-        (void)runtime_.stop_pod_sandbox(uid);
-        state.terminal = true;
+        finish_pod(pod, state);
         return result;
       }
       restart_with_backoff(pod, c, true, *latest, state, &result.resync_after);
@@ -357,11 +415,56 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
   if (all_finished && restart_policy != "Always") {
     // Every container is done and none will restart: the pod has succeeded or failed; the kubelet
     // then stops its sandbox but keeps the exited containers for the status.
-    (void)runtime_.stop_pod_sandbox(uid);
-    state.terminal = true;
+    finish_pod(pod, state);
   }
   remove_old_instances(view);
   return result;
+}
+
+bool PodSyncer::restart_on_failed_probe(const Json& pod, const Json& c, bool init,
+                                        const ContainerStatus& running,
+                                        std::string_view restart_policy, PodSyncState& state,
+                                        std::optional<Clock::Duration>* resync) {
+  const bool liveness_failed =
+      probes_ && probes_->get(ProbeKind::kLiveness, running.id) == std::optional<bool>(false);
+  const bool startup_failed =
+      probes_ && probes_->get(ProbeKind::kStartup, running.id) == std::optional<bool>(false);
+  if (!liveness_failed && !startup_failed) return false;
+  const std::string name = string_at(c, "name");
+  event(pod, field_path(init, name), "Normal", "Killing",
+        "Container " + name + " failed " + (liveness_failed ? "liveness" : "startup") +
+            " probe, will be restarted");
+  int64_t grace = pod_termination_grace_seconds(pod);
+  const Json& probe_grace = member(member(c, liveness_failed ? "livenessProbe" : "startupProbe"),
+                                   "terminationGracePeriodSeconds");
+  if (probe_grace.is_number_integer()) grace = probe_grace.get<int64_t>();
+  (void)stop_container_gracefully(&pod, &c, init, running.id, std::chrono::seconds(grace));
+  auto refreshed = runtime_.container_status(running.id);
+  if (!refreshed.ok() || refreshed->state != ContainerState::kExited) return true;
+  if (!should_restart(restart_policy, refreshed->exit_code)) return true;
+  restart_with_backoff(pod, c, init, *refreshed, state, resync);
+  return true;
+}
+
+void PodSyncer::finish_pod(const Json& pod, PodSyncState& state) {
+  const std::string uid = string_at(member(pod, "metadata"), "uid");
+  const Json& inits = member(member(pod, "spec"), "initContainers");
+  auto view = observe_pod(runtime_, uid);
+  if (inits.is_array() && view.ok()) {
+    // Sidecars go after the app containers, in the reverse of their order in the spec (the
+    // kubelet's termination ordering), each with the pod's grace period.
+    const auto grace = std::chrono::seconds(pod_termination_grace_seconds(pod));
+    for (auto it = inits.rbegin(); it != inits.rend(); ++it) {
+      if (!is_sidecar(*it)) continue;
+      const ContainerStatus* latest = view->newest(string_at(*it, "name"));
+      if (!latest || latest->state != ContainerState::kRunning) continue;
+      event(pod, field_path(true, latest->name), "Normal", "Killing",
+            "Stopping container " + latest->name);
+      (void)stop_container_gracefully(&pod, &*it, true, latest->id, grace);
+    }
+  }
+  (void)runtime_.stop_pod_sandbox(uid);
+  state.terminal = true;
 }
 
 bool PodSyncer::restart_with_backoff(const Json& pod, const Json& container, bool init,
@@ -629,6 +732,23 @@ Result<void> PodSyncer::kill_pod(std::string_view pod_uid, const Json* pod,
     }
     return nullptr;
   };
+  // Sidecars are stopped after the other containers, last one first, in what is left of the grace
+  // period (the kubelet's termination ordering for restartable init containers).
+  std::vector<const ContainerStatus*> sidecars;
+  if (pod) {
+    if (const Json& list = member(member(*pod, "spec"), "initContainers"); list.is_array()) {
+      for (auto it = list.rbegin(); it != list.rend(); ++it) {
+        if (!is_sidecar(*it)) continue;
+        for (const auto* c : running) {
+          if (c->name == string_at(*it, "name")) sidecars.push_back(c);
+        }
+      }
+    }
+    std::erase_if(running, [&](const ContainerStatus* c) {
+      return std::find(sidecars.begin(), sidecars.end(), c) != sidecars.end();
+    });
+  }
+  const Clock::MonoTime kill_began = clock_.monotonic();
   Result<void> first_error;
   if (running.size() == 1) {
     bool init = false;
@@ -649,6 +769,15 @@ Result<void> PodSyncer::kill_pod(std::string_view pod_uid, const Json* pod,
       auto r = f.get();
       if (!r.ok() && first_error.ok()) first_error = r;
     }
+  }
+  for (const auto* c : sidecars) {
+    bool init = false;
+    const Json* spec = spec_of(c->name, &init);
+    const auto used =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.monotonic() - kill_began);
+    auto r = stop_container_gracefully(pod, spec, true, c->id,
+                                       std::max(grace - used, std::chrono::milliseconds::zero()));
+    if (!r.ok() && first_error.ok()) first_error = r;
   }
   if (!first_error.ok() && first_error.error().code != ErrorCode::kNotFound) return first_error;
   if (view.sandbox) {

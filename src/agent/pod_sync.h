@@ -102,6 +102,12 @@ bool should_restart(std::string_view restart_policy, int exit_code);
 // untagged reference, else IfNotPresent.
 std::string image_pull_policy(const Json& container);
 
+// An init container with restartPolicy Always: a sidecar (Kubernetes 1.29+, SidecarContainers). It
+// starts in order with the other init containers but the next one does not wait for it to exit,
+// only for it to have started; it runs beside the app containers, is restarted whenever it exits,
+// and is stopped after them.
+bool is_sidecar(const Json& init_container);
+
 // "name_namespace(uid)", the kubelet's format.Pod.
 std::string format_pod(const Json& pod);
 
@@ -146,6 +152,14 @@ class PodSyncer {
                             const ContainerStatus& exited, PodSyncState& state,
                             std::optional<Clock::Duration>* resync);
   void remove_old_instances(const PodRuntimeView& view);
+  // A running container whose liveness or startup probe failed is stopped and, per
+  // `restart_policy`, restarted with back-off. Returns whether it was.
+  bool restart_on_failed_probe(const Json& pod, const Json& container, bool init,
+                               const ContainerStatus& running, std::string_view restart_policy,
+                               PodSyncState& state, std::optional<Clock::Duration>* resync);
+  // The pod is done (every app container exited for good, or an init container failed under
+  // Never): its sidecars are stopped, last one first, then its sandbox; nothing restarts again.
+  void finish_pod(const Json& pod, PodSyncState& state);
   // Stops a container as the kubelet's killContainer does: its preStop hook first (when `grace`
   // is not zero), within the grace period, whose rest (at least 2 s) is the stop's. `container`
   // (the spec) may be null: no hook then.

@@ -1,4 +1,5 @@
 #include "agent/probe_manager.h"
+#include "agent/pod_sync.h"
 #include "common/json_fields.h"
 
 #include <utility>
@@ -65,11 +66,33 @@ std::unique_ptr<ProbeWorker> ProbeManager::make_worker(const std::string& uid,
   return std::make_unique<ProbeWorker>(clock_, std::move(config));
 }
 
+namespace {
+
+// The containers the prober watches: the app containers and the sidecars (restartable init
+// containers), whose probes the kubelet runs as it does an app container's. `storage` holds the
+// merged list, only for a pod that has sidecars.
+const Json& probed_containers(const Json& spec, Json& storage) {
+  const Json& containers = member(spec, "containers");
+  const Json& inits = member(spec, "initContainers");
+  if (!inits.is_array()) return containers;
+  bool any = false;
+  for (const Json& c : inits) any = any || is_sidecar(c);
+  if (!any) return containers;
+  storage = containers.is_array() ? containers : Json::array();
+  for (const Json& c : inits) {
+    if (is_sidecar(c)) storage.push_back(c);
+  }
+  return storage;
+}
+
+}  // namespace
+
 void ProbeManager::update_pod(const Json& pod, const PodRuntimeView& view) {
   const Json& meta = member(pod, "metadata");
   const Json& spec = member(pod, "spec");
   const std::string uid = string_at(meta, "uid");
-  const Json& containers = member(spec, "containers");
+  Json with_sidecars;
+  const Json& containers = probed_containers(spec, with_sidecars);
   if (uid.empty() || !containers.is_array()) return;
 
   bool any_probe = false;
@@ -218,7 +241,9 @@ ProbeOutcome ProbeManager::run(const std::string& uid, const std::string& name,
     if (c == p->second.containers.end()) return {};
     id = c->second.id;
     target.netns_path = p->second.netns_path;
-    if (const Json& list = member(member(*p->second.pod, "spec"), "containers"); list.is_array()) {
+    Json with_sidecars;
+    if (const Json& list = probed_containers(member(*p->second.pod, "spec"), with_sidecars);
+        list.is_array()) {
       for (const Json& spec : list) {
         if (string_at(spec, "name") == name) target.container = spec;
       }
@@ -242,7 +267,13 @@ void ProbeManager::probe_failed(const std::string& uid, const std::string& name,
     if (p == pods_.end()) return;
     pod = p->second.pod;
   }
-  const std::string field_path = "spec.containers{" + name + "}";
+  bool sidecar = false;
+  if (const Json& inits = member(member(*pod, "spec"), "initContainers"); inits.is_array()) {
+    for (const Json& c : inits)
+      sidecar = sidecar || (string_at(c, "name") == name && is_sidecar(c));
+  }
+  const std::string field_path =
+      std::string(sidecar ? "spec.initContainers{" : "spec.containers{") + name + "}";
   // prober.go: a failure is a Warning "Unhealthy"; a warning (a redirect elsewhere) is
   // "ProbeWarning", still of type Warning.
   if (outcome.result == ProbeResult::kWarning) {
