@@ -2,8 +2,9 @@
 // line parser and a whole-file read, with the tail case the kubelet seeks for), a probe's way into
 // the pod's network namespace (a socket made by a throw-away thread that setns()es, against a
 // plain socket and against switching the calling thread there and back), a whole TCP probe into a
-// namespace, and a configMap volume update through the atomic writer. The namespace cases need
-// root (they are skipped otherwise); files go under $TMPDIR.
+// namespace, a configMap volume update through the atomic writer, and a container's environment
+// with the service variables of N services in its namespace (every container start computes it).
+// The namespace cases need root (they are skipped otherwise); files go under $TMPDIR.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -24,10 +25,12 @@
 #include <thread>
 
 #include "agent/atomic_writer.h"
+#include "agent/container_env.h"
 #include "agent/container_logs.h"
 #include "agent/fake_runtime.h"
 #include "agent/probe_manager.h"
 #include "agent/prober.h"
+#include "agent/service_env.h"
 #include "runtime/runc_log.h"
 
 namespace {
@@ -293,6 +296,52 @@ void BM_ProbeManagerUpdatePod(benchmark::State& state) {
   for (auto _ : state) manager.update_pod(pod, view);
 }
 BENCHMARK(BM_ProbeManagerUpdatePod)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond);
+
+// A container's environment at its start: the service variables of `range(0)` services in the
+// pod's namespace (plus `kubernetes`) through service_env_map and resolve_container_env, against
+// the same container without a service source (the baseline, Arg 0 with no source).
+void BM_ContainerEnvWithServices(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<std::shared_ptr<const Json>> prod, def;
+  def.push_back(std::make_shared<const Json>(
+      Json::parse(R"({"metadata": {"name": "kubernetes", "namespace": "default"},
+                      "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443}]}})")));
+  for (int i = 0; i < n; ++i) {
+    prod.push_back(std::make_shared<const Json>(
+        Json{{"metadata", {{"name", "svc-" + std::to_string(i)}, {"namespace", "prod"}}},
+             {"spec",
+              {{"clusterIP", "10.96.1." + std::to_string(i % 250)},
+               {"ports", Json::array({{{"name", "http"}, {"port", 80}, {"protocol", "TCP"}}})}}}}));
+  }
+  agent::ServiceEnvSource source;
+  source.list = [&](std::string_view ns) { return ns == "prod" ? prod : def; };
+  source.synced = [] { return true; };
+  const bool with_source = state.range(1) != 0;
+  const Json pod = Json::parse(R"({"metadata": {"name": "p", "namespace": "prod", "uid": "u"}})");
+  const Json container = Json::parse(R"({"name": "c",
+      "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "$(A)-x"}]})");
+  size_t vars = 0;
+  for (auto _ : state) {
+    agent::EnvContext ctx;
+    ctx.pod = &pod;
+    std::map<std::string, std::string> services;
+    if (with_source) {
+      services = *agent::service_env_map(source, "prod", true);
+      ctx.service_env = &services;
+    }
+    auto env = agent::resolve_container_env(container, ctx);
+    vars = env->env.size();
+    benchmark::DoNotOptimize(env);
+  }
+  state.counters["vars"] = static_cast<double>(vars);
+}
+BENCHMARK(BM_ContainerEnvWithServices)
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({10, 1})
+    ->Args({100, 1})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
