@@ -124,7 +124,10 @@ for run in $(seq "$runs"); do
   if ((pods > 0)); then "$BOSUN" image import "$tmp/busybox.tar" --data-dir "$dir/agent" >/dev/null; fi
   # The binary and its libraries in the page cache, as on a node that has run them before: the kernel maps
   # cached pages around each touched one (fault-around), so a cold cache would measure less.
-  cat "$BOSUN" $(ldd "$BOSUN" | awk '/=>/ {print $3}') >/dev/null
+  # `bosun agent` runs as bosun-agent when that sits beside it (src/cmd/agent_program.cc).
+  for program in "$BOSUN" "$(dirname "$BOSUN")/bosun-agent"; do
+    [[ -x "$program" ]] && cat "$program" $(ldd "$program" | awk '/=>/ {print $3}') >/dev/null
+  done
   "$BOSUN" agent --server "$url" --token-file "$dir/server/node-token" \
     --certificate-authority "$dir/server/tls/ca.crt" --node-name n1 --data-dir "$dir/agent" \
     --kubelet-port 0 >"$dir/agent.out" 2>"$dir/agent.log" &
@@ -135,8 +138,9 @@ for run in $(seq "$runs"); do
   line=$(sample "$agent_pid")
   idle_lines+=("$line")
   read -r rss anon file p threads <<<"$line"
-  printf 'run %d idle:    VmRSS %5s MB  RssAnon %5s MB  RssFile %5s MB  Pss %5s MB  threads %s  libraries %s%s\n' \
+  printf 'run %d idle:    VmRSS %5s MB  RssAnon %5s MB  RssFile %5s MB  Pss %5s MB  threads %s  libraries %s  %s%s\n' \
     "$run" "$(mb "$rss")" "$(mb "$anon")" "$(mb "$file")" "$(mb "$p")" "$threads" "$(libraries "$agent_pid")" \
+    "$(basename "$(readlink "/proc/$agent_pid/exe")")" \
     "$(grep -qE 'libcurl|libarchive' "/proc/$agent_pid/maps" && echo ' (libcurl or libarchive mapped)')"
   if ((pods > 0)); then
     for i in $(seq "$pods"); do

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "api/validation.h"
+#include "common/thread_random.h"
 #include "common/time_format.h"
 #include "common/uuid.h"
 
@@ -156,10 +157,7 @@ std::string go_string_slice(const std::vector<std::string>& v) {
   return out + "}";
 }
 
-std::mt19937_64& default_rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
+std::mt19937_64& default_rng() { return thread_random(); }
 
 }  // namespace
 

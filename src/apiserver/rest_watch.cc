@@ -9,6 +9,7 @@
 #include "apiserver/object_codec.h"
 #include "apiserver/rest_core.h"
 #include "apiserver/table.h"
+#include "common/thread_random.h"
 
 namespace bosun::apiserver {
 
@@ -164,8 +165,8 @@ Result<void> handle_watch(RestCore& core, RestRequest& r) {
   } else {
     // Without a timeout Kubernetes picks one between minRequestTimeout (30 min) and twice that,
     // so that watches spread over API servers.
-    thread_local std::mt19937 rng{std::random_device{}()};
-    timeout = std::chrono::seconds(1800 + std::uniform_int_distribution<int>(0, 1799)(rng));
+    timeout =
+        std::chrono::seconds(1800 + std::uniform_int_distribution<int>(0, 1799)(thread_random()));
   }
   w.timeout = timeout;
 

@@ -38,6 +38,7 @@
 
 #include "common/check.h"
 #include "common/log.h"
+#include "common/thread_random.h"
 #include "http/worker_pool.h"
 
 namespace bosun::apiserver {
@@ -73,8 +74,7 @@ constexpr size_t kKeepBufferBytes = 64 * 1024;
 // profiles of small requests; an audit id needs uniqueness, not secrecy, so a per-thread generator
 // seeded once suffices.
 std::string new_request_id() {
-  thread_local std::mt19937_64 rng{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
-                                   std::random_device{}()};
+  std::mt19937_64& rng = thread_random();
   uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   char buf[37];
