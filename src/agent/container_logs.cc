@@ -446,6 +446,12 @@ std::vector<std::string> rotated_logs(const std::string& path) {
   return out;
 }
 
+void remove_container_logs(const std::string& path) {
+  if (path.empty()) return;
+  for (const auto& f : log_siblings(path)) ::unlink(f.c_str());
+  ::unlink(path.c_str());
+}
+
 Result<bool> rotate_container_log(const std::string& path, const LogRotationPolicy& policy,
                                   Clock::WallTime now,
                                   const std::function<Result<void>()>& reopen) {

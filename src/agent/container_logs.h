@@ -92,6 +92,10 @@ struct LogRotationPolicy {
 // first; leftovers of an interrupted compression are not listed.
 std::vector<std::string> rotated_logs(const std::string& path);
 
+// The kubelet's ContainerLogManager.Clean, for a container the agent removes: its log and every
+// rotation of it (<path>.*) go. Missing files are not an error.
+void remove_container_logs(const std::string& path);
+
 // The kubelet's rotateLog (pkg/kubelet/logs/container_log_manager.go) for one running container.
 // When the log is at or over the size: removes leftovers of an interrupted compression, removes
 // the oldest rotated files so that with the one about to be made and the live file at most

@@ -332,6 +332,23 @@ TEST(LogRotation, MissingLogIsReopenedAndNegativeSizeNeverRotates) {
   EXPECT_EQ(rotated_logs(path), (std::vector<std::string>{path + ".20240501-120002"}));
 }
 
+TEST(LogRotation, RemovingAContainersLogsTakesItsRotationsOnly) {
+  TempDir dir;
+  const std::string path = dir.path() + "/1.log";
+  for (const char* f : {"/1.log", "/1.log.20240501-120000.gz", "/1.log.20240501-120001",
+                        "/1.log.20240501-120002.tmp", "/0.log", "/10.log", "/10.log.20240501-1"}) {
+    append(dir.path() + f, "x");
+  }
+  remove_container_logs(path);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    left.push_back(e.path().filename().string());
+  }
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"0.log", "10.log", "10.log.20240501-1"}));
+  remove_container_logs(path);  // already gone: nothing to do
+}
+
 TEST(LogRotation, ASecondRotationInOneSecondWaits) {
   TempDir dir;
   const std::string path = dir.path() + "/0.log";

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/container_config.h"
+#include "agent/container_logs.h"
 #include "agent/prober.h"
 #include "agent/pull_progress.h"
 #include "agent/pull_secrets.h"
@@ -693,7 +694,8 @@ void PodSyncer::remove_old_instances(const PodRuntimeView& view) {
     });
     for (size_t i = 2; i < list.size(); ++i) {
       if (list[i]->state != ContainerState::kExited) continue;
-      (void)runtime_.remove_container(list[i]->id);
+      // The kubelet's container GC cleans the removed instance's logs, rotations included.
+      if (runtime_.remove_container(list[i]->id).ok()) remove_container_logs(list[i]->log_path);
     }
   }
 }
