@@ -71,6 +71,26 @@ Json without_heartbeats(Json status) {
   return status;
 }
 
+// A status with its null members dropped, recursively. The API server keeps no nulls in a pod's
+// status (the conditions the kubelet writes with "lastProbeTime": null come back without it), so
+// a status that differs from the one last written only in nulls is that status: comparing them
+// as written wrote every started pod's status twice, the second PATCH changing nothing.
+Json without_nulls(const Json& value) {
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!it.value().is_null()) out[it.key()] = without_nulls(it.value());
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const Json& item : value) out.push_back(without_nulls(item));
+    return out;
+  }
+  return value;
+}
+
 }  // namespace
 
 Json trim_pod_for_agent(Json pod) {
@@ -463,7 +483,7 @@ void Agent::sync_pod(const std::string& uid) {
     in.runtime_prefix = runtime_.id_prefix();
     in.now = clock_.now();
     Json status = generate_pod_status(in);
-    const size_t hash = std::hash<Json>{}(status);
+    const size_t hash = std::hash<Json>{}(without_nulls(status));
     if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
       if (w.ok()) {

@@ -6,6 +6,7 @@
 
 #include "agent/fake_runtime.h"
 #include "client/test_config.h"
+#include "common/metrics.h"
 #include "common/time_format.h"
 
 namespace bosun::agent {
@@ -172,6 +173,41 @@ TEST_F(AgentTest, APodBoundToTheNodeRunsWithTheStatusTheKubeletWrites) {
     }
     return reasons.count("Pulled") && reasons.count("Created") && reasons.count("Started");
   }));
+}
+
+// The API server's count of PATCHes of pods/status (the server of these tests counts into the
+// global registry).
+int64_t pod_status_patches() {
+  const std::string text = MetricsRegistry::global().expose();
+  const std::string series =
+      "apiserver_request_total{code=\"200\",resource=\"pods\",subresource=\"status\","
+      "verb=\"PATCH\"} ";
+  const size_t at = text.find(series);
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + series.size()));
+}
+
+TEST_F(AgentTest, AStartedPodsStatusIsWrittenOnce) {
+  start_agent();
+  // Bound as the scheduler binds: pods/binding adds PodScheduled with "lastProbeTime": null, which
+  // the stored status drops once the agent's patch has replaced the conditions.
+  Json spec = simple_spec();
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+              {"spec", spec}};
+  ASSERT_TRUE(client_->create(client::kPods, "default", pod).ok());
+  const int64_t before = pod_status_patches();
+  Json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", "web"}}},
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", "node-a"}}}};
+  auto bound = client_->create_subresource(client::kPods, "default", "web", "binding", binding);
+  ASSERT_TRUE(bound.ok()) << bound.error().message;
+  ASSERT_TRUE(eventually([&] { return phase_of(get_pod("web")) == "Running"; }));
+  // The agent's informer delivers the Running pod and the agent syncs it again; the status it
+  // computes then is the one it wrote, so nothing more is written.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(pod_status_patches() - before, 1);
 }
 
 TEST_F(AgentTest, ACrashingContainerRestartsWithBackOff) {
