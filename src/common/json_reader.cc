@@ -36,7 +36,8 @@ class Reader {
     Json root;
     if (!read_tree(root)) return error();
     skip_space();
-    if (p_ != end_) {
+    // nlohmann's lexer takes a NUL byte for the end of the input: whatever follows it is ignored.
+    if (p_ != end_ && *p_ != '\0') {
       fail("unexpected content after the value");
       return error();
     }

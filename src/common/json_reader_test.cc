@@ -104,6 +104,10 @@ TEST(JsonReaderTest, MalformedInputIsAnErrorWithItsOffset) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(r.error().message, "json: invalid value at byte 3");
+  // A NUL byte ends the input for nlohmann: what follows a complete value is ignored.
+  expect_same_as_nlohmann(std::string("[1,-2]\0x", 8));
+  expect_same_as_nlohmann(std::string("[1,\0]", 5));
+  expect_same_as_nlohmann(std::string("\0", 1));
   EXPECT_EQ(read_json("{\"a\":1} x").error().message,
             "json: unexpected content after the value at byte 8");
 }
