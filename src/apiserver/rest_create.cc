@@ -75,7 +75,9 @@ Result<std::string> create_object(RestCore& core, const ResourceScope& scope,
     scope.field_manager->update(Json(), obj, options.manager, core.clock());
   }
   for (int attempt = 0;; ++attempt) {
-    Json candidate = obj;
+    // Only a generated name is ever tried again; otherwise the object itself becomes the candidate
+    // (a pod's deep copy was ~1 % of scheduler_perf's CPU).
+    Json candidate = generated ? obj : std::move(obj);
     api::mutable_metadata(candidate).erase("resourceVersion");
     api::prepare_object_meta_for_create(candidate, core.clock());
     // The strategies of kinds with a status subresource start new objects with an empty status
