@@ -333,5 +333,32 @@ TEST_F(AgentTest, TheLeaseIsRenewedEveryTenSeconds) {
   EXPECT_EQ((*renewed)["spec"]["renewTime"], format_rfc3339_micro(clock_.now()));
 }
 
+TEST_F(AgentTest, ContainersGetTheServiceVariablesOfTheirNamespace) {
+  Json service = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", "web-db"}, {"namespace", "default"}}},
+      {"spec",
+       {{"ports", Json::array({{{"name", "sql"}, {"port", 5432}}})}}}};  // an allocated cluster IP
+  auto created_service = client_->create(client::core_resource("services"), "default", service);
+  ASSERT_TRUE(created_service.ok()) << created_service.error().message;
+  const std::string ip = (*created_service)["spec"]["clusterIP"];
+  start_agent();
+  Json created = create_pod("web", simple_spec());
+  const std::string uid = created["metadata"]["uid"];
+  ASSERT_TRUE(eventually([&] { return phase_of(get_pod("web")) == "Running"; }));
+  auto containers = runtime_->list_pod_containers(uid);
+  ASSERT_TRUE(containers.ok());
+  ASSERT_EQ(containers->size(), 1u);
+  auto config = runtime_->container_config((*containers)[0].id);
+  ASSERT_TRUE(config.ok());
+  auto has = [&](const std::string& var) {
+    return std::find(config->env.begin(), config->env.end(), var) != config->env.end();
+  };
+  EXPECT_TRUE(has("WEB_DB_SERVICE_HOST=" + ip));
+  EXPECT_TRUE(has("WEB_DB_SERVICE_PORT_SQL=5432"));
+  EXPECT_TRUE(has("WEB_DB_PORT=tcp://" + ip + ":5432"));
+}
+
 }  // namespace
 }  // namespace bosun::agent
