@@ -106,6 +106,10 @@ void add_agent_flags(CLI::App* cmd, AgentFlags& f) {
   cmd->add_option("--workers", f.workers, "Pods synced in parallel")->capture_default_str();
   cmd->add_option("--kubelet-port", f.kubelet_port, "HTTPS port for logs, exec and attach (0: any)")
       ->capture_default_str();
+  add_container_log_flags(cmd, f);
+}
+
+void add_container_log_flags(CLI::App* cmd, AgentFlags& f) {
   cmd->add_option("--container-log-max-size", f.container_log_max_size,
                   "Size (a quantity) at which a container's log is rotated; negative: never")
       ->capture_default_str();

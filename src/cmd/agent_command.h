@@ -38,6 +38,9 @@ struct AgentFlags {
 
 // Adds the agent's flags to `cmd`.
 void add_agent_flags(CLI::App* cmd, AgentFlags& flags);
+// Only --container-log-max-size and --container-log-max-files (part of add_agent_flags), for a
+// command that runs an agent with a few of its flags (`bosun server`).
+void add_container_log_flags(CLI::App* cmd, AgentFlags& flags);
 
 // A started agent and everything it runs on; stop() (or destruction) stops it, leaving its
 // containers running (a restarted agent re-adopts them).
