@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -133,6 +134,20 @@ int receive_console(int listen_fd, std::string* error) {
   return fd;
 }
 
+// The container init's pid from runc's state (<root>/<id>/state.json, what `runc state` reads), or
+// 0. The one number is all this needs of the ~9 KB document, so it is found rather than parsed.
+int init_pid_of(const std::string& root, const std::string& id) {
+  const std::string state = read_text(root + "/" + id + "/state.json");
+  constexpr std::string_view kKey = "\"init_process_pid\":";
+  const size_t at = state.find(kKey);
+  if (at == std::string::npos) return 0;
+  size_t i = at + kKey.size();
+  while (i < state.size() && state[i] == ' ') ++i;
+  int pid = 0;
+  std::from_chars(state.data() + i, state.data() + state.size(), pid);
+  return pid;
+}
+
 void reset_signals_for_exec() {
   // Dispositions and the mask survive exec: the container must not inherit the monitor's.
   sigset_t all;
@@ -172,7 +187,6 @@ int monitor_main(int argc, char** argv) {
   if (sfd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
 
   std::string pid_file = bundle + "/" + kMonitorPidFile;
-  write_record(pid_file, std::to_string(::getpid()));
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (log_fd < 0) return fail("open log " + log_path + ": " + std::strerror(errno));
   int out[2], err[2];
@@ -218,7 +232,6 @@ int monitor_main(int argc, char** argv) {
   };
 
   std::string runc_log = bundle + "/" + kRuncLogFile;
-  std::string init_pid_file = bundle + "/" + kInitPidFile;
   std::vector<std::string> args = {runc, "--root", root, "--log", runc_log, "--log-format", "json"};
   if (verb == "run") {
     // create + start in one runc process: one Go start-up fewer when nothing happens in between.
@@ -227,7 +240,9 @@ int monitor_main(int argc, char** argv) {
     args.push_back("create");
   }
   if (stdio.tty) args.insert(args.end(), {"--console-socket", console_path});
-  args.insert(args.end(), {"--bundle", bundle, "--pid-file", init_pid_file, id});
+  // No --pid-file: runc writes it with O_SYNC, a disk flush on every container start; the init's
+  // pid is in the state runc keeps anyway (init_pid_of).
+  args.insert(args.end(), {"--bundle", bundle, id});
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
@@ -248,6 +263,8 @@ int monitor_main(int argc, char** argv) {
   ::close(out[1]);
   ::close(err[1]);
   if (in[0] >= 0) ::close(in[0]);
+  // Written while runc runs: nothing reads it before the agent has this monitor's reply.
+  write_record(pid_file, std::to_string(::getpid()));
   int st = 0;
   while (::waitpid(runc_pid, &st, 0) < 0 && errno == EINTR) {
   }
@@ -286,19 +303,26 @@ int monitor_main(int argc, char** argv) {
     return fail(listen.error().message);
   }
   std::string attach_socket = bundle + "/" + kAttachSocketFile;
-  int init_pid = std::atoi(read_text(init_pid_file).c_str());
-  if (init_pid <= 0) return fail("runc create wrote no pid file");
-  // Found now, so the OOM counter can be read after the init dies. An absolute cgroupsPath is where
-  // runc put it in every hierarchy; otherwise ask the init (which `run` may already have lost).
-  Result<CgroupPaths> cgroup = cgroup_paths_of_pid(init_pid);
+  const int init_pid = init_pid_of(root, id);
+  if (init_pid <= 0) {
+    ::unlink(pid_file.c_str());
+    return fail("runc " + verb + " left no state with the container's pid");
+  }
+  write_all(kSyncFd, "ok " + std::to_string(init_pid) + "\n");
+  ::close(kSyncFd);
+  // After the reply, off the agent's path: the pid record (an agent restarting after a crash dates
+  // a start it did not record by it), and the cgroup, found now so that the OOM counter can be read
+  // after the init dies. An absolute cgroupsPath is where runc put it in every hierarchy; otherwise
+  // ask the init (which `run` may already have lost).
+  write_record(bundle + "/" + kInitPidFile, std::to_string(init_pid));
+  Result<CgroupPaths> cgroup = make_error(ErrorCode::kNotFound, "no cgroup");
   try {
     Json config = Json::parse(read_text(bundle + "/config.json"));
     std::string path = config.at("linux").value("cgroupsPath", "");
     if (!path.empty() && path[0] == '/') cgroup = cgroup_paths_of(path);
   } catch (const std::exception&) {
   }
-  write_all(kSyncFd, "ok " + std::to_string(init_pid) + "\n");
-  ::close(kSyncFd);
+  if (!cgroup.ok()) cgroup = cgroup_paths_of_pid(init_pid);
 
   CriLineSplitter splitters[2] = {CriLineSplitter(log_fd, "stdout"),
                                   CriLineSplitter(log_fd, "stderr")};

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "runtime/bundle_spec.h"
 #include "runtime/cgroup.h"
@@ -233,6 +234,44 @@ TEST_F(RuncTest, RelativePathsWork) {
   auto exit = Runc::wait(scratch_->path() + "/" + bundle, 20s);
   ASSERT_TRUE(exit.ok());
   EXPECT_EQ(log_messages(log_path("relative")), std::vector<std::string>{"stdout relative"});
+}
+
+TEST_F(RuncTest, CreateAndRunReturnTheContainerInitsPid) {
+  // The monitor reads the pid from runc's state rather than a --pid-file (which runc writes with
+  // O_SYNC): what create returns is the process runc and the kernel know as the container's init,
+  // and the bundle's init.pid record says the same.
+  for (bool start : {false, true}) {
+    const std::string id = start ? "pid-run" : "pid-create";
+    std::string bundle = scratch_->path() + "/bundles/" + id;
+    ContainerSpec s = spec({"sleep", "1000"});
+    s.cgroups_path = container_cgroup_path(pod_uid_, id);
+    ASSERT_TRUE(write_bundle(bundle, s).ok());
+    CreateOptions options{id, bundle, log_path(id)};
+    options.start = start;
+    auto pid = runc_->create(options);
+    ASSERT_TRUE(pid.ok()) << pid.error().message;
+    auto state = runc_->state(id);
+    ASSERT_TRUE(state.ok());
+    EXPECT_EQ(state->status, start ? "running" : "created");
+    EXPECT_EQ(*pid, state->pid);
+    auto monitor = Runc::monitor_pid(bundle);
+    ASSERT_TRUE(monitor.has_value());
+    // The init is the monitor's child (runc has exited; the monitor is its subreaper).
+    const std::string stat = read_file("/proc/" + std::to_string(*pid) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    char state_char = 0;
+    int ppid = 0;
+    fields >> state_char >> ppid;
+    EXPECT_EQ(ppid, *monitor);
+    bool recorded = false;
+    for (int i = 0; i < 200 && !recorded; ++i) {
+      recorded = read_file(bundle + "/" + kInitPidFile) == std::to_string(*pid);
+      if (!recorded) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(recorded);
+    ASSERT_TRUE(runc_->remove(id, true).ok());
+    EXPECT_TRUE(Runc::wait(bundle, 20s).ok());
+  }
 }
 
 TEST_F(RuncTest, ExitCodeThree) {
