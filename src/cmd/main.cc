@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
                      "Resources kept from pods on the local node, e.g. cpu=500m,memory=512Mi");
   server->add_option("--insecure-registry", server_flags.agent.insecure_registries,
                      "Registry (host[:port]) the local agent may pull from over plain HTTP");
+  add_container_log_flags(server, server_flags.agent);
 
   ServeFlags apiserver_flags;
   auto* apiserver = app.add_subcommand("apiserver", "Run the API server alone");

@@ -38,17 +38,6 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: counter}
-spec:
-  restartPolicy: Never
-  containers:
-  - name: c
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: [sh, -c, 'for i in 1 2 3 4 5 6; do echo tick \$i; sleep 0.5; done']
----
-apiVersion: v1
-kind: Pod
 metadata: {name: crasher}
 spec:
   containers:
@@ -80,7 +69,20 @@ expect_eq "$(k logs two -c a --since=1h | head -1)" "line 1" "logs --since"
 out=$(must_fail k logs two -c a --previous)
 expect_contains "$out" 'previous terminated container "a" in pod "two" not found'
 
-# -f streams until the container exits, then kubectl exits 0.
+# -f streams until the container exits, then kubectl exits 0. The pod runs 3 s, so it is created
+# only now: created up front with the others it could be done before the checks above are.
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: counter}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'for i in 1 2 3 4 5 6; do echo tick \$i; sleep 0.5; done']
+YAML
 wait_for 60 running counter c
 out=$(timeout 30 "$KUBECTL" logs -f counter)
 expect_eq "$(printf '%s\n' "$out" | tail -1)" "tick 6" "logs -f ends with the container"
