@@ -263,9 +263,13 @@ void FieldManager::update(const Json& live, Json& new_obj, std::string_view mana
   if (managed.empty() && !creating) return;
 
   Comparison cmp = compare(type_, live, new_obj);
-  Comparison filtered = cmp;
-  filtered.exclude(reset_fields_);
-  reassign(filtered, managed, kCurrentOperation, /*force=*/true, nullptr);
+  if (!managed.empty()) {
+    // Only existing entries can lose fields to this update; a created object starts with none, so
+    // its create skips copying and filtering the comparison (a few % of a pod create's CPU).
+    Comparison filtered = cmp;
+    filtered.exclude(reset_fields_);
+    reassign(filtered, managed, kCurrentOperation, /*force=*/true, nullptr);
+  }
 
   FieldSet current = cmp.modified.unite(cmp.added);
   current.subtract(cmp.removed);
