@@ -15,6 +15,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/thread_random.h"
 #include "runtime/image_digest.h"
 #include "runtime/layer_unpack.h"
 #include "runtime/reference.h"
@@ -32,9 +33,8 @@ Error internal(std::string message) { return make_error(ErrorCode::kInternal, st
 Error sys_error(const std::string& what) { return internal(what + ": " + strerror(errno)); }
 
 std::string random_suffix() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^ reinterpret_cast<uintptr_t>(&rng));
   static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t v = rng();
+  uint64_t v = thread_random()();
   std::string out;
   for (int i = 0; i < 16; ++i, v >>= 4) out += kHex[v & 15];
   return out;
