@@ -71,24 +71,30 @@ Json without_heartbeats(Json status) {
   return status;
 }
 
-// A status with its null members dropped, recursively. The API server keeps no nulls in a pod's
-// status (the conditions the kubelet writes with "lastProbeTime": null come back without it), so
-// a status that differs from the one last written only in nulls is that status: comparing them
-// as written wrote every started pod's status twice, the second PATCH changing nothing.
-Json without_nulls(const Json& value) {
+// A hash of a status that ignores its null members. The API server keeps no nulls in a pod's status
+// (the conditions the kubelet writes with "lastProbeTime": null come back without it), so a
+// status that differs from the one last written only in nulls is that status: hashing them as
+// written wrote every started pod's status twice, the second PATCH changing nothing. Computed in
+// place, without a copy: every sync of every pod (thousands on hollow nodes) pays it.
+size_t hash_without_nulls(const Json& value) {
+  auto mix = [](size_t h, size_t v) {
+    return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  };
   if (value.is_object()) {
-    Json out = Json::object();
+    size_t h = 0x6f626a65637421ULL;
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (!it.value().is_null()) out[it.key()] = without_nulls(it.value());
+      if (it.value().is_null()) continue;
+      h = mix(h, std::hash<std::string>{}(it.key()));
+      h = mix(h, hash_without_nulls(it.value()));
     }
-    return out;
+    return h;
   }
   if (value.is_array()) {
-    Json out = Json::array();
-    for (const Json& item : value) out.push_back(without_nulls(item));
-    return out;
+    size_t h = 0x61727261792121ULL;
+    for (const Json& item : value) h = mix(h, hash_without_nulls(item));
+    return h;
   }
-  return value;
+  return std::hash<Json>{}(value);
 }
 
 }  // namespace
@@ -483,7 +489,7 @@ void Agent::sync_pod(const std::string& uid) {
     in.runtime_prefix = runtime_.id_prefix();
     in.now = clock_.now();
     Json status = generate_pod_status(in);
-    const size_t hash = std::hash<Json>{}(without_nulls(status));
+    const size_t hash = hash_without_nulls(status);
     if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
       if (w.ok()) {
