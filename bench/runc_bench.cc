@@ -10,6 +10,9 @@
 //  - BM_RuncRunImageBaseline: `runc run` of /bin/true on an overlay of the same image's layers.
 //  - BM_RuncRuntime50PodsAtOnce: 50 such pods started by 8 threads (pod workers) at once, until
 //    every one is Running.
+//  - BM_RuncRun50AtOnceBaseline: its floor, bare `runc run --detach` of 50 prepared bundles
+//  (busybox
+//    `sleep`) by 8 threads at once, until every runc has returned with its container running.
 // Needs root, runc and busybox-static; reports an error otherwise. Removing each container is
 // outside the timed region.
 #include <benchmark/benchmark.h>
@@ -68,7 +71,8 @@ struct Fixture {
     for (const char* d : {"etc", "tmp", "proc", "sys", "dev"})
       fs::create_directories(rootfs + "/" + d, ec);
     fs::copy_file("/bin/busybox", rootfs + "/bin/busybox", ec);
-    for (const char* a : {"sh", "true"}) fs::create_symlink("busybox", rootfs + "/bin/" + a, ec);
+    for (const char* a : {"sh", "true", "sleep"})
+      fs::create_symlink("busybox", rootfs + "/bin/" + a, ec);
   }
   ~Fixture() {
     if (dir.empty()) return;
@@ -336,6 +340,81 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
   }
 }
 
+// `runc run --detach` with stdio on /dev/null: returns once the container runs; false when runc
+// failed.
+bool runc_run_detached(const std::string& root, const std::string& bundle, const std::string& id) {
+  std::vector<std::string> args = {kRunc,      "--root",   root,   "run",
+                                   "--detach", "--bundle", bundle, id};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, kRunc, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return false;
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
+  constexpr int kContainers = 50;
+  constexpr int kWorkers = 8;
+  Fixture& f = fixture();
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  Runc runc(RuncOptions{kRunc, f.dir + "/state-many"});
+  int round = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::string> ids;
+    for (int i = 0; i < kContainers; ++i) {
+      std::string id = "many-" + std::to_string(round) + "-" + std::to_string(i);
+      ContainerSpec spec = f.spec(id);
+      spec.args = {"/bin/sleep", "600"};
+      if (!bosun::runtime::write_bundle(f.dir + "/bundles/" + id, spec).ok()) {
+        state.SkipWithError("write_bundle failed");
+        return;
+      }
+      ids.push_back(std::move(id));
+    }
+    ++round;
+    state.ResumeTiming();
+    std::atomic<int> next{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.emplace_back([&] {
+        for (int i = next++; i < kContainers; i = next++) {
+          const std::string& id = ids[static_cast<size_t>(i)];
+          if (!runc_run_detached(f.dir + "/state-many", f.dir + "/bundles/" + id, id)) {
+            failed = true;
+          }
+        }
+      });
+    }
+    for (std::thread& t : workers) t.join();
+    state.PauseTiming();
+    for (const std::string& id : ids) {
+      (void)runc.remove(id, true);
+      std::error_code ec;
+      fs::remove_all(f.dir + "/bundles/" + id, ec);
+    }
+    state.ResumeTiming();
+    if (failed) {
+      state.SkipWithError("runc run --detach failed");
+      break;
+    }
+  }
+}
+
 void BM_RuncRunImageBaseline(benchmark::State& state) {
   PodFixture& f = pod_fixture();
   if (!f.error.empty()) {
@@ -369,6 +448,7 @@ BENCHMARK(BM_RuncRunBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Ite
 BENCHMARK(BM_RuncRuntimePodStart)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
 BENCHMARK(BM_RuncRunImageBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(30);
 BENCHMARK(BM_RuncRuntime50PodsAtOnce)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_RuncRun50AtOnceBaseline)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 }  // namespace
 
