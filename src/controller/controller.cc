@@ -7,19 +7,36 @@ namespace bosun::controller {
 Controller::~Controller() { stop(); }
 
 void Controller::run(int workers) {
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  std::lock_guard lock(workers_mu_);
+  if (workers <= 0 || stopping_) return;
+  max_workers_ = static_cast<size_t>(workers);
+  if (workers_.empty()) workers_.emplace_back([this] { work(); });
+}
+
+void Controller::add_worker_if_busy() {
+  if (queue_.len() == 0) return;
+  std::lock_guard lock(workers_mu_);
+  if (stopping_ || workers_.size() >= max_workers_) return;
+  workers_.emplace_back([this] { work(); });
 }
 
 void Controller::stop() {
   queue_.shut_down();
-  for (auto& t : workers_) {
+  std::vector<std::thread> workers;
+  {
+    // No worker starts another after this: the vector joined below is complete.
+    std::lock_guard lock(workers_mu_);
+    stopping_ = true;
+    workers.swap(workers_);
+  }
+  for (auto& t : workers) {
     if (t.joinable()) t.join();
   }
-  workers_.clear();
 }
 
 void Controller::work() {
   while (auto key = queue_.get()) {
+    add_worker_if_busy();
     auto result = reconcile(*key);
     if (result.ok()) {
       queue_.forget(*key);

@@ -1,11 +1,16 @@
 // The reconcile pattern every controller follows (style.md): informer handlers only enqueue keys;
-// N workers take keys from a rate-limited WorkQueue (one key never on two workers) and call
+// up to N workers take keys from a rate-limited WorkQueue (one key never on two workers) and call
 // reconcile(key), which reads the caches, compares desired with observed state and writes the
 // difference. An error re-queues the key with per-key exponential back-off; success forgets it.
-// Used by every controller of the controller-manager. Thread-safe: run()/stop() from one thread.
+// Workers start on demand: one at run(), another whenever a worker takes a key while more are
+// ready, up to N (kube-controller-manager's --concurrent-*-syncs are goroutines, which cost nothing
+// idle; here each idle thread cost its stack, TLS and allocator cache: 54 of them in an idle
+// `bosun server`). Used by every controller of the controller-manager. Thread-safe: run()/stop()
+// from one thread.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -38,7 +43,8 @@ class Controller {
   // The name logs and leader election use, e.g. "replicaset-controller".
   virtual std::string_view name() const = 0;
 
-  // Starts `workers` threads (the informers must have synced first). Returns at once.
+  // Starts one worker and allows up to `workers` (the informers must have synced first). Returns
+  // at once.
   void run(int workers);
   // Shuts the queue down and joins the workers.
   void stop();
@@ -56,9 +62,14 @@ class Controller {
 
  private:
   void work();
+  // Called by a worker that took a key: another worker when more keys are ready, up to the limit.
+  void add_worker_if_busy();
 
   client::WorkQueue queue_;
+  std::mutex workers_mu_;  // guards the three below: workers start workers
   std::vector<std::thread> workers_;
+  size_t max_workers_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace bosun::controller
