@@ -6,7 +6,7 @@ packages="
   g++ cmake ninja-build ccache pkg-config make git
   clang libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev sqlite3
+  nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev uuid-dev
   libssl-dev libboost-dev libboost-system-dev zlib1g-dev
   libarchive-dev libcurl4-openssl-dev runc busybox-static docker-registry
