@@ -36,21 +36,7 @@ stop_pid() {
 
 # What a stopped agent leaves on purpose (its containers, for re-adoption): containers, mounts and pod cgroups.
 agent_leftovers() {
-  local dir=$1 root id m uid
-  root="$dir/runc"
-  if [[ -d "$root" ]] && command -v runc >/dev/null; then
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      runc --root "$root" kill "$id" KILL 2>/dev/null || true
-      runc --root "$root" delete -f "$id" 2>/dev/null || true
-    done
-  fi
-  awk -v p="$dir/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  for uid in $(ls "$dir/sandboxes" 2>/dev/null | grep -v '\.json$'); do
-    for m in /sys/fs/cgroup/*/bosun/pod"$uid" /sys/fs/cgroup/bosun/pod"$uid"; do
-      [[ -d "$m" ]] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    done
-  done
+  "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/agent-cleanup.sh" "$1"
 }
 
 cleanup() {

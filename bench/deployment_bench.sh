@@ -29,16 +29,8 @@ stop_all() {
   done
   HOLLOW_PID=""
   SERVER_PID=""
-  # What the real agent leaves running on purpose (re-adoption): containers and mounts.
-  local root="$DATA/runc" id m
-  if [[ -d "$root" ]]; then
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      runc --root "$root" kill "$id" KILL 2>/dev/null || true
-      runc --root "$root" delete -f "$id" 2>/dev/null || true
-    done
-  fi
-  awk -v p="$WORK/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  # What the real agent leaves running on purpose (re-adoption): containers, mounts, pod cgroups.
+  [[ -n "$DATA" ]] && "$ROOT/scripts/agent-cleanup.sh" "$DATA" "$WORK"
 }
 DATA=""
 trap 'stop_all; rm -rf "$WORK"' EXIT

@@ -35,13 +35,8 @@ stop_all() {
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
   fi
-  if [[ -n "$DATA" && -d "$DATA/runc" ]]; then
-    for id in $(runc --root "$DATA/runc" list -q 2>/dev/null); do
-      runc --root "$DATA/runc" delete -f "$id" >/dev/null 2>&1 || true
-    done
-  fi
-  awk -v p="$WORK/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  # Containers left running, mounts and the pods' cgroups.
+  [[ -n "$DATA" ]] && "$ROOT/scripts/agent-cleanup.sh" "$DATA" "$WORK"
   if [[ -n "$CG" ]]; then
     for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
     CG=""

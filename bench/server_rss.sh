@@ -32,14 +32,7 @@ stop_pid() {
 
 # What the local agent leaves on purpose (nothing with an empty store, but a crash might).
 leftovers() {
-  local dir=$1 id m
-  if [[ -d "$dir/runc" ]] && command -v runc >/dev/null; then
-    for id in $(runc --root "$dir/runc" list -q 2>/dev/null); do
-      runc --root "$dir/runc" delete -f "$id" 2>/dev/null || true
-    done
-  fi
-  awk -v p="$dir/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/agent-cleanup.sh" "$1"
 }
 
 cleanup() {

@@ -4,6 +4,7 @@
 
 BOSUN=${BOSUN:?BOSUN must name the bosun binary}
 E2E_TMP=$(mktemp -d /tmp/bosun-e2e.XXXXXX)
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E_SERVER_PID=""
 E2E_FAILED=0
 
@@ -36,21 +37,7 @@ e2e_cleanup() {
 # containers, overlay and namespace mounts under the data dir, pod cgroups. Best effort, after the
 # server is gone; tests that want to prove a clean teardown check with agent_assert_clean first.
 agent_leftovers_cleanup() {
-  local root="$E2E_TMP/data/runc" id m uid
-  if [[ -d "$root" ]]; then
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      runc --root "$root" kill "$id" KILL 2>/dev/null || true
-      runc --root "$root" delete -f "$id" 2>/dev/null || true
-    done
-  fi
-  # Deepest mounts first.
-  awk -v p="$E2E_TMP/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  for uid in $(ls "$E2E_TMP/data/sandboxes" 2>/dev/null | grep -v '\.json$'); do
-    for m in /sys/fs/cgroup/*/bosun/pod"$uid" /sys/fs/cgroup/unified/bosun/pod"$uid"; do
-      [[ -d "$m" ]] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    done
-  done
+  "$E2E_ROOT/scripts/agent-cleanup.sh" "$E2E_TMP/data" "$E2E_TMP"
 }
 
 # agent_assert_clean: no runc container, mount or sandbox left for the test's data dir (call it
