@@ -143,9 +143,12 @@ void BM_BosunCreateToRunning(benchmark::State& state) { bosun_start(state, false
 void BM_BosunCreateToExitRead(benchmark::State& state) { bosun_start(state, true); }
 void BM_BosunRunDetachedToExitRead(benchmark::State& state) { bosun_start(state, true, true); }
 
-// `runc run` in the foreground, output to /dev/null; false when runc failed.
-bool runc_run(const std::string& root, const std::string& bundle, const std::string& id) {
+// `runc run` with stdio on /dev/null: in the foreground until the container exits, or with
+// `detach` until it runs; false when runc failed.
+bool runc_run(const std::string& root, const std::string& bundle, const std::string& id,
+              bool detach = false) {
   std::vector<std::string> args = {kRunc, "--root", root, "run", "--bundle", bundle, id};
+  if (detach) args.insert(args.begin() + 4, "--detach");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -153,6 +156,7 @@ bool runc_run(const std::string& root, const std::string& bundle, const std::str
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (detach) posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   pid_t pid;
   int rc = ::posix_spawn(&pid, kRunc, &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -340,28 +344,6 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
   }
 }
 
-// `runc run --detach` with stdio on /dev/null: returns once the container runs; false when runc
-// failed.
-bool runc_run_detached(const std::string& root, const std::string& bundle, const std::string& id) {
-  std::vector<std::string> args = {kRunc,      "--root",   root,   "run",
-                                   "--detach", "--bundle", bundle, id};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  int rc = ::posix_spawn(&pid, kRunc, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return false;
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
   constexpr int kContainers = 50;
   constexpr int kWorkers = 8;
@@ -394,7 +376,7 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
       workers.emplace_back([&] {
         for (int i = next++; i < kContainers; i = next++) {
           const std::string& id = ids[static_cast<size_t>(i)];
-          if (!runc_run_detached(f.dir + "/state-many", f.dir + "/bundles/" + id, id)) {
+          if (!runc_run(f.dir + "/state-many", f.dir + "/bundles/" + id, id, /*detach=*/true)) {
             failed = true;
           }
         }
