@@ -86,6 +86,10 @@ Result<Json> read_with_nlohmann(std::string_view text) {
 Result<Json> read_json(std::string_view text) {
   std::unique_ptr<simdjson::dom::parser> own;
   simdjson::dom::parser* parser = nullptr;
+  if (text.empty()) {
+    // Not JSON; and an empty view may carry a null pointer, which simdjson would copy from.
+    return read_with_nlohmann(text);
+  }
   if (text.size() <= kThreadParserCapacity) {
     parser = thread_parser();
   } else {

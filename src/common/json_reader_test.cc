@@ -102,6 +102,8 @@ TEST(JsonReaderTest, MalformedInputIsAnErrorWithItsOffset) {
         "tru",   "nul", "[1 2]", "{} {}", "[1]]", "\"a\"x",     "NaN"}) {
     expect_same_as_nlohmann(text);
   }
+  // An empty view with a null pointer, as an empty request body arrives.
+  EXPECT_FALSE(read_json(std::string_view()).ok());
   auto r = read_json("[1,]");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
