@@ -152,12 +152,24 @@ TEST_F(RuncRuntimeAttachTest, WithoutStdinInputIsDropped) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   (*c)->write_stdin("ignored\n");
   ASSERT_TRUE((*c)->flush());
+  // The shell's line, before the stop: a container stopped right after its start can be killed
+  // before its shell ran at all.
+  const std::string log_path = scratch_->path() + "/logs/deaf/0.log";
+  auto read_log = [&] {
+    std::ifstream in(log_path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  std::string log = read_log();
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       log.find(" stdout F read=") == std::string::npos &&
+       std::chrono::steady_clock::now() < deadline;
+       log = read_log()) {
+    ::usleep(10000);
+  }
   ASSERT_TRUE(rt_->stop_container(id, 1s).ok());
   drain(**c);
   // stdin was /dev/null: read failed at once, nothing typed arrived.
-  std::ifstream in(scratch_->path() + "/logs/deaf/0.log");
-  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(log.find(" stdout F read=1 x=\n"), std::string::npos) << log;
+  EXPECT_NE(read_log().find(" stdout F read=1 x=\n"), std::string::npos) << read_log();
 }
 
 }  // namespace
