@@ -196,6 +196,11 @@ TEST_F(GarbageCollectorTest, ForegroundReplicaSetDeletesItsPodsFirst) {
                 {"spec", {{"containers", Json::array({{{"name", "c"}, {"image", "busybox"}}})}}}};
     ASSERT_TRUE(client_->create(kPods, "default", pod).ok());
   }
+  // The collector knows dependents from its informers (its graph, as Kubernetes' GC): delete the
+  // owner once they have the pods, or a foreground deletion right after the creates may find no
+  // dependent yet and end at once, in Kubernetes too.
+  client::Informer& pods = informers_->informer(kPods);
+  ASSERT_TRUE(eventually([&] { return pods.get("default/web-a") && pods.get("default/web-b"); }));
   remove(rss, "web", "Foreground");
   ASSERT_TRUE(eventually([&] { return !exists(rss, "web"); }));
   // The owner went only after its blocking dependents.
