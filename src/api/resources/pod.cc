@@ -62,6 +62,17 @@ void default_pod(Json& pod) {
   }
   if (auto it = pod.find("status"); it != pod.end() && it->is_object()) {
     if (const SchemaType* t = pod_status_type()) apply_schema_defaults(*it, *t);
+    // PodCondition's times are metav1.Time structs, not pointers: Kubernetes stores and serves a
+    // missing one as null (`lastProbeTime: null` in every pod's conditions), even when the writer
+    // left it out or a merge patch's null deleted it.
+    if (auto cs = it->find("conditions"); cs != it->end() && cs->is_array()) {
+      for (Json& c : *cs) {
+        if (!c.is_object()) continue;
+        for (const char* key : {"lastProbeTime", "lastTransitionTime"}) {
+          if (!c.contains(key)) c[key] = nullptr;
+        }
+      }
+    }
   }
 }
 

@@ -373,6 +373,21 @@ TEST_F(PodStrategyTest, StatusSubresourceChangesOnlyStatus) {
             "status.qosClass: Invalid value: \"Guaranteed\": field is immutable");
 }
 
+// A status written without the condition times (or a merge patch whose null deleted
+// lastProbeTime) is stored and served as Kubernetes does: metav1.Time is a struct, so the missing
+// times are null, and a time that was set is kept.
+TEST_F(PodStrategyTest, ConditionTimesMissingAreNull) {
+  Json pod = create(minimal_pod());
+  pod["status"]["conditions"] = Json::parse(R"([
+    {"type":"Ready","status":"False"},
+    {"type":"PodScheduled","status":"True","lastTransitionTime":"2024-05-03T15:00:00Z"}])");
+  s().default_fields(pod);
+  EXPECT_EQ(pod["status"]["conditions"], Json::parse(R"([
+    {"type":"Ready","status":"False","lastProbeTime":null,"lastTransitionTime":null},
+    {"type":"PodScheduled","status":"True","lastProbeTime":null,
+     "lastTransitionTime":"2024-05-03T15:00:00Z"}])"));
+}
+
 TEST_F(PodStrategyTest, BindingSetsTheNodeOnce) {
   Json pod = create(minimal_pod());
   Json binding = Json::parse(R"({"apiVersion":"v1","kind":"Binding",
