@@ -451,6 +451,40 @@ TEST_F(HttpServerTest, SharedChunksGoOutInOrderWithTheStreamsOwnWrites) {
   EXPECT_EQ(get(*c, "/version").status, 200);
 }
 
+TEST_F(HttpServerTest, ABatchOfSharedChunksGoesOutInOrderAsSeparateChunks) {
+  auto abc = SharedChunk::make("abc\n");
+  auto de = SharedChunk::make("de\n");
+  auto c = connect(admin());
+  ASSERT_TRUE(c->start_stream("GET", "/stream").ok());
+  auto stream = probe_.wait_stream();
+  ASSERT_NE(stream, nullptr);
+  std::vector<SharedChunkPtr> batch = {abc, SharedChunk::make(""), de, abc};
+  // On an idle stream (joined into one write), then twice back to back (the second queues).
+  ASSERT_TRUE(stream->write_shared_batch(batch));
+  ASSERT_TRUE(stream->write_shared_batch(batch));
+  ASSERT_TRUE(stream->write("own\n"));
+  ASSERT_TRUE(stream->write_shared_batch(batch));
+  ASSERT_TRUE(stream->write_shared_batch({}));  // nothing to send
+  // Each shared chunk keeps its own chunk framing: a watch client sees the same lines whether
+  // they came one by one or together.
+  const std::vector<std::string> expected = {"abc\n", "de\n",  "abc\n", "abc\n", "de\n",
+                                             "abc\n", "own\n", "abc\n", "de\n",  "abc\n"};
+  std::vector<std::string> got;
+  while (got.size() < expected.size()) {
+    auto chunk = c->read_chunk();
+    ASSERT_TRUE(chunk.ok()) << chunk.error().message;
+    ASSERT_TRUE(chunk->has_value());
+    got.push_back(**chunk);
+  }
+  EXPECT_EQ(got, expected);
+  stream->finish();
+  auto end = c->read_chunk();
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  EXPECT_FALSE(end->has_value());
+  EXPECT_FALSE(stream->write_shared_batch(batch));
+  EXPECT_EQ(get(*c, "/version").status, 200);
+}
+
 TEST_F(HttpServerTest, StreamNoticesWhenTheClientGoesAway) {
   auto c = connect(admin());
   ASSERT_TRUE(c->start_stream("GET", "/stream").ok());

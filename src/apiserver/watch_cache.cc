@@ -15,6 +15,9 @@ namespace {
 
 constexpr size_t kMaxExpectedWrites = 10'000;
 
+// The most store events delivered as one batch when several batches are queued.
+constexpr size_t kMaxMergedEvents = 256;
+
 // Below this many watchers per thread, splitting a fan-out costs more than it saves.
 constexpr size_t kWatchersPerSlice = 512;
 
@@ -157,7 +160,7 @@ bool ObjectFilter::matches(const CachedObject& obj) const {
 
 struct WatchCache::Watcher {
   WatchRequest request;
-  std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool> gone{false};  // the stream ended (set from the stream's on_close)
   bool closed = false;
   bool sent_any = false;
   uint64_t last_sent_revision = 0;
@@ -284,14 +287,18 @@ Result<void> WatchCache::load() {
 void WatchCache::post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
-    tasks_.push_back(std::move(task));
+    tasks_.push_back(Task{{}, std::move(task)});
   }
   cv_.notify_one();
 }
 
 void WatchCache::on_store_events(Result<store::EventList> events) {
   if (events.ok()) {
-    post([this, batch = std::move(events).value()] { process(batch); });
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(Task{std::move(events).value(), {}});
+    }
+    cv_.notify_one();
     return;
   }
   if (events.error().code == ErrorCode::kServiceUnavailable) return;  // the store is closing
@@ -354,8 +361,11 @@ void WatchCache::watch(WatchRequest request) {
   w->request = std::move(request);
   // The stream's end (client gone, write timeout, shutdown) is noticed by flag; the dispatcher
   // drops the watcher on its next pass.
-  // The callback must not touch the cache: a stream may end after the cache is gone.
-  w->request.stream->on_close([gone = w->gone](StreamEnd) { gone->store(true); });
+  // The callback must not touch the cache: a stream may end after the cache (and the watcher) is
+  // gone, which the weak reference notices.
+  w->request.stream->on_close([weak = std::weak_ptr<Watcher>(w)](StreamEnd) {
+    if (auto watcher = weak.lock()) watcher->gone.store(true);
+  });
   post([this, w] { add_watcher(w); });
 }
 
@@ -396,8 +406,11 @@ void WatchCache::send(Watcher& w, std::string line) {
   if (keeps_up(w) && !w.request.stream->write(std::move(line))) close(w);
 }
 
-void WatchCache::send_shared(Watcher& w, const SharedChunkPtr& line) {
-  if (keeps_up(w) && !w.request.stream->write_shared(line)) close(w);
+void WatchCache::send_shared(Watcher& w, std::span<const SharedChunkPtr> lines) {
+  if (lines.empty() || !keeps_up(w)) return;
+  bool ok = lines.size() == 1 ? w.request.stream->write_shared(lines[0])
+                              : w.request.stream->write_shared_batch(lines);
+  if (!ok) close(w);
 }
 
 void WatchCache::close(Watcher& w) {
@@ -455,13 +468,15 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
   if (watcher.request.send_initial_events_end) {
     send(watcher, enc.bookmark(std::max(revision, watcher.request.start_revision), true));
   }
+  std::vector<SharedChunkPtr> lines;
   for (const Event& e : replay) {
     Encodings encoded;
     CachedObjectPtr prev_at_rev;
     Json parsed;
     if (enc.needs_parsed()) parsed = parse_trusted(e.object->json);
-    deliver(watcher, e, encoded, enc.needs_parsed() ? &parsed : nullptr, prev_at_rev);
+    deliver(watcher, e, encoded, enc.needs_parsed() ? &parsed : nullptr, prev_at_rev, lines);
   }
+  send_shared(watcher, lines);
   if (!watcher.closed) {
     next_deadline_ = std::min(next_deadline_, watcher_due(watcher));
     watchers_.push_back(std::move(w));
@@ -469,7 +484,7 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
 }
 
 void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const Json* parsed,
-                         CachedObjectPtr& prev_at_rev) {
+                         CachedObjectPtr& prev_at_rev, std::vector<SharedChunkPtr>& out) {
   if (w.closed || e.revision <= w.request.start_revision) return;
   const ObjectFilter& f = w.request.filter;
   // cacheWatcher.convertToWatchEvent: an object that starts matching is ADDED, one that stops is
@@ -522,18 +537,19 @@ void WatchCache::deliver(Watcher& w, const Event& e, Encodings& encoded, const J
   }
   const std::string& frame_form = enc.frame_form();
   const bool first = !w.sent_any;
-  SharedChunkPtr line;
+  const SharedChunkPtr* line = nullptr;
   for (const Encoding::Line& l : found->lines) {
     if (l.first == first && l.type == type && l.frame_form == frame_form) {
-      line = l.chunk;
+      line = &l.chunk;
       break;
     }
   }
-  if (!line) {
-    line = SharedChunk::make(enc.frame(type, *obj, found->bytes, first));
-    found->lines.push_back(Encoding::Line{frame_form, type, first, line});
+  if (line == nullptr) {
+    found->lines.push_back(Encoding::Line{
+        frame_form, type, first, SharedChunk::make(enc.frame(type, *obj, found->bytes, first))});
+    line = &found->lines.back().chunk;
   }
-  send_shared(w, line);
+  out.push_back(*line);
   w.sent_any = true;
   w.last_sent_revision = std::max(w.last_sent_revision, e.revision);
 }
@@ -588,22 +604,28 @@ void WatchCache::process(const store::EventList& batch) {
     }
     applied.push_back(Applied{std::move(e), std::move(parsed)});
   }
-  // Each watcher gets the batch's events in order; watchers are independent of one another, so a
-  // large fan-out is split over helper threads (Kubernetes' cacher gives every watcher its own
-  // goroutine). Each slice encodes and frames for itself: an encoding is cheap next to sending
+  // Each watcher gets the batch's events in order, all its lines in one write (Kubernetes' watch
+  // handler flushes once no further event is waiting); watchers are independent of one another,
+  // so a large fan-out is split over helper threads (Kubernetes' cacher gives every watcher its
+  // own goroutine). Each slice encodes and frames for itself: an encoding is cheap next to sending
   // it to thousands of connections.
   auto deliver_range = [&](size_t begin, size_t end) {
-    for (Applied& a : applied) {
-      Encodings encoded;
-      CachedObjectPtr prev_at_rev;
-      for (size_t i = begin; i < end; ++i) {
-        Watcher& w = *watchers_[i];
-        if (w.gone->load()) {
-          close(w);
-          continue;
-        }
-        deliver(w, a.event, encoded, want_parsed ? &a.parsed : nullptr, prev_at_rev);
+    std::vector<Encodings> encoded(applied.size());
+    std::vector<CachedObjectPtr> prev_at_rev(applied.size());
+    std::vector<SharedChunkPtr> lines;  // one watcher's, reused
+    for (size_t i = begin; i < end; ++i) {
+      Watcher& w = *watchers_[i];
+      if (w.gone.load(std::memory_order_relaxed)) {
+        close(w);
+        continue;
       }
+      if (w.closed) continue;
+      lines.clear();
+      for (size_t k = 0; k < applied.size(); ++k) {
+        deliver(w, applied[k].event, encoded[k], want_parsed ? &applied[k].parsed : nullptr,
+                prev_at_rev[k], lines);
+      }
+      send_shared(w, lines);
     }
   };
   const size_t n = watchers_.size();
@@ -631,7 +653,7 @@ void WatchCache::check_deadlines() {
   uint64_t revision = this->revision();
   for (const auto& w : watchers_) {
     if (w->closed) continue;
-    if (w->gone->load()) {
+    if (w->gone.load()) {
       close(*w);
       continue;
     }
@@ -655,6 +677,29 @@ void WatchCache::check_deadlines() {
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed; });
 }
 
+void WatchCache::run_tasks(std::deque<Task>& tasks) {
+  store::EventList merged;
+  for (auto it = tasks.begin(); it != tasks.end(); ++it) {
+    if (it->fn) {
+      it->fn();
+      continue;
+    }
+    // Store batches queued back to back (they piled up during the last fan-out) go out together,
+    // up to a bound that keeps one watcher's write moderate.
+    auto next = std::next(it);
+    if (merged.empty() &&
+        (next == tasks.end() || next->fn || it->events.size() >= kMaxMergedEvents)) {
+      process(it->events);
+      continue;
+    }
+    merged.insert(merged.end(), it->events.begin(), it->events.end());
+    if (next == tasks.end() || next->fn || merged.size() >= kMaxMergedEvents) {
+      process(merged);
+      merged.clear();
+    }
+  }
+}
+
 void WatchCache::run() {
   // Shows in `top -H` and perf: "watch-pods".
   pthread_setname_np(pthread_self(), ("watch-" + type_.plural).substr(0, 15).c_str());
@@ -665,18 +710,18 @@ void WatchCache::run() {
                  [&] { return stopping_ || wake_ || !tasks_.empty(); });
     wake_ = false;
     if (stopping_) break;
-    std::deque<std::function<void()>> tasks;
+    std::deque<Task> tasks;
     tasks.swap(tasks_);
     lock.unlock();
-    for (auto& task : tasks) task();
+    run_tasks(tasks);
     check_deadlines();
     lock.lock();
   }
   // Registrations still queued get their streams ended too.
-  std::deque<std::function<void()>> tasks;
+  std::deque<Task> tasks;
   tasks.swap(tasks_);
   lock.unlock();
-  for (auto& task : tasks) task();
+  run_tasks(tasks);
   for (auto& w : watchers_) close(*w);
   watchers_.clear();
 }

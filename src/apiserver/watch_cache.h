@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -166,6 +167,13 @@ class WatchCache {
 
  private:
   struct Watcher;
+  // The dispatcher's queue: a store batch (`events`) or anything else (`fn`). Consecutive store
+  // batches are delivered as one, so that a watcher gets what piled up during a fan-out in one
+  // write.
+  struct Task {
+    store::EventList events;
+    std::function<void()> fn;
+  };
   struct Event {
     store::EventType type;
     uint64_t revision;
@@ -180,6 +188,7 @@ class WatchCache {
   Result<void> load();
   void on_store_events(Result<store::EventList> events);
   void run();
+  void run_tasks(std::deque<Task>& tasks);
   void process(const store::EventList& batch);
   void add_watcher(std::shared_ptr<Watcher> w);
   // One event's encodings, computed once per output form (and per shape: the object itself, or
@@ -198,12 +207,14 @@ class WatchCache {
     std::vector<Line> lines;
   };
   using Encodings = std::vector<Encoding>;
+  // Appends the line `e` makes for `w` (if any) to `out`.
   void deliver(Watcher& w, const Event& e, Encodings& encoded, const Json* parsed,
-               CachedObjectPtr& prev_at_rev);
+               CachedObjectPtr& prev_at_rev, std::vector<SharedChunkPtr>& out);
   // False (and the watcher closed) when the watcher cannot take more.
   bool keeps_up(Watcher& w);
   void send(Watcher& w, std::string line);
-  void send_shared(Watcher& w, const SharedChunkPtr& line);
+  // A watcher's lines of one batch, handed to its stream together (one write to the client).
+  void send_shared(Watcher& w, std::span<const SharedChunkPtr> lines);
   void close(Watcher& w);
   void check_deadlines();
   // When the watcher next needs the dispatcher's attention: its timeout or its next bookmark.
@@ -230,7 +241,7 @@ class WatchCache {
   uint64_t revision_ = 0;       // newest applied revision
   uint64_t list_revision_ = 0;  // the revision the cache was (re)loaded at
   bool evicted_since_load_ = false;
-  std::deque<std::function<void()>> tasks_;
+  std::deque<Task> tasks_;
   bool stopping_ = false;
   bool wake_ = false;
   std::unique_ptr<store::Watch> store_watch_;

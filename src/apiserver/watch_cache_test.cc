@@ -20,10 +20,29 @@ namespace {
 class RecordingStream final : public ResponseStream {
  public:
   bool write(std::string data) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (gated_) {
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !gated_; });
+    }
     if (finished_) return false;
     lines_.push_back(std::move(data));
     cv_.notify_all();
+    return true;
+  }
+  bool write_shared(const SharedChunkPtr& chunk) override {
+    return write_shared_batch(std::span<const SharedChunkPtr>(&chunk, 1));
+  }
+  // Records how many lines each hand-over carried.
+  bool write_shared_batch(std::span<const SharedChunkPtr> chunks) override {
+    {
+      std::lock_guard lock(mu_);
+      handovers_.push_back(chunks.size());
+    }
+    for (const SharedChunkPtr& c : chunks) {
+      if (!write(std::string(c->data()))) return false;
+    }
     return true;
   }
   bool write_blocking(std::string data) override { return write(std::move(data)); }
@@ -65,12 +84,34 @@ class RecordingStream final : public ResponseStream {
     std::lock_guard lock(mu_);
     return lines_.size();
   }
+  std::vector<size_t> handovers() const {
+    std::lock_guard lock(mu_);
+    return handovers_;
+  }
+  // While closed, a write waits (holding up the writer, as a slow socket write would).
+  void close_gate() {
+    std::lock_guard lock(mu_);
+    gated_ = true;
+  }
+  void open_gate() {
+    std::lock_guard lock(mu_);
+    gated_ = false;
+    cv_.notify_all();
+  }
+  // Waits until a write is waiting at the closed gate (or 10 s).
+  bool wait_held() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return held_; });
+  }
   std::atomic<size_t> queued_{0};
 
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> lines_;
+  std::vector<size_t> handovers_;
+  bool gated_ = false;
+  bool held_ = false;
   bool finished_ = false;
   std::function<void(StreamEnd)> on_close_;
 };
@@ -218,6 +259,49 @@ TEST_F(WatchCacheTest, ALargeFanOutGivesEveryWatcherItsEventsInOrder) {
   for (size_t i = 0; i < prod.size(); ++i) {
     ASSERT_EQ(events(prod[i]->wait_lines(3)), want_prod) << "watcher " << 2 * i + 1;
   }
+}
+
+TEST_F(WatchCacheTest, EventsThatPileUpDuringAFanOutReachAWatcherInOneWrite) {
+  start_cache();
+  WatchRequest w1;
+  w1.start_revision = cache_->revision();
+  auto busy = watch(std::move(w1));  // first in the fan-out
+  WatchRequest w2;
+  w2.start_revision = cache_->revision();
+  auto s = watch(std::move(w2));
+  // A store watch started after the cache's: the store's one delivery thread hands it each batch
+  // after the cache took the same batch.
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t delivered = 0;
+  auto probe = store_->watch("/registry/configmaps/", store_->current_revision(),
+                             [&](Result<store::EventList> events) {
+                               if (!events.ok()) return;
+                               std::lock_guard lock(mu);
+                               for (const auto& e : *events) delivered = e->revision;
+                               cv.notify_all();
+                             });
+  ASSERT_TRUE(probe.ok()) << probe.error().message;
+  busy->close_gate();
+  uint64_t a = put(cm("a"));
+  ASSERT_TRUE(busy->wait_held());  // the dispatcher is inside a's fan-out
+  uint64_t b = put(cm("b"));
+  uint64_t c = put(cm("c"));
+  uint64_t a2 = put(cm("a", "prod"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return delivered >= a2; }));
+  }
+  busy->open_gate();
+  settle();
+  const std::vector<std::string> want = {
+      "ADDED a@" + std::to_string(a), "ADDED b@" + std::to_string(b),
+      "ADDED c@" + std::to_string(c), "MODIFIED a@" + std::to_string(a2)};
+  EXPECT_EQ(events(s->wait_lines(4)), want);
+  EXPECT_EQ(events(busy->wait_lines(4)), want);
+  // The three events that queued behind the first fan-out go to each watcher as one write.
+  EXPECT_EQ(s->handovers(), (std::vector<size_t>{1, 3}));
+  EXPECT_EQ(busy->handovers(), (std::vector<size_t>{1, 3}));
 }
 
 TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -75,7 +76,19 @@ class ResponseStream {
   // one). Returns false, dropping the bytes, once the stream has ended.
   virtual bool write(std::string data) = 0;
   // Like write(), for a chunk other streams send too. The default copies its data into write().
-  virtual bool write_shared(SharedChunkPtr chunk) { return write(std::string(chunk->data())); }
+  virtual bool write_shared(const SharedChunkPtr& chunk) {
+    return write(std::string(chunk->data()));
+  }
+  // Several shared chunks, in order, handed over together so that they reach the client at once:
+  // one TLS record and one system call where the stream can, instead of one per chunk (Kubernetes'
+  // watch handler likewise flushes only once no further event is waiting). The default writes
+  // them one by one.
+  virtual bool write_shared_batch(std::span<const SharedChunkPtr> chunks) {
+    for (const SharedChunkPtr& c : chunks) {
+      if (!write_shared(c)) return false;
+    }
+    return true;
+  }
   // Like write(), but first waits while more than the high-water mark is queued, or until the
   // stream ends. Must not be called on an io thread (it would block the event loop; such a call
   // aborts).

@@ -482,11 +482,11 @@ class StreamImpl final : public ResponseStream {
     if (data.empty()) return !ended();  // an empty chunk would be the terminating chunk
     return enqueue(frame(data), false);
   }
-  bool write_shared(SharedChunkPtr chunk) override {
-    if (!chunk || chunk->framed().empty()) return !ended();
-    Piece p;
-    p.shared = std::move(chunk);
-    return enqueue(std::move(p), false);
+  bool write_shared(const SharedChunkPtr& chunk) override {
+    return enqueue_shared(std::span<const SharedChunkPtr>(&chunk, 1));
+  }
+  bool write_shared_batch(std::span<const SharedChunkPtr> chunks) override {
+    return enqueue_shared(chunks);
   }
   bool write_blocking(std::string data) override {
     BOSUN_CHECK(!t_on_io_thread, "ResponseStream::write_blocking called on an io thread");
@@ -553,15 +553,14 @@ class StreamImpl final : public ResponseStream {
     std::vector<Piece> pieces;
     pieces.swap(pending_);
     f.last = take_terminator_locked(pieces);
-    size_t taken = 0;
+    // Everything queued goes out as one write: one TLS record (up to its 16 KiB) and one system
+    // call, not one per piece.
+    std::string& joined = scratch();
+    for (const Piece& p : pieces) joined += p.bytes();
+    size_t taken = joined.size();
     size_t added = 0;
-    for (const Piece& p : pieces) {
-      size_t buffered = 0;
-      taken += p.bytes().size();
-      if (!direct.write(p.bytes(), &buffered)) f.ok = false;
-      added += buffered;
-      if (!f.ok) break;
-    }
+    if (!joined.empty() && !direct.write(joined, &added)) f.ok = false;
+    release_scratch(joined);
     if (!direct.usable()) f.ok = false;
     if (f.last) taken -= kTerminator.size();  // never counted as queued
     // Queued plaintext became ciphertext: sent, or buffered until the socket takes it.
@@ -638,6 +637,66 @@ class StreamImpl final : public ResponseStream {
     p.owned += data;
     p.owned += "\r\n";
     return p;
+  }
+
+  // A buffer of the calling thread for joining pieces before one write: no allocation per write
+  // once it has grown to a burst's size.
+  static std::string& scratch() {
+    thread_local std::string buffer;
+    buffer.clear();
+    return buffer;
+  }
+  static void release_scratch(std::string& buffer) {
+    if (buffer.capacity() > kKeepScratchBytes) std::string().swap(buffer);
+  }
+  static constexpr size_t kKeepScratchBytes = 256 * 1024;
+
+  // Shared chunks (empty ones skipped) join the queue, or go straight to an idle direct stream
+  // joined into one write.
+  bool enqueue_shared(std::span<const SharedChunkPtr> chunks) {
+    size_t size = 0;
+    size_t count = 0;
+    const SharedChunk* only = nullptr;
+    for (const SharedChunkPtr& c : chunks) {
+      if (!c || c->framed().empty()) continue;
+      size += c->framed().size();
+      ++count;
+      only = c.get();
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (ended_ || finishing_) return false;
+      if (count == 0) return true;
+      if (direct_ && pending_.empty() && !flush_scheduled_) {
+        size_t buffered = 0;
+        bool ok;
+        if (count == 1) {
+          ok = direct_->write(only->framed(), &buffered);
+        } else {
+          std::string& joined = scratch();
+          joined.reserve(size);
+          for (const SharedChunkPtr& c : chunks) {
+            if (c) joined += c->framed();
+          }
+          ok = direct_->write(joined, &buffered);
+          release_scratch(joined);
+        }
+        if (ok && buffered == 0) return true;
+        size_t q = queued_.load(std::memory_order_relaxed) + buffered;
+        queued_.store(q, std::memory_order_relaxed);
+        if (q > high_) above_high_ = true;
+        // A broken connection is ended by the strand, which the flush wakes.
+      } else {
+        for (const SharedChunkPtr& c : chunks) {
+          if (c && !c->framed().empty()) pending_.push_back(Piece{c, {}});
+        }
+        size_t q = queued_.load(std::memory_order_relaxed) + size;
+        queued_.store(q, std::memory_order_relaxed);
+        if (q > high_) above_high_ = true;
+      }
+    }
+    schedule_flush();
+    return true;
   }
 
   bool take_terminator_locked(std::vector<Piece>& out) {
