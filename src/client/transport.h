@@ -1,8 +1,8 @@
 // The HTTPS layer under RestClient and Watch: one TLS context per client (CA, client certificate,
-// host verification as client-go's transport does it) and blocking HTTP/1.1 connections over
-// Boost.Beast with per-call timeouts. Internal to the client module. A Transport is immutable and
-// shared by all threads; a Connection is used by one thread at a time, except cancel(), which any
-// thread may call.
+// host verification as client-go's transport does it) and blocking HTTP/1.1 connections (OpenSSL
+// on a non-blocking socket, poll() deadlines, Beast's response parser) with per-call timeouts.
+// Internal to the client module. A Transport is immutable and shared by all threads; a Connection
+// is used by one thread at a time, except cancel(), which any thread may call.
 #pragma once
 
 #include <chrono>
