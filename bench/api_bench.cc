@@ -33,6 +33,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -353,8 +354,9 @@ BENCHMARK(BM_IdleServerRss)->Iterations(1)->Unit(benchmark::kMillisecond);
 struct Watcher {
   int fd = -1;
   SSL* ssl = nullptr;
-  std::string partial;  // the start of a line the last read ended in
-  uint32_t seen = 0;    // bit e: the ADDED event of pod ev-<e> arrived
+  std::string partial;   // the start of a line the last read ended in
+  uint32_t seen = 0;     // bit e: the ADDED event of pod ev-<e> arrived
+  bool drained = false;  // the last receive found the socket empty (see WatcherReadBio)
   ~Watcher() {
     if (ssl != nullptr) SSL_free(ssl);
     if (fd >= 0) ::close(fd);
@@ -364,6 +366,46 @@ struct Watcher {
 int64_t steady_ns(SteadyClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
+
+// The read side of a watcher's TLS connection: recv() on the socket, noting when a receive came
+// back short or empty, which shows the socket is drained at that moment. That lets epoll be
+// edge-triggered without a final receive that ends in EAGAIN (level-triggered epoll polls every
+// ready socket twice per event: ~1.4 us of client CPU per line at 10,000 watchers).
+struct WatcherReadBio {
+  static int read(BIO* b, char* data, int len) {
+    BIO_clear_retry_flags(b);
+    auto* w = static_cast<Watcher*>(BIO_get_data(b));
+    for (;;) {
+      ssize_t r = ::recv(w->fd, data, static_cast<size_t>(len), 0);
+      if (r > 0) {
+        if (r < len) w->drained = true;
+        return static_cast<int>(r);
+      }
+      if (r == 0) return 0;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        w->drained = true;
+        BIO_set_retry_read(b);
+      }
+      return -1;
+    }
+  }
+  static long ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+  static int create(BIO* b) {
+    BIO_set_init(b, 1);
+    return 1;
+  }
+  static BIO_METHOD* method() {
+    static BIO_METHOD* m = [] {
+      BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "watcher-read");
+      BIO_meth_set_read(bm, read);
+      BIO_meth_set_ctrl(bm, ctrl);
+      BIO_meth_set_create(bm, create);
+      return bm;
+    }();
+    return m;
+  }
+};
 
 // Connects, shakes hands and sends the watch request, blocking; then makes the socket
 // non-blocking.
@@ -383,6 +425,10 @@ bool open_watcher(Watcher& w, SSL_CTX* ctx, uint16_t port, const std::string& re
       static_cast<int>(request.size())) {
     return false;
   }
+  BIO* rbio = BIO_new(WatcherReadBio::method());
+  if (rbio == nullptr) return false;
+  BIO_set_data(rbio, &w);
+  SSL_set0_rbio(w.ssl, rbio);
   return ::fcntl(w.fd, F_SETFL, ::fcntl(w.fd, F_GETFL) | O_NONBLOCK) == 0;
 }
 
@@ -474,7 +520,7 @@ void BM_Watchers(benchmark::State& state) {
         return state.SkipWithError("a watcher could not connect");
       }
       epoll_event ev{};
-      ev.events = EPOLLIN;
+      ev.events = EPOLLIN | EPOLLET;
       ev.data.u32 = static_cast<uint32_t>(i);
       ::epoll_ctl(epoll, EPOLL_CTL_ADD, w->fd, &ev);
       ws.push_back(std::move(w));
@@ -487,19 +533,20 @@ void BM_Watchers(benchmark::State& state) {
         int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 100);
         for (int k = 0; k < n; ++k) {
           Watcher& w = *ws[events[static_cast<size_t>(k)].data.u32];
+          // Edge-triggered: read until the socket is known to be empty and OpenSSL holds no
+          // further record.
+          w.drained = false;
           for (;;) {
             int r = SSL_read(w.ssl, buf.data(), static_cast<int>(buf.size()));
             if (r > 0) {
               on_bytes(w, buf.data(), static_cast<size_t>(r), SteadyClock::now());
-              // Level-triggered: what is still in the socket wakes epoll again, so no read ends
-              // in EAGAIN.
-              if (SSL_has_pending(w.ssl) == 0) break;
+              if (w.drained && SSL_has_pending(w.ssl) == 0) break;
               continue;
             }
             if (SSL_get_error(w.ssl, r) != SSL_ERROR_WANT_READ) {
-              ERR_clear_error();
               ::epoll_ctl(epoll, EPOLL_CTL_DEL, w.fd, nullptr);
             }
+            ERR_clear_error();
             break;
           }
         }
