@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "common/log.h"
+#include "common/thread_util.h"
 #include "common/time_format.h"
 
 namespace bosun::client {
@@ -84,9 +85,7 @@ EventRecorder::EventRecorder(RestClient& client, Clock& clock, EventRecorderOpti
       options_(std::move(options)),
       aggregates_(options_.cache_size),
       observed_(options_.cache_size),
-      spam_(options_.cache_size) {
-  thread_ = std::thread([this] { run(); });
-}
+      spam_(options_.cache_size) {}
 
 EventRecorder::~EventRecorder() { stop(); }
 
@@ -214,6 +213,13 @@ void EventRecorder::event(const ObjectReference& object, std::string_view type,
       return;
     }
     queue_.push_back(std::move(p));
+    // The sender starts with the first event: most recorders of an idle process have none.
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] {
+        set_thread_name("events-" + options_.component);
+        run();
+      });
+    }
   }
   cv_.notify_one();
 }

@@ -3,8 +3,9 @@
 // and the rest. event() never waits for the API server: it correlates the event at once (the
 // EventCorrelator: 25 events per object then one per 5 minutes; more than 10 events of one reason
 // that differ only by message within 10 minutes are combined into one; an identical event bumps
-// the count of the Event already written) and queues what is left for one sender thread, dropping
-// it when the bounded queue is full as client-go's broadcaster does. Thread-safe.
+// the count of the Event already written) and queues what is left for one sender thread (started by
+// the first event), dropping it when the bounded queue is full as client-go's broadcaster does.
+// Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -147,7 +148,7 @@ class EventRecorder {
   bool busy_ = false;
   bool stopping_ = false;
   Stats stats_;
-  std::thread thread_;  // last: it uses the members above
+  std::thread thread_;  // last: it uses the members above; started under mu_ by the first event
 };
 
 }  // namespace bosun::client

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "client/handler_pool.h"
+#include "common/thread_util.h"
+
 namespace bosun::client {
 namespace {
 
@@ -70,7 +73,6 @@ void Informer::add_event_handler(EventHandler handler) { handlers_.push_back(std
 
 void Informer::start() {
   if (reflector_.joinable()) return;
-  dispatcher_ = std::thread([this] { run_dispatcher(); });
   reflector_ = std::thread([this] { run_reflector(); });
 }
 
@@ -84,7 +86,9 @@ void Informer::stop() {
   cv_.notify_all();
   if (watch) watch->stop();
   if (reflector_.joinable()) reflector_.join();
-  if (dispatcher_.joinable()) dispatcher_.join();
+  // A drain already running finishes its current handler call; none starts after this.
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !draining_; });
 }
 
 bool Informer::has_synced() const {
@@ -171,9 +175,10 @@ void Informer::notify_locked(Notification n) {
   if (handlers_.empty()) return;
   // The dispatcher sleeps only on an empty queue: waking it for every event of a busy watch costs
   // a futex call each while it is still working through the earlier ones.
-  const bool was_empty = pending_.empty();
   pending_.push_back(std::move(n));
-  if (was_empty) cv_.notify_all();
+  if (draining_ || stopping_) return;
+  draining_ = true;
+  HandlerPool::shared().post([this] { drain(); });
 }
 
 ObjectPtr Informer::prepare(Json object, std::string* key) const {
@@ -335,6 +340,7 @@ bool Informer::watch_once() {
 }
 
 void Informer::run_reflector() {
+  set_thread_name("inf-" + options_.resource.resource);
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -347,24 +353,32 @@ void Informer::run_reflector() {
   }
 }
 
-void Informer::run_dispatcher() {
-  for (;;) {
-    std::deque<Notification> batch;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-      if (stopping_) return;
-      batch.swap(pending_);
-    }
-    for (const Notification& n : batch) {
-      {
-        // stop() is prompt: no handler starts once it was asked.
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_) return;
-      }
-      dispatch(n);
+void Informer::drain() {
+  std::deque<Notification> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) batch.swap(pending_);
+    if (batch.empty()) {
+      draining_ = false;
+      cv_.notify_all();
+      return;
     }
   }
+  for (const Notification& n : batch) {
+    {
+      // stop() is prompt: no handler starts once it was asked.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    dispatch(n);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || pending_.empty()) {
+    draining_ = false;
+    cv_.notify_all();
+    return;
+  }
+  HandlerPool::shared().post([this] { drain(); });
 }
 
 void Informer::dispatch(const Notification& n) const {

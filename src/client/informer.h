@@ -1,9 +1,10 @@
 // Informer: client-go's shared informer in one piece — a reflector that lists (paged) and then
 // watches from the list's resourceVersion, re-watching from the last seen one (bookmarks advance
 // it), re-listing on 410 Expired/Gone and backing off on errors; a thread-safe cache of read-only
-// objects by "namespace/name" with indexes; and event handlers called in order from one dispatch
-// thread. Used by the scheduler, controllers and agents. All public methods are thread-safe;
-// add_index() and add_event_handler() must be called before start().
+// objects by "namespace/name" with indexes; and event handlers called in order, one notification
+// at a time, on the process's HandlerPool (not the reflector's thread, so a slow handler never
+// holds up the watch). Used by the scheduler, controllers and agents. All public methods are
+// thread-safe; add_index() and add_event_handler() must be called before start().
 #pragma once
 
 #include <chrono>
@@ -72,7 +73,8 @@ class Informer {
   void add_event_handler(EventHandler handler);
 
   void start();
-  // Ends the reflector and dispatcher threads; handlers are not called after it returns.
+  // Ends the reflector thread; handlers are not called after it returns (so it must not be called
+  // from one of this informer's handlers).
   void stop();
 
   // Whether the first list has been stored in the cache.
@@ -100,7 +102,9 @@ class Informer {
   };
 
   void run_reflector();
-  void run_dispatcher();
+  // Runs on the HandlerPool: hands one batch of pending notifications to the handlers, then posts
+  // itself again while more are pending (other informers' handlers get their turn in between).
+  void drain();
   void dispatch(const Notification& n) const;
   // Lists every page; false when stopping or on an error (after backing off).
   bool list_and_replace();
@@ -129,12 +133,12 @@ class Informer {
   std::string resource_version_;
   bool synced_ = false;
   bool stopping_ = false;
+  bool draining_ = false;  // a drain() is posted or running; cleared (and cv_ notified) when done
   int list_count_ = 0;
   std::shared_ptr<Watch> watch_;  // the current watch, for stop()
 
   std::chrono::milliseconds backoff_;
   std::thread reflector_;
-  std::thread dispatcher_;
 };
 
 }  // namespace bosun::client

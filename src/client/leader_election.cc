@@ -1,5 +1,6 @@
 #include "client/leader_election.h"
 
+#include "common/thread_util.h"
 #include "common/time_format.h"
 
 namespace bosun::client {
@@ -22,7 +23,10 @@ LeaderElector::~LeaderElector() { stop(); }
 void LeaderElector::start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("leader-" + config_.lease_name);
+    run();
+  });
 }
 
 void LeaderElector::stop() {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/thread_util.h"
+
 namespace bosun::client {
 
 ExponentialFailureRateLimiter::ExponentialFailureRateLimiter(Clock::Duration base,
@@ -64,9 +66,7 @@ std::unique_ptr<RateLimiter> default_controller_rate_limiter(Clock& clock) {
 WorkQueue::WorkQueue(Clock& clock, std::unique_ptr<RateLimiter> limiter)
     : clock_(clock),
       real_clock_(dynamic_cast<RealClock*>(&clock) != nullptr),
-      limiter_(limiter ? std::move(limiter) : default_controller_rate_limiter(clock)) {
-  waiting_thread_ = std::thread([this] { run_waiting_loop(); });
-}
+      limiter_(limiter ? std::move(limiter) : default_controller_rate_limiter(clock)) {}
 
 WorkQueue::~WorkQueue() {
   shut_down();
@@ -102,6 +102,9 @@ void WorkQueue::add_after(const std::string& key, Clock::Duration delay) {
     waiting_by_key_.erase(it);
   }
   waiting_by_key_[key] = waiting_.emplace(ready, key);
+  // The thread that releases delayed keys starts with the first one: most queues of an idle
+  // process never delay a key (no failures, no periodic resync).
+  if (!waiting_thread_.joinable()) waiting_thread_ = std::thread([this] { run_waiting_loop(); });
   wait_cv_.notify_one();
 }
 
@@ -156,6 +159,7 @@ size_t WorkQueue::waiting() const {
 }
 
 void WorkQueue::run_waiting_loop() {
+  set_thread_name("workqueue-delay");
   std::unique_lock<std::mutex> lock(mu_);
   while (!shutting_down_) {
     auto now = clock_.monotonic();

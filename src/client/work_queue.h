@@ -3,8 +3,8 @@
 // done(), and a key added meanwhile is handed out again after done(). add_after() delays a key;
 // add_rate_limited() delays it by the rate limiter (per-key exponential back-off 5 ms -> 1000 s,
 // and an overall 10 qps / 100 burst token bucket, as DefaultControllerRateLimiter). Time comes from
-// an injected Clock. Thread-safe: any number of producers and workers; one internal thread releases
-// delayed keys.
+// an injected Clock. Thread-safe: any number of producers and workers; one internal thread, started
+// by the first delayed key, releases delayed keys.
 #pragma once
 
 #include <condition_variable>
@@ -120,7 +120,7 @@ class WorkQueue {
   std::multimap<Clock::MonoTime, std::string> waiting_;
   std::map<std::string, std::multimap<Clock::MonoTime, std::string>::iterator> waiting_by_key_;
   bool shutting_down_ = false;
-  std::thread waiting_thread_;
+  std::thread waiting_thread_;  // started under mu_ by the first add_after() that waits
 };
 
 }  // namespace bosun::client

@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include "common/log.h"
+#include "common/thread_util.h"
 
 namespace bosun::controller {
 
@@ -35,6 +36,10 @@ void Controller::stop() {
 }
 
 void Controller::work() {
+  // "replicaset-controller" -> "replicaset": the kernel keeps 15 bytes of a thread's name.
+  std::string_view n = name();
+  if (n.size() > 11 && n.substr(n.size() - 11) == "-controller") n.remove_suffix(11);
+  set_thread_name(n);
   while (auto key = queue_.get()) {
     add_worker_if_busy();
     auto result = reconcile(*key);
