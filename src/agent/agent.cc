@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "agent/container_config.h"
+#include "agent/pod_start_trace.h"
 #include "agent/pod_status.h"
 #include "common/json_fields.h"
 #include "common/log.h"
@@ -373,6 +374,9 @@ void Agent::on_pod(const client::ObjectPtr& stored, client::ObjectPtr parsed) {
       entry = std::make_unique<PodEntry>();
       // A pod that finished before this agent saw it (an agent restart) stays finished.
       if (terminal_phase(*pod)) entry->state.terminal = true;
+      if (pod_start_trace::enabled() && string_at(member(*pod, "status"), "phase") != "Running") {
+        pod_start_trace::begin(uid, string_at(member(*pod, "metadata"), "name"));
+      }
     }
     entry->pod = stored;
     entry->seen_rv = resource_version_of(*pod);
@@ -454,6 +458,7 @@ void Agent::sync_pod(const std::string& uid) {
       return;
     }
     remove_pod_directories(config_.data_dir, uid);
+    pod_start_trace::drop(uid);
     std::lock_guard lock(mu_);
     pods_.erase(uid);
     deleted_pods_.erase(uid);
@@ -471,8 +476,19 @@ void Agent::sync_pod(const std::string& uid) {
   const bool was_terminal = entry->state.terminal;
   if (was_terminal && terminal_phase(*pod)) return;
 
+  pod_start_trace::mark(uid, "worker");
+  // The pod's events wait until its status is written (EventRecorder::hold_pod).
+  struct EventHold {
+    EventRecorder* events;
+    const std::string& uid;
+    ~EventHold() {
+      if (events) events->release_pod(uid);
+    }
+  } hold{events_.get(), uid};
+  if (events_) events_->hold_pod(uid);
   SyncResult result = syncer_->sync_pod(*pod, entry->state);
   auto view = observe_pod(runtime_, uid);
+  pod_start_trace::mark(uid, "observed");
   if (view.ok()) {
     prober_->update_pod(*pod, *view);
     Json base = *pod;
@@ -490,8 +506,16 @@ void Agent::sync_pod(const std::string& uid) {
     in.now = clock_.now();
     Json status = generate_pod_status(in);
     const size_t hash = hash_without_nulls(status);
+    pod_start_trace::mark(uid, "status_built");
     if (hash != entry->written_hash) {
       auto w = write_status(*pod, status);
+      if (pod_start_trace::enabled()) {
+        if (w.ok() && string_at(status, "phase") == "Running") {
+          pod_start_trace::finish(uid, "patched");
+        } else {
+          pod_start_trace::mark(uid, "patched");
+        }
+      }
       if (w.ok()) {
         entry->written_hash = hash;
         std::lock_guard lock(mu_);

@@ -1,5 +1,6 @@
 #include "agent/event_recorder.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/json_fields.h"
@@ -21,6 +22,8 @@ class NodeEventRecorder final : public EventRecorder {
       : sink_(sink), host_(std::move(host)) {}
   void record(const Json& pod, std::string_view field_path, std::string_view type,
               std::string_view reason, std::string message) override;
+  void hold_pod(std::string_view pod_uid) override { sink_.hold_pod(pod_uid); }
+  void release_pod(std::string_view pod_uid) override { sink_.release_pod(pod_uid); }
 
  private:
   ApiEventRecorder& sink_;
@@ -55,6 +58,7 @@ void ApiEventRecorder::record_as(std::string host, const Json& pod, std::string_
                                  std::string message) {
   const Json& meta = pod.is_object() && pod.contains("metadata") ? pod["metadata"] : Json();
   Pending p;
+  p.pod_uid = string_at(meta, "uid");
   p.host = std::move(host);
   p.involved = {{"apiVersion", "v1"},
                 {"kind", "Pod"},
@@ -101,13 +105,39 @@ uint64_t ApiEventRecorder::dropped() const {
   return dropped_;
 }
 
+void ApiEventRecorder::hold_pod(std::string_view pod_uid) {
+  std::lock_guard lock(mu_);
+  held_.emplace(pod_uid);
+}
+
+void ApiEventRecorder::release_pod(std::string_view pod_uid) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = held_.find(pod_uid);
+    if (it == held_.end()) return;
+    held_.erase(it);
+  }
+  cv_.notify_one();
+}
+
+std::deque<ApiEventRecorder::Pending>::iterator ApiEventRecorder::next_sendable() {
+  if (held_.empty()) return queue_.begin();
+  return std::find_if(queue_.begin(), queue_.end(),
+                      [&](const Pending& p) { return held_.find(p.pod_uid) == held_.end(); });
+}
+
 void ApiEventRecorder::run() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    auto next = queue_.end();
+    cv_.wait(lock, [&] {
+      if (stopping_) return true;
+      next = next_sendable();
+      return next != queue_.end();
+    });
     if (stopping_) break;
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
+    Pending p = std::move(*next);
+    queue_.erase(next);
     busy_ = true;
     lock.unlock();
     send(p);

@@ -13,6 +13,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,9 @@ class ApiEventRecorder final : public EventRecorder {
 
   void record(const Json& pod, std::string_view field_path, std::string_view type,
               std::string_view reason, std::string message) override;
+  // The sender skips a held pod's events (others' go on) until the pod is released.
+  void hold_pod(std::string_view pod_uid) override;
+  void release_pod(std::string_view pod_uid) override;
 
   // record() with `host` as the event's source.host and reportingInstance.
   void record_as(std::string host, const Json& pod, std::string_view field_path,
@@ -46,6 +50,7 @@ class ApiEventRecorder final : public EventRecorder {
 
  private:
   struct Pending {
+    std::string pod_uid;
     std::string host;
     Json involved;  // involvedObject
     std::string type, reason, message;
@@ -53,6 +58,8 @@ class ApiEventRecorder final : public EventRecorder {
   };
   void run();
   void send(Pending& p);
+  // The first queued event whose pod is not held, or queue_.end(). Under mu_.
+  std::deque<Pending>::iterator next_sendable();
 
   client::RestClient& client_;
   Clock& clock_;
@@ -62,6 +69,7 @@ class ApiEventRecorder final : public EventRecorder {
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
   std::deque<Pending> queue_;
+  std::set<std::string, std::less<>> held_;  // pod uids
   bool busy_ = false;
   bool stopping_ = false;
   uint64_t sent_ = 0;

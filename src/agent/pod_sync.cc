@@ -7,6 +7,7 @@
 
 #include "agent/container_config.h"
 #include "agent/container_logs.h"
+#include "agent/pod_start_trace.h"
 #include "agent/prober.h"
 #include "agent/pull_progress.h"
 #include "agent/pull_secrets.h"
@@ -201,6 +202,10 @@ void PodSyncer::event(const Json& pod, std::string_view field_path, std::string_
   if (events_) events_->record(pod, field_path, type, reason, std::move(message));
 }
 
+void PodSyncer::release_events(const Json& pod) {
+  if (events_) events_->release_pod(string_at(member(pod, "metadata"), "uid"));
+}
+
 SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
   SyncResult result;
   const Json& meta = member(pod, "metadata");
@@ -217,6 +222,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
     return result;
   }
   PodRuntimeView view = std::move(observed).value();
+  pod_start_trace::mark(uid, "observed0");
   std::string restart_policy = string_at(spec, "restartPolicy");
   if (restart_policy.empty()) restart_policy = "Always";
   const Json& inits = member(spec, "initContainers");
@@ -236,6 +242,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
     if (view.sandbox) {
       event(pod, "", "Normal", kPodSandboxChanged,
             "Pod sandbox changed, it will be killed and re-created.");
+      release_events(pod);
       (void)runtime_.stop_pod_sandbox(uid);
     }
     runtime::SandboxConfig sc;
@@ -277,6 +284,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
       return result;
     }
     view.sandbox = std::move(created).value();
+    pod_start_trace::mark(uid, "sandbox");
   }
 
   if (volumes_ && !state.volumes_ready) {
@@ -288,6 +296,7 @@ SyncResult PodSyncer::sync_pod(const Json& pod, PodSyncState& state) {
     }
     state.volume_paths = std::move(paths).value();
     state.volumes_ready = true;
+    pod_start_trace::mark(uid, "volumes");
   }
 
   // --- init containers, one at a time, in order ---
@@ -464,6 +473,7 @@ void PodSyncer::finish_pod(const Json& pod, PodSyncState& state) {
       (void)stop_container_gracefully(&pod, &*it, true, latest->id, grace);
     }
   }
+  release_events(pod);
   (void)runtime_.stop_pod_sandbox(uid);
   state.terminal = true;
 }
@@ -525,6 +535,7 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
     return false;
   }
   event(pod, fp, "Normal", "Pulling", "Pulling image \"" + image + "\"");
+  release_events(pod);
   const Clock::MonoTime began = clock_.monotonic();
   PullRequest request;
   request.image = image;
@@ -646,7 +657,9 @@ bool PodSyncer::start_container(const Json& pod, const Json& container, bool ini
                                 PodSyncState& state, std::optional<Clock::Duration>* resync) {
   const std::string name = string_at(container, "name");
   const std::string fp = field_path(init, name);
+  const std::string uid = string_at(member(pod, "metadata"), "uid");
   if (!ensure_image(pod, container, fp, state, resync)) return false;
+  pod_start_trace::mark(uid, "image");
   auto fail = [&](const char* reason, const std::string& message) {
     event(pod, fp, "Warning", "Failed", "Error: " + message);
     state.waiting[name] = {reason, message};
@@ -655,13 +668,17 @@ bool PodSyncer::start_container(const Json& pod, const Json& container, bool ini
   };
   auto config = container_config(pod, container, attempt, state);
   if (!config.ok()) return fail("CreateContainerConfigError", config.error().message);
+  pod_start_trace::mark(uid, "config");
   auto id = runtime_.create_container(*config);
   if (!id.ok()) return fail("CreateContainerError", id.error().message);
   event(pod, fp, "Normal", "Created", "Created container: " + name);
+  pod_start_trace::mark(uid, "created");
   auto started = runtime_.start_container(*id);
   if (!started.ok()) return fail("RunContainerError", started.error().message);
   event(pod, fp, "Normal", "Started", "Started container " + name);
+  pod_start_trace::mark(uid, "started");
   if (const Json& post = member(member(container, "lifecycle"), "postStart"); post.is_object()) {
+    release_events(pod);
     auto failure =
         run_lifecycle_handler(runtime_, clock_, pod, container, post, *id, kPostStartTimeout);
     if (failure) {
@@ -796,6 +813,7 @@ Result<void> PodSyncer::stop_container_gracefully(const Json* pod, const Json* c
                                                   const std::string& id,
                                                   std::chrono::milliseconds grace) {
   static const Json kNone;
+  if (pod) release_events(*pod);
   const Json& pre_stop = container ? member(member(*container, "lifecycle"), "preStop") : kNone;
   if (pod && pre_stop.is_object() && grace > std::chrono::milliseconds::zero()) {
     // executePreStopHook: the hook runs before the stop signal and may use the grace period; the

@@ -54,6 +54,15 @@ class EventRecorder {
   virtual ~EventRecorder() = default;
   virtual void record(const Json& pod, std::string_view field_path, std::string_view type,
                       std::string_view reason, std::string message) = 0;
+  // A pod's events recorded between hold_pod and release_pod keep their time and order but are
+  // posted only at the release: a pod worker holds them while it starts the pod's containers and
+  // writes its status, so that posting Pulled, Created and Started does not compete with runc and
+  // the status write (the status is what `kubectl get` and controllers wait for; client-go's
+  // broadcaster posts events asynchronously anyway). Released before anything that may take long
+  // (a pull, a hook, a graceful stop); releasing a pod that is not held does nothing. Recorders
+  // without a queue ignore both.
+  virtual void hold_pod(std::string_view /*pod_uid*/) {}
+  virtual void release_pod(std::string_view /*pod_uid*/) {}
 };
 
 // flowcontrol.Backoff's entry: the current delay and when it last grew.
@@ -167,6 +176,8 @@ class PodSyncer {
                                          const std::string& id, std::chrono::milliseconds grace);
   void event(const Json& pod, std::string_view field_path, std::string_view type,
              std::string_view reason, std::string message);
+  // Posts the pod's held events (EventRecorder::hold_pod) before something that may take long.
+  void release_events(const Json& pod);
 
   ContainerRuntime& runtime_;
   Clock& clock_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
 
 #include "agent/container_config.h"
@@ -41,10 +42,28 @@ class Events : public EventRecorder {
     std::lock_guard lock(mu_);
     events_.clear();
   }
+  // Each release_pod as "<pod uid> after <last event's reason>, before <what the runtime did
+  // next>": `runtime_calls` says how many runtime calls there were at the release.
+  void release_pod(std::string_view pod_uid) override {
+    std::lock_guard lock(mu_);
+    releases_.push_back({std::string(pod_uid), events_.empty() ? "" : events_.back().reason,
+                         runtime_calls ? runtime_calls() : 0});
+  }
+  struct Release {
+    std::string pod_uid;
+    std::string after_event;
+    size_t runtime_calls;
+  };
+  std::vector<Release> releases() {
+    std::lock_guard lock(mu_);
+    return releases_;
+  }
+  std::function<size_t()> runtime_calls;
 
  private:
   std::mutex mu_;
   std::vector<RecordedEvent> events_;
+  std::vector<Release> releases_;
 };
 
 Json make_pod(const std::string& restart_policy = "Always") {
@@ -319,6 +338,36 @@ TEST_F(PodSyncTest, ImagePullPoliciesAndPullBackOff) {
   EXPECT_EQ(state_.waiting.count("app"), 0u);
   EXPECT_TRUE(events_.has("Pulling", "Pulling image \"nginx:1.25\""));
   EXPECT_EQ(observe_pod(*runtime_, "uid-1")->newest("app")->state, ContainerState::kRunning);
+}
+
+TEST_F(PodSyncTest, HeldEventsAreReleasedBeforeAPullAndAPostStartHook) {
+  // The agent holds a pod's events while it syncs the pod and writes its status; what may take
+  // long must not keep them back: users watch Pulling during a pull, and Started while the
+  // postStart hook runs (the kubelet posts both at once).
+  events_.runtime_calls = [this] { return runtime_->calls().size(); };
+  Json pod = make_pod();
+  pod["spec"]["containers"][0]["image"] = "nginx:1.25";
+  pod["spec"]["containers"][0]["lifecycle"] = {
+      {"postStart", {{"exec", {{"command", {"/bin/true"}}}}}}};
+  (void)syncer_->sync_pod(pod, state_);
+  ASSERT_EQ(observe_pod(*runtime_, "uid-1")->newest("app")->state, ContainerState::kRunning);
+  const auto calls = runtime_->calls();
+  auto next_call = [&](size_t at) { return at < calls.size() ? calls[at] : std::string(); };
+  const auto releases = events_.releases();
+  ASSERT_EQ(releases.size(), 2u);
+  EXPECT_EQ(releases[0].pod_uid, "uid-1");
+  EXPECT_EQ(releases[0].after_event, "Pulling");
+  EXPECT_EQ(next_call(releases[0].runtime_calls), "pull_image nginx:1.25");
+  EXPECT_EQ(releases[1].after_event, "Started");
+  EXPECT_TRUE(next_call(releases[1].runtime_calls).starts_with("exec_sync "))
+      << next_call(releases[1].runtime_calls);
+
+  // A plain start of a present image takes no long step: nothing is released early.
+  Json plain = make_pod();
+  plain["metadata"]["uid"] = "uid-2";
+  PodSyncState plain_state;
+  (void)syncer_->sync_pod(plain, plain_state);
+  EXPECT_EQ(events_.releases().size(), 2u);
 }
 
 TEST_F(PodSyncTest, MissingConfigMapIsCreateContainerConfigError) {

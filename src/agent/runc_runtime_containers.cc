@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "agent/container_user.h"
+#include "agent/pod_start_trace.h"
 #include "agent/runc_runtime.h"
 #include "agent/runc_runtime_files.h"
 #include "runtime/bundle_process.h"
@@ -152,8 +153,10 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
     (void)discard_container_dir(id);
     return e;
   };
+  pod_start_trace::mark(config.pod_uid, "c.image_spec");
   auto rootfs = runtime::mount_container_rootfs(*lowerdirs, dir);
   if (!rootfs.ok()) return fail(rootfs.error());
+  pod_start_trace::mark(config.pod_uid, "c.rootfs");
   spec.rootfs = rootfs->string();
   auto user = resolve_container_user(spec.rootfs, image.config.user, config.run_as_user,
                                      config.run_as_group, config.supplemental_groups);
@@ -199,6 +202,7 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
                                    spec.mounts.end(), mounted_by_pod),
                     spec.mounts.end());
   if (auto r = runtime::write_bundle(dir, spec); !r.ok()) return fail(r.error());
+  pod_start_trace::mark(config.pod_uid, "c.bundle");
 
   watch(id, config.pod_uid);
 
@@ -242,7 +246,9 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   create.stdin = record.stdin;
   create.stdin_once = record.stdin_once;
   create.tty = record.tty;
+  pod_start_trace::mark(record.pod_uid, "s.record_read");
   auto started = runc_.create(create);
+  pod_start_trace::mark(record.pod_uid, "s.monitor_replied");
   if (!started.ok()) {
     record.start_error = started.error().message;
     record.start_failed_at = std::chrono::system_clock::now();
