@@ -18,6 +18,9 @@ constexpr size_t kMaxExpectedWrites = 10'000;
 // The most store events delivered as one batch when several batches are queued.
 constexpr size_t kMaxMergedEvents = 256;
 
+// The initial ADDED events of a watch are written in pieces of about this size.
+constexpr size_t kInitialWriteBytes = 64 * 1024;
+
 // Below this many watchers per thread, splitting a fan-out costs more than it saves.
 constexpr size_t kWatchersPerSlice = 512;
 
@@ -457,17 +460,26 @@ void WatchCache::add_watcher(std::shared_ptr<Watcher> w) {
       }
     }
   }
+  // The initial ADDED events go out in writes of many lines (an HTTP chunk need not end at a
+  // line): an informer's first watch of thousands of objects is then a few hundred TLS records and
+  // system calls, not one per object.
+  std::string out;
   for (const CachedObjectPtr& obj : initial) {
     Json parsed;
     if (enc.needs_parsed()) parsed = parse_trusted(obj->json);
     std::string encoded = enc.encode(*obj, enc.needs_parsed() ? &parsed : nullptr);
-    send(watcher, enc.frame("ADDED", *obj, encoded, !watcher.sent_any));
+    out += enc.frame("ADDED", *obj, encoded, !watcher.sent_any);
     watcher.sent_any = true;
     watcher.last_sent_revision = std::max(watcher.last_sent_revision, obj->revision);
+    if (out.size() >= kInitialWriteBytes) {
+      send(watcher, std::move(out));
+      out.clear();
+    }
   }
   if (watcher.request.send_initial_events_end) {
-    send(watcher, enc.bookmark(std::max(revision, watcher.request.start_revision), true));
+    out += enc.bookmark(std::max(revision, watcher.request.start_revision), true);
   }
+  if (!out.empty()) send(watcher, std::move(out));
   std::vector<SharedChunkPtr> lines;
   for (const Event& e : replay) {
     Encodings encoded;

@@ -3,6 +3,7 @@
 // clock, and slow watchers being cut off without holding up the rest.
 #include "apiserver/watch_cache.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -27,7 +28,15 @@ class RecordingStream final : public ResponseStream {
       cv_.wait(lock, [&] { return !gated_; });
     }
     if (finished_) return false;
-    lines_.push_back(std::move(data));
+    // A write may carry several lines.
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t nl = data.find('\n', start);
+      size_t end = nl == std::string::npos ? data.size() : nl + 1;
+      lines_.push_back(data.substr(start, end - start));
+      start = end;
+    }
+    ++writes_;
     cv_.notify_all();
     return true;
   }
@@ -84,6 +93,10 @@ class RecordingStream final : public ResponseStream {
     std::lock_guard lock(mu_);
     return lines_.size();
   }
+  size_t writes() const {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
   std::vector<size_t> handovers() const {
     std::lock_guard lock(mu_);
     return handovers_;
@@ -110,6 +123,7 @@ class RecordingStream final : public ResponseStream {
   std::condition_variable cv_;
   std::vector<std::string> lines_;
   std::vector<size_t> handovers_;
+  size_t writes_ = 0;
   bool gated_ = false;
   bool held_ = false;
   bool finished_ = false;
@@ -324,6 +338,30 @@ TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {
                 .with({"", "v1", "ConfigMap"})
                 .value(),
             1);
+}
+
+TEST_F(WatchCacheTest, TheInitialEventsGoOutInFewWritesThenTheEndBookmark) {
+  constexpr int kObjects = 600;  // well over one write's worth of lines
+  std::vector<std::string> want;
+  for (int i = 0; i < kObjects; ++i) {
+    std::string name = fmt::format("cm{:03}", i);
+    want.push_back("ADDED " + name + "@" + std::to_string(put(cm(name))));
+  }
+  start_cache();
+  WatchRequest w;
+  w.send_initial_state = true;
+  w.send_initial_events_end = true;
+  w.allow_bookmarks = true;
+  auto s = watch(std::move(w));
+  auto lines = s->wait_lines(kObjects + 1);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kObjects + 1));
+  EXPECT_EQ(lines.back()["type"], "BOOKMARK");
+  lines.pop_back();
+  EXPECT_EQ(events(lines), want);
+  EXPECT_LE(s->writes(), 5u);
+  // Live events follow, one write each.
+  uint64_t rv = put(cm("late"));
+  EXPECT_EQ(event(s->wait_lines(kObjects + 2).back()), "ADDED late@" + std::to_string(rv));
 }
 
 TEST_F(WatchCacheTest, ResumesAfterAResourceVersion) {
