@@ -70,12 +70,15 @@ class RuncRuntime final : public ContainerRuntime {
   // with the container's env, as the kubelet does: the agent passes them unexpanded), resolves the
   // user in the image's /etc/passwd and /etc/group, mounts the overlay, joins the pod's sandbox,
   // binds the termination-message file (created if missing) and writes the bundle. The sandbox
-  // must be ready. No process exists until start. With tty the process gets a terminal; with
-  // stdin_open a stdin its monitor holds for attach_container (else /dev/null).
+  // must be ready. The container's monitor is started first, so that its start-up overlaps the
+  // mount and the bundle (runtime::PreparedMonitor); it runs nothing until start. With tty the
+  // process gets a terminal; with stdin_open a stdin its monitor holds for attach_container (else
+  // /dev/null).
   Result<std::string> create_container(const ContainerConfig& config) override;
-  // Runs the bundle (`runc run --detach` under a monitor), as containerd's StartContainer creates
-  // and starts its task. A failure (a command that does not exist, say) leaves the container
-  // exited with code 128 and reason StartError, as containerd reports it, and returns the error.
+  // Runs the bundle (`runc run --detach` under the monitor create_container started), as
+  // containerd's StartContainer creates and starts its task. A failure (a command that does not
+  // exist, say) leaves the container exited with code 128 and reason StartError, as containerd
+  // reports it, and returns the error.
   Result<void> start_container(std::string_view id) override;
   // Created and exited containers are left as they are.
   Result<void> stop_container(std::string_view id, std::chrono::milliseconds grace,
@@ -163,6 +166,11 @@ class RuncRuntime final : public ContainerRuntime {
   // Unwatches, deletes runc's state (killing what runs), unmounts the rootfs and removes the
   // directory.
   Result<void> discard_container_dir(const std::string& id);
+  // The runc create options of a container (its monitor's arguments).
+  runtime::CreateOptions create_options(const std::string& id, const std::string& log_path,
+                                        bool tty, bool stdin, bool stdin_once) const;
+  // Takes the monitor prepared for a container, if any.
+  std::optional<runtime::PreparedMonitor> take_prepared(std::string_view id);
 
   // Calls the listener (from a pod worker's thread).
   void notify(const std::string& pod_uid);
@@ -188,6 +196,11 @@ class RuncRuntime final : public ContainerRuntime {
   std::mutex index_mu_;  // guards pod_containers_ and pod_of_container_
   std::map<std::string, std::set<std::string>, std::less<>> pod_containers_;
   std::map<std::string, std::string, std::less<>> pod_of_container_;
+
+  // The monitors started by create_container for containers not started yet (Runc::prepare).
+  // Lost on an agent restart: start_container then starts a monitor itself.
+  std::mutex prepared_mu_;  // guards prepared_
+  std::map<std::string, runtime::PreparedMonitor, std::less<>> prepared_;
 
   std::mutex watch_mu_;  // guards the maps and listener_ below
   std::map<int, std::pair<std::string, std::string>> watched_;  // wd -> (container id, pod uid)

@@ -153,6 +153,14 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
     (void)discard_container_dir(id);
     return e;
   };
+  // Its process start-up runs beside the mount and the bundle below. Without one (it could not
+  // be spawned), start_container spawns it.
+  if (auto prepared = runc_.prepare(
+          create_options(id, config.log_path, config.tty, config.stdin_open, config.stdin_once));
+      prepared.ok()) {
+    std::lock_guard<std::mutex> lock(prepared_mu_);
+    prepared_.insert_or_assign(id, std::move(*prepared));
+  }
   pod_start_trace::mark(config.pod_uid, "c.image_spec");
   auto rootfs = runtime::mount_container_rootfs(*lowerdirs, dir);
   if (!rootfs.ok()) return fail(rootfs.error());
@@ -240,14 +248,11 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   // that cannot run is a StartError as users see it on containerd nodes.
   auto started_at = std::chrono::system_clock::now();
   std::string dir = container_dir(record.id);
-  runtime::CreateOptions create{record.id, dir,
-                                record.log_path.empty() ? "/dev/null" : record.log_path};
-  create.start = true;
-  create.stdin = record.stdin;
-  create.stdin_once = record.stdin_once;
-  create.tty = record.tty;
   pod_start_trace::mark(record.pod_uid, "s.record_read");
-  auto started = runc_.create(create);
+  std::optional<runtime::PreparedMonitor> prepared = take_prepared(record.id);
+  auto started = prepared ? prepared->start()
+                          : runc_.create(create_options(record.id, record.log_path, record.tty,
+                                                        record.stdin, record.stdin_once));
   pod_start_trace::mark(record.pod_uid, "s.monitor_replied");
   if (!started.ok()) {
     record.start_error = started.error().message;
@@ -262,6 +267,26 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   // An exit before the record said "started" was seen as a created container's: tell again.
   if (auto exit = runtime::Runc::read_exit(dir); exit.ok() && *exit) notify(record.pod_uid);
   return ok_result();
+}
+
+runtime::CreateOptions RuncRuntime::create_options(const std::string& id,
+                                                   const std::string& log_path, bool tty,
+                                                   bool stdin, bool stdin_once) const {
+  runtime::CreateOptions create{id, container_dir(id), log_path.empty() ? "/dev/null" : log_path};
+  create.start = true;
+  create.stdin = stdin;
+  create.stdin_once = stdin_once;
+  create.tty = tty;
+  return create;
+}
+
+std::optional<runtime::PreparedMonitor> RuncRuntime::take_prepared(std::string_view id) {
+  std::lock_guard<std::mutex> lock(prepared_mu_);
+  auto it = prepared_.find(id);
+  if (it == prepared_.end()) return std::nullopt;
+  std::optional<runtime::PreparedMonitor> out(std::move(it->second));
+  prepared_.erase(it);
+  return out;
 }
 
 Result<void> RuncRuntime::kill_and_wait(const ContainerRecord& record, int signal,
@@ -310,6 +335,8 @@ Result<void> RuncRuntime::stop_container(std::string_view id, std::chrono::milli
 Result<void> RuncRuntime::discard_container_dir(const std::string& id) {
   unwatch(id);
   unindex_container(id);
+  // A monitor waiting to start the container ends with it.
+  (void)take_prepared(id);
   std::string dir = container_dir(id);
   Result<void> first = ok_result();
   auto removed = runc_.remove(id, true);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <utility>
 
 #include "common/json.h"
 #include "common/time_format.h"
@@ -246,7 +247,7 @@ Result<void> Runc::reopen_log(const std::string& bundle_dir) {
   return ok_result();
 }
 
-Result<int> Runc::create(const CreateOptions& options) const {
+Result<PreparedMonitor> Runc::prepare(const CreateOptions& options) const {
   if (options.id.empty() || options.bundle_dir.empty() || options.log_path.empty()) {
     return make_error(ErrorCode::kBadRequest, "runc create needs an id, a bundle and a log path");
   }
@@ -265,7 +266,56 @@ Result<int> Runc::create(const CreateOptions& options) const {
   std::filesystem::create_directories(std::filesystem::path(absolute.log_path).parent_path(), ec);
   // A recreated container must not be mistaken for its predecessor's exit.
   std::filesystem::remove(absolute.bundle_dir + "/" + kExitFile, ec);
-  return spawn_runc_monitor(runc, absolute);
+  PreparedMonitor prepared;
+  BOSUN_RETURN_IF_ERROR(start_runc_monitor(runc, absolute, &prepared.child_, &prepared.channel_));
+  prepared.id_ = options.id;
+  prepared.run_ = options.start;
+  return prepared;
+}
+
+Result<int> Runc::create(const CreateOptions& options) const {
+  BOSUN_ASSIGN_OR_RETURN(PreparedMonitor prepared, prepare(options));
+  return prepared.start();
+}
+
+PreparedMonitor::PreparedMonitor(PreparedMonitor&& other) noexcept
+    : child_(std::exchange(other.child_, -1)),
+      channel_(std::exchange(other.channel_, -1)),
+      id_(std::move(other.id_)),
+      run_(other.run_) {}
+
+PreparedMonitor& PreparedMonitor::operator=(PreparedMonitor&& other) noexcept {
+  if (this != &other) {
+    release();
+    child_ = std::exchange(other.child_, -1);
+    channel_ = std::exchange(other.channel_, -1);
+    id_ = std::move(other.id_);
+    run_ = other.run_;
+  }
+  return *this;
+}
+
+PreparedMonitor::~PreparedMonitor() { release(); }
+
+void PreparedMonitor::release() {
+  // Without the word the monitor exits on the channel's end, having run nothing; the spawned
+  // process exited as soon as it had forked the monitor.
+  if (channel_ >= 0) ::close(channel_);
+  if (child_ > 0) {
+    int st;
+    while (::waitpid(child_, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  channel_ = child_ = -1;
+}
+
+Result<int> PreparedMonitor::start() {
+  if (channel_ < 0) {
+    return make_error(ErrorCode::kConflict, "the monitor of container " + id_ + " was started");
+  }
+  const int child = std::exchange(child_, -1);
+  const int channel = std::exchange(channel_, -1);
+  return finish_runc_monitor(id_, run_, child, channel);
 }
 
 Result<void> Runc::start(std::string_view id) const {

@@ -70,9 +70,40 @@ struct ExecResult {
   std::string stderr_text;
 };
 
+// A container's monitor started ahead of the container (Runc::prepare): loaded and set up, waiting
+// for start() to run runc. Starting the monitor while the agent still mounts the root filesystem
+// and writes the bundle takes its process start-up off the pod's critical path, as containerd
+// starts a task's shim before it creates the task. Dropped unstarted, the monitor exits having
+// run nothing. Movable; one thread at a time.
+class PreparedMonitor {
+ public:
+  PreparedMonitor() = default;
+  PreparedMonitor(PreparedMonitor&& other) noexcept;
+  PreparedMonitor& operator=(PreparedMonitor&& other) noexcept;
+  PreparedMonitor(const PreparedMonitor&) = delete;
+  PreparedMonitor& operator=(const PreparedMonitor&) = delete;
+  ~PreparedMonitor();
+
+  // Runs `runc create` (or `run --detach`) under the monitor; what Runc::create returns. Once.
+  Result<int> start();
+
+ private:
+  friend class Runc;
+  void release();
+
+  int child_ = -1;    // the spawned process, which forks the monitor and exits
+  int channel_ = -1;  // our end of the socket pair the monitor waits and answers on
+  std::string id_;
+  bool run_ = false;
+};
+
 class Runc {
  public:
   explicit Runc(RuncOptions options);
+
+  // Starts the container's monitor without running runc yet (PreparedMonitor). The bundle
+  // directory must exist; its config.json may still be written before start().
+  Result<PreparedMonitor> prepare(const CreateOptions& options) const;
 
   // Starts the container's monitor, which runs `runc create`: the container's init exists, stopped
   // before the user's process, with its output going to the log (with options.start the process

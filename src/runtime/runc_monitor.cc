@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,6 +149,23 @@ int init_pid_of(const std::string& root, const std::string& id) {
   return pid;
 }
 
+// The agent's word to run runc: "go\n" on the channel; false on its end (closed without it). An
+// agent from before prepared monitors hands a pipe and says nothing: run at once.
+bool wait_for_go(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && !S_ISSOCK(st.st_mode)) return true;
+  char c;
+  std::string word;
+  while (true) {
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    if (c == '\n') return word == "go";
+    word.push_back(c);
+    if (word.size() > 8) return false;
+  }
+}
+
 void reset_signals_for_exec() {
   // Dispositions and the mask survive exec: the container must not inherit the monitor's.
   sigset_t all;
@@ -247,6 +265,12 @@ int monitor_main(int argc, char** argv) {
   for (std::string& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
 
+  // Set up ahead of the container (Runc::prepare): runc runs once the agent says so; the agent
+  // closing the channel instead (the container was removed, or the agent is gone) ends this.
+  if (!wait_for_go(kSyncFd)) {
+    remove_console();
+    return 0;
+  }
   pid_t runc_pid = ::fork();
   if (runc_pid < 0) return fail(std::string("fork: ") + std::strerror(errno));
   if (runc_pid == 0) {
@@ -434,7 +458,8 @@ int monitor_main(int argc, char** argv) {
 
 }  // namespace
 
-Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create) {
+Result<void> start_runc_monitor(const RuncOptions& runc, const CreateOptions& create, int* child,
+                                int* channel) {
   std::vector<std::string> args = {"bosun-runc-monitor",
                                    runc.runc_path,
                                    runc.state_root,
@@ -456,9 +481,11 @@ Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& cre
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  // A socket rather than a pipe: the agent's word to a monitor that already died fails with EPIPE
+  // (MSG_NOSIGNAL) instead of killing the agent with SIGPIPE.
   int sync[2];
-  if (::pipe2(sync, O_CLOEXEC) != 0) {
-    return make_error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) {
+    return make_error(ErrorCode::kInternal, std::string("socketpair: ") + std::strerror(errno));
   }
   // posix_spawn (a vfork-style clone) costs the same however large the agent is, and runs no agent
   // code in the child; the monitor then forks once more by itself to leave the agent's family.
@@ -480,40 +507,53 @@ Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& cre
   // Its own session: the agent's terminal and process-group signals never reach it.
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t child;
+  pid_t pid;
   int rc =
-      ::posix_spawn(&child, runc_monitor_program().c_str(), &fa, &attr, argv.data(), envp.data());
+      ::posix_spawn(&pid, runc_monitor_program().c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
+  ::close(sync[1]);
   if (rc != 0) {
     ::close(sync[0]);
-    ::close(sync[1]);
     return make_error(ErrorCode::kInternal, std::string("spawn monitor: ") + std::strerror(rc));
   }
-  ::close(sync[1]);
+  *child = pid;
+  *channel = sync[0];
+  return ok_result();
+}
+
+Result<int> finish_runc_monitor(const std::string& id, bool run, int child, int channel) {
+  static constexpr char kGo[] = "go\n";
+  // A monitor that failed while setting up has closed its end: its error is read below.
+  (void)::send(channel, kGo, sizeof kGo - 1, MSG_NOSIGNAL);
   int st;
   while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
   }
   std::string reply;
   char buf[4096];
   while (true) {
-    ssize_t n = ::read(sync[0], buf, sizeof buf);
+    ssize_t n = ::read(channel, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     reply.append(buf, static_cast<size_t>(n));
   }
-  ::close(sync[0]);
+  ::close(channel);
   while (!reply.empty() && reply.back() == '\n') reply.pop_back();
   if (reply.rfind("ok ", 0) == 0) return std::atoi(reply.c_str() + 3);
   if (reply.rfind("error ", 0) == 0) {
     std::string message = reply.substr(6);
     ErrorCode code = message.find("already exists") != std::string::npos ? ErrorCode::kAlreadyExists
                                                                          : ErrorCode::kInternal;
-    return make_error(code, std::string(create.start ? "runc run " : "runc create ") + create.id +
-                                ": " + message);
+    return make_error(code, std::string(run ? "runc run " : "runc create ") + id + ": " + message);
   }
   return make_error(ErrorCode::kInternal,
-                    "runc create " + create.id + ": the container monitor exited without a reply");
+                    "runc create " + id + ": the container monitor exited without a reply");
+}
+
+Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create) {
+  int child = -1, channel = -1;
+  BOSUN_RETURN_IF_ERROR(start_runc_monitor(runc, create, &child, &channel));
+  return finish_runc_monitor(create.id, create.start, child, channel);
 }
 
 }  // namespace bosun::runtime

@@ -19,4 +19,11 @@ namespace bosun::runtime {
 // or runc's error.
 Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& create);
 
+// The two halves of spawn_runc_monitor: the monitor is started and sets up, then waits on
+// `*channel` (a socket) for the word to run runc; finish_runc_monitor gives it and reads the reply.
+// Closing the channel instead ends the waiting monitor. `*child` is the spawned process to reap.
+Result<void> start_runc_monitor(const RuncOptions& runc, const CreateOptions& create, int* child,
+                                int* channel);
+Result<int> finish_runc_monitor(const std::string& id, bool run, int child, int channel);
+
 }  // namespace bosun::runtime

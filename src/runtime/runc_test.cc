@@ -15,6 +15,7 @@
 
 #include "runtime/bundle_spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/runc_monitor_program.h"
 #include "runtime/runc_testing.h"
 
 namespace bosun::runtime {
@@ -153,6 +154,71 @@ TEST_F(RuncTest, CreateWithStartRunsAtOnce) {
   EXPECT_EQ(exit->exit_code, 7);
   EXPECT_FALSE(exit->oom_killed);
   EXPECT_EQ(log_messages(log_path(id)), std::vector<std::string>{"stdout started"});
+}
+
+// Whether a container monitor for `bundle` runs (its command line names the bundle).
+bool monitor_running_for(const std::string& bundle) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string cmdline = read_file(entry.path().string() + "/cmdline");
+    if (cmdline.rfind(std::string(kRuncMonitorProgramName) + '\0', 0) == 0 &&
+        cmdline.find(std::string(1, '\0') + bundle + '\0') != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(RuncTest, APreparedMonitorRunsTheBundleWrittenAfterIt) {
+  // The agent starts the monitor before it has mounted the root filesystem and written
+  // config.json; runc reads them only at start().
+  std::string id = "prepared";
+  std::string bundle = scratch_->path() + "/bundles/" + id;
+  std::filesystem::create_directories(bundle);
+  CreateOptions options{id, bundle, log_path(id)};
+  options.start = true;
+  auto prepared = runc_->prepare(options);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  ContainerSpec s = spec({"sh", "-c", "echo prepared; exit 3"});
+  s.cgroups_path = container_cgroup_path(pod_uid_, id);
+  ASSERT_TRUE(write_bundle(bundle, s).ok());
+  auto pid = prepared->start();
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  EXPECT_GT(*pid, 0);
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->exit_code, 3);
+  EXPECT_EQ(log_messages(log_path(id)), std::vector<std::string>{"stdout prepared"});
+  auto again = prepared->start();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(RuncTest, APreparedMonitorDroppedUnstartedRunsNothingAndExits) {
+  std::string id = "dropped";
+  std::string bundle = scratch_->path() + "/bundles/" + id;
+  ContainerSpec s = spec({"sh", "-c", "echo ran"});
+  s.cgroups_path = container_cgroup_path(pod_uid_, id);
+  ASSERT_TRUE(write_bundle(bundle, s).ok());
+  {
+    auto prepared = runc_->prepare({id, bundle, log_path(id)});
+    ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  }
+  bool gone = false;
+  for (int i = 0; i < 1000 && !gone; ++i) {
+    gone = !monitor_running_for(bundle);
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(gone) << "the unstarted monitor is still running";
+  EXPECT_EQ(runc_->state(id).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(Runc::monitor_pid(bundle).has_value());
+  EXPECT_FALSE(std::filesystem::exists(bundle + "/" + kExitFile));
+  // The same container is created normally afterwards.
+  auto pid = runc_->create({id, bundle, log_path(id)});
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  ASSERT_TRUE(runc_->start(id).ok());
+  auto exit = Runc::wait(bundle, 20s);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->exit_code, 0);
 }
 
 TEST_F(RuncTest, ExecRunsCommandsInTheContainer) {
