@@ -128,6 +128,7 @@ class LogWriter {
       undo_;  // index changes of the open transaction
   WatchHub* hub_ = nullptr;
   std::function<void()> on_wal_full_;
+  int wal_pages_at_request_ = 0;  // the WAL's size when a checkpoint was last asked for
 
   std::mutex mu_;  // guards queue_ and stopping_
   std::condition_variable cv_;
