@@ -314,6 +314,10 @@ bool Informer::watch_once() {
     return !stopping_;
   }
   std::shared_ptr<Watch> watch(std::move(started).value());
+  // The list and the connection's handshake were this thread's burst of allocation; watch events
+  // are few and small, and an idle cluster sends none: what its allocator cache holds now would
+  // only sit there.
+  release_idle_memory();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return false;

@@ -5,6 +5,11 @@
 #include "common/thread_util.h"
 
 namespace bosun::client {
+namespace {
+
+constexpr std::chrono::seconds kIdleAfter{2};
+
+}  // namespace
 
 ExponentialFailureRateLimiter::ExponentialFailureRateLimiter(Clock::Duration base,
                                                              Clock::Duration max_delay)
@@ -116,7 +121,15 @@ int WorkQueue::num_requeues(const std::string& key) { return limiter_->num_reque
 
 std::optional<std::string> WorkQueue::get() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return !queue_.empty() || shutting_down_; });
+  auto ready = [this] { return !queue_.empty() || shutting_down_; };
+  if (!cv_.wait_for(lock, kIdleAfter, ready)) {
+    // A worker without work for a while is likely to stay so (an idle cluster): its allocator
+    // cache goes back to be reused or returned to the kernel.
+    lock.unlock();
+    release_idle_memory();
+    lock.lock();
+    cv_.wait(lock, ready);
+  }
   if (queue_.empty()) return std::nullopt;
   std::string key = std::move(queue_.front());
   queue_.pop_front();

@@ -21,10 +21,9 @@ void set_thread_name(std::string_view name) {
   pthread_setname_np(pthread_self(), buf);
 }
 
-void release_thread_cache() {
+void release_idle_memory() {
   if (mallctl == nullptr) return;
-  // "thread.idle" (jemalloc 5.3) flushes the calling thread's cache; an older jemalloc answers
-  // ENOENT, which changes nothing.
+  // "thread.idle" exists since jemalloc 5.3; an older one answers ENOENT, which changes nothing.
   mallctl("thread.idle", nullptr, nullptr, nullptr, 0);
 }
 
