@@ -13,6 +13,8 @@
 # other on a fresh server, each once the previous one runs; per pod the time from the watch's ADDED event to the
 # event showing it Running (the same watch sees both, so kubectl's own start-up is not counted); p50/p99/max, then in
 # the same run build/bench/runc_bench's bare `runc run` of a busybox image and RuncRuntime's pod start as baselines.
+# With BOSUN_TRACE_POD_START=1 (the agent's per-pod step trace, src/agent/pod_start_trace.h) SERIAL also prints the
+# median of each step inside the agent, from the informer's delivery to the status PATCH's return.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BOSUN=${BOSUN:-$ROOT/build/bosun}
@@ -209,6 +211,19 @@ if b:
     print("  of which ADDED -> bound: p50 %.1f ms, p99 %.1f ms" % (b[len(b) // 2], b[min(len(b) - 1, int(0.99 * (len(b) - 1) + 0.5))]))
 PY
   stop_all
+  if [[ "${BOSUN_TRACE_POD_START:-}" == 1 ]]; then
+    python3 - "$WORK/serial/server.log" <<'PY'
+import re, statistics, sys
+steps = {}
+for line in open(sys.argv[1]):
+    m = re.search(r"pod start trace \S+ began=\S+ (total=.*)", line)
+    if m:
+        for k, v in re.findall(r"(\S+)=(\S+)", m.group(1)):
+            steps.setdefault(k, []).append(float(v))
+print("  agent steps (ms since the previous step, median of %d pods):" % len(steps.get("total", [])))
+print("   " + ", ".join("%s %.2f" % (k, statistics.median(v)) for k, v in steps.items()))
+PY
+  fi
 }
 
 if [[ -n "${SERIAL:-}" ]]; then
