@@ -305,6 +305,7 @@ class SocketConnection final : public Connection {
       int n = ::poll(&p, 1, remaining_ms(deadline));
       if (n < 0 && errno == EINTR) continue;
       if (n == 0) return make_error(ErrorCode::kTimeout, "i/o timeout");
+      if (n < 0) return make_error(ErrorCode::kServiceUnavailable, std::strerror(errno));
       break;
     }
     int error = 0;

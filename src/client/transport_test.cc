@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,6 +102,12 @@ class ScriptedTlsServer {
 
  private:
   void serve() {
+    // OpenSSL's socket BIO writes with write(2): a client that hung up (the tests' clients often
+    // do, mid-script) would raise SIGPIPE and kill the test. Blocked here, the write fails instead.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     for (;;) {
       int fd = accept(listener_, nullptr, nullptr);
       if (fd < 0 || stopping_) {
