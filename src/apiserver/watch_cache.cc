@@ -8,6 +8,7 @@
 #include "apiserver/api_errors.h"
 #include "apiserver/object_codec.h"
 #include "common/log.h"
+#include "common/thread_util.h"
 
 namespace bosun::apiserver {
 
@@ -78,8 +79,20 @@ class FanOutPool {
   void loop() {
     pthread_setname_np(pthread_self(), "watch-fanout");
     std::unique_lock lock(mu_);
+    bool worked = false;
     for (;;) {
-      cv_.wait(lock, [&] { return !jobs_.empty(); });
+      // A helper quiet for a second hands its allocator cache back (what its last fan-out freed
+      // would otherwise stay with the idle thread for good).
+      if (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return !jobs_.empty(); })) {
+        if (worked) {
+          lock.unlock();
+          release_idle_memory();
+          lock.lock();
+          worked = false;
+        }
+        continue;
+      }
+      worked = true;
       std::shared_ptr<Job> job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
@@ -716,12 +729,22 @@ void WatchCache::run() {
   // Shows in `top -H` and perf: "watch-pods".
   pthread_setname_np(pthread_self(), ("watch-" + type_.plural).substr(0, 15).c_str());
   std::unique_lock lock(mu_);
+  bool worked = false;
   while (true) {
     // Deadlines are on the injected clock, so the loop also wakes on its own once a second.
-    cv_.wait_for(lock, std::chrono::seconds(1),
-                 [&] { return stopping_ || wake_ || !tasks_.empty(); });
+    const bool woken = cv_.wait_for(lock, std::chrono::seconds(1),
+                                    [&] { return stopping_ || wake_ || !tasks_.empty(); });
     wake_ = false;
     if (stopping_) break;
+    if (!woken && worked) {
+      // A second without events: the allocator cache this thread filled while delivering goes
+      // back to the arena instead of staying with an idle thread (one such thread per resource).
+      lock.unlock();
+      release_idle_memory();
+      lock.lock();
+      worked = false;
+    }
+    worked = worked || !tasks_.empty();
     std::deque<Task> tasks;
     tasks.swap(tasks_);
     lock.unlock();
