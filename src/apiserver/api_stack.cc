@@ -49,7 +49,7 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
 
   auto discovery = std::make_shared<const DiscoveryDocuments>(*registry);
   BOSUN_ASSIGN_OR_RETURN(auto openapi,
-                         OpenApiDocuments::build(*registry, api::SchemaSet::global()));
+                         OpenApiDocuments::build(*registry, api::SchemaSet::global(), registry));
 
   ApiServerOptions so2;
   so2.data_dir = options.data_dir;

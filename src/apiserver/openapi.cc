@@ -6,6 +6,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/openapi_spec.h"
 #include "apiserver/openapi_v2_proto.h"
+#include "common/log.h"
 
 namespace bosun::apiserver {
 
@@ -225,16 +226,14 @@ bool openapi_v3_accepts_json(std::string_view accept) {
   return false;
 }
 
-const RenderedOpenApi* OpenApiDocuments::v3(std::string_view key) const {
-  auto it = v3_.find(key);
-  return it == v3_.end() ? nullptr : &it->second;
-}
+namespace {
 
-Result<std::shared_ptr<const OpenApiDocuments>> OpenApiDocuments::build(
-    const api::ResourceRegistry& registry, const api::SchemaSet& schemas) {
-  std::shared_ptr<OpenApiDocuments> docs(new OpenApiDocuments());
+using RenderedV3 = std::map<std::string, RenderedOpenApi, std::less<>>;
+
+Result<RenderedV3> render_v3_documents(const api::ResourceRegistry& registry,
+                                       const api::SchemaSet& schemas) {
+  RenderedV3 out;
   try {
-    std::map<std::string, std::string> etags;
     for (const ServedGroup& g : served_groups(registry)) {
       for (const std::string& v : g.versions) {
         Result<Json> built = build_openapi_v3(registry, schemas, g.name, v);
@@ -245,20 +244,98 @@ Result<std::shared_ptr<const OpenApiDocuments>> OpenApiDocuments::build(
         RenderedOpenApi r;
         r.body = doc.dump();
         r.etag = openapi_etag(r.body);
-        std::string key = openapi_v3_key(g.name, v);
-        etags[key] = r.etag;
-        docs->v3_[key] = std::move(r);
+        out[openapi_v3_key(g.name, v)] = std::move(r);
       }
     }
-    docs->v3_root_ = build_openapi_v3_root(etags).dump();
-    Json v2 = build_openapi_v2(registry, schemas);
-    docs->v2_.body = v2.dump();
-    docs->v2_.etag = openapi_etag(docs->v2_.body);
-    BOSUN_ASSIGN_OR_RETURN(docs->v2_protobuf_, openapi_v2_to_protobuf(v2));
   } catch (const Json::exception& e) {
     // Only text that is not UTF-8 in a description can make dump() throw.
     return make_error(ErrorCode::kInternal, std::string("rendering OpenAPI: ") + e.what());
   }
+  return out;
+}
+
+struct RenderedV2 {
+  RenderedOpenApi json;
+  std::string protobuf;
+};
+
+Result<RenderedV2> render_v2_documents(const api::ResourceRegistry& registry,
+                                       const api::SchemaSet& schemas) {
+  RenderedV2 out;
+  try {
+    Json v2 = build_openapi_v2(registry, schemas);
+    out.json.body = v2.dump();
+    out.json.etag = openapi_etag(out.json.body);
+    BOSUN_ASSIGN_OR_RETURN(out.protobuf, openapi_v2_to_protobuf(v2));
+  } catch (const Json::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("rendering OpenAPI: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+// The rendering is deterministic and succeeded once in build(), so a later one cannot fail; were
+// it to, the documents stay empty and the failure is logged.
+void OpenApiDocuments::render_v3() const {
+  std::call_once(v3_once_, [this] {
+    Result<RenderedV3> r = render_v3_documents(*registry_, *schemas_);
+    if (r.ok()) {
+      v3_ = std::move(*r);
+    } else {
+      SPDLOG_ERROR("OpenAPI v3: {}", r.error().message);
+    }
+  });
+}
+
+void OpenApiDocuments::render_v2() const {
+  std::call_once(v2_once_, [this] {
+    Result<RenderedV2> r = render_v2_documents(*registry_, *schemas_);
+    if (r.ok()) {
+      v2_ = std::move(r->json);
+      v2_protobuf_ = std::move(r->protobuf);
+    } else {
+      SPDLOG_ERROR("OpenAPI v2: {}", r.error().message);
+    }
+  });
+}
+
+const RenderedOpenApi* OpenApiDocuments::v3(std::string_view key) const {
+  render_v3();
+  auto it = v3_.find(key);
+  return it == v3_.end() ? nullptr : &it->second;
+}
+
+const RenderedV3& OpenApiDocuments::v3_documents() const {
+  render_v3();
+  return v3_;
+}
+
+const RenderedOpenApi& OpenApiDocuments::v2_json() const {
+  render_v2();
+  return v2_;
+}
+
+const std::string& OpenApiDocuments::v2_protobuf() const {
+  render_v2();
+  return v2_protobuf_;
+}
+
+Result<std::shared_ptr<const OpenApiDocuments>> OpenApiDocuments::build(
+    const api::ResourceRegistry& registry, const api::SchemaSet& schemas,
+    std::shared_ptr<const void> keep_alive) {
+  std::shared_ptr<OpenApiDocuments> docs(new OpenApiDocuments());
+  docs->keep_alive_ = std::move(keep_alive);
+  docs->registry_ = &registry;
+  docs->schemas_ = &schemas;
+  // Rendered here to fail the start-up on a bad schema and for the root's hashes, then dropped.
+  std::map<std::string, std::string> etags;
+  {
+    BOSUN_ASSIGN_OR_RETURN(RenderedV3 v3, render_v3_documents(registry, schemas));
+    for (const auto& [key, doc] : v3) etags[key] = doc.etag;
+  }
+  BOSUN_RETURN_IF_ERROR(render_v2_documents(registry, schemas));
+  docs->v3_root_ = build_openapi_v3_root(etags).dump();
   return std::shared_ptr<const OpenApiDocuments>(std::move(docs));
 }
 

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,27 +57,41 @@ struct RenderedOpenApi {
   std::string etag;
 };
 
-// Every OpenAPI body rendered once (they change only when the registry does). Immutable.
+// Every OpenAPI body, rendered when first asked for and kept (they change only when the registry
+// does). At build everything is rendered once to check it and to compute the v3 root's hashes,
+// then dropped: an idle server holds only the root, ~2 MB less than the documents (kubectl asks for
+// one v3 group at a time, and for v2 rarely). Safe to share between request threads. The registry
+// (unless build() is given its owner) and the schema set must outlive it.
 class OpenApiDocuments {
  public:
+  // keep_alive: what owns the registry, held as long as the documents are.
   static Result<std::shared_ptr<const OpenApiDocuments>> build(
-      const api::ResourceRegistry& registry, const api::SchemaSet& schemas);
+      const api::ResourceRegistry& registry, const api::SchemaSet& schemas,
+      std::shared_ptr<const void> keep_alive = nullptr);
 
   // GET /openapi/v3.
   const std::string& v3_root() const { return v3_root_; }
   // GET /openapi/v3/<key>; nullptr for a key nothing serves.
   const RenderedOpenApi* v3(std::string_view key) const;
-  const std::map<std::string, RenderedOpenApi, std::less<>>& v3_documents() const { return v3_; }
+  const std::map<std::string, RenderedOpenApi, std::less<>>& v3_documents() const;
   // GET /openapi/v2 as JSON; the protobuf answer carries the same etag, as in kube-openapi.
-  const RenderedOpenApi& v2_json() const { return v2_; }
-  const std::string& v2_protobuf() const { return v2_protobuf_; }
+  const RenderedOpenApi& v2_json() const;
+  const std::string& v2_protobuf() const;
 
  private:
   OpenApiDocuments() = default;
+  void render_v3() const;
+  void render_v2() const;
+
+  const api::ResourceRegistry* registry_ = nullptr;
+  const api::SchemaSet* schemas_ = nullptr;
+  std::shared_ptr<const void> keep_alive_;
   std::string v3_root_;
-  std::map<std::string, RenderedOpenApi, std::less<>> v3_;
-  RenderedOpenApi v2_;
-  std::string v2_protobuf_;
+  mutable std::once_flag v3_once_;
+  mutable std::map<std::string, RenderedOpenApi, std::less<>> v3_;
+  mutable std::once_flag v2_once_;
+  mutable RenderedOpenApi v2_;
+  mutable std::string v2_protobuf_;
 };
 
 }  // namespace bosun::apiserver
