@@ -29,7 +29,25 @@ bool has_spec_finalizers(const Json& ns) {
   return f != ns["spec"].end() && f->is_array() && !f->empty();
 }
 
+// kube-apiserver's forceLiveLookupTTL.
+constexpr auto kForceLiveLookupTtl = std::chrono::seconds(30);
+
 }  // namespace
+
+void RestCore::force_live_namespace_lookup(std::string_view name) {
+  std::lock_guard lock(live_lookup_mu_);
+  const auto now = clock_.now();
+  // Expired entries go whenever one is added: the map holds only recent deletions.
+  std::erase_if(live_lookup_until_, [&](const auto& e) { return e.second <= now; });
+  live_lookup_until_[std::string(name)] = now + kForceLiveLookupTtl;
+}
+
+bool RestCore::needs_live_namespace_lookup(std::string_view name) {
+  std::lock_guard lock(live_lookup_mu_);
+  if (live_lookup_until_.empty()) return false;
+  auto it = live_lookup_until_.find(name);
+  return it != live_lookup_until_.end() && it->second > clock_.now();
+}
 
 bool is_immortal_namespace(std::string_view name) {
   return name == "default" || name == "kube-system" || name == "kube-public";
@@ -43,7 +61,7 @@ Result<void> admit_create_in_namespace(RestCore& core, const ResourceScope& scop
   std::string key = object_key(namespaces->prefix, "", ns);
   Json obj;
   bool found = false;
-  if (namespaces->cache) {
+  if (namespaces->cache && !core.needs_live_namespace_lookup(ns)) {
     auto [cached, rev] = namespaces->cache->get(key);
     if (cached) {
       // The cache keeps status.phase as a selectable field: no parse on this hot path. The phase
@@ -125,6 +143,8 @@ Result<Json> delete_namespace(RestCore& core, const ResourceScope& scope, std::s
       }
     }
     if (options.dry_run) return out;
+    // Before the write, so no create that follows it can be admitted from a cache without it.
+    core.force_live_namespace_lookup(name);
     auto written = core.store().update(object_key(scope.prefix, "", name), encode_for_storage(out),
                                        kv.mod_revision);
     if (written.ok()) {

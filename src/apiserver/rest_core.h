@@ -5,9 +5,11 @@
 // (watch caches, allocators); handlers run on worker threads and call it concurrently.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +107,12 @@ class RestCore {
   void set_service_allocator(std::unique_ptr<ServiceAllocator> allocator);
   ServiceAllocator* service_allocator() { return service_allocator_.get(); }
 
+  // NamespaceLifecycle's forceLiveLookupCache: a namespace this server marked Terminating is looked
+  // up in the store, not the watch cache, for the next 30 s, since the cache may not have the
+  // change yet and content created then would outlive the namespace's emptying.
+  void force_live_namespace_lookup(std::string_view name);
+  bool needs_live_namespace_lookup(std::string_view name);
+
  private:
   store::Store& store_;
   std::shared_ptr<const api::ResourceRegistry> registry_;
@@ -114,6 +122,8 @@ class RestCore {
   std::map<std::string, ResourceScope*, std::less<>> by_gvr_;  // "group/version/resource"
   std::vector<std::unique_ptr<WatchCache>> caches_;
   std::unique_ptr<ServiceAllocator> service_allocator_;
+  std::mutex live_lookup_mu_;  // guards live_lookup_until_
+  std::map<std::string, std::chrono::system_clock::time_point, std::less<>> live_lookup_until_;
 };
 
 // ---- Stored objects as the resource serves them --------------------------------------------
