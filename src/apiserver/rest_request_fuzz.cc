@@ -44,11 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 "a decoded protobuf body is an object of a kind");
   }
 
-  std::string spliced = with_resource_version(rest, 7);
+  (void)with_resource_version(rest, 7);
   Json in = Json::parse(rest, nullptr, false);
   if (in.is_object() && in.contains("metadata") && in["metadata"].is_object() &&
       !in["metadata"].contains("resourceVersion")) {
-    Json out = Json::parse(spliced, nullptr, false);
+    // Stored values come from our encoder, so the splice is checked on that form: arbitrary text
+    // may repeat a key ("metadata" twice), where a parser keeps the last and the splice the first.
+    Json out = Json::parse(with_resource_version(in.dump(), 7), nullptr, false);
     BOSUN_CHECK(out.is_object(), "splicing into an object gives an object");
     BOSUN_CHECK(out["metadata"]["resourceVersion"] == "7", "the revision is in the metadata");
   }
