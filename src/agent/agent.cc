@@ -72,11 +72,11 @@ Json without_heartbeats(Json status) {
   return status;
 }
 
-// A hash of a status that ignores its null members. The API server keeps no nulls in a pod's status
-// (the conditions the kubelet writes with "lastProbeTime": null come back without it), so a
-// status that differs from the one last written only in nulls is that status: hashing them as
-// written wrote every started pod's status twice, the second PATCH changing nothing. Computed in
-// place, without a copy: every sync of every pod (thousands on hollow nodes) pays it.
+// A hash of a status that ignores its null members. A null in the status PATCH deletes the member
+// (merge patch), and the API server then stores only the condition times as null, so a status
+// that differs from the one last written only in nulls is that status: hashing them as written
+// wrote every started pod's status twice, the second PATCH changing nothing. Computed in place,
+// without a copy: every sync of every pod (thousands on hollow nodes) pays it.
 size_t hash_without_nulls(const Json& value) {
   auto mix = [](size_t h, size_t v) {
     return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
