@@ -15,6 +15,7 @@
 #include "apiserver/version.h"
 #include "client/kubeconfig.h"
 #include "cmd/agent_command.h"
+#include "cmd/control_loops.h"
 #include "cmd/controller_manager_command.h"
 #include "cmd/hollow_nodes_command.h"
 #include "cmd/image_command.h"
@@ -99,8 +100,8 @@ int serve(const ServeFlags& f, const char* component) {
   }
   // `bosun server` runs the scheduler and the controllers in process, as clients of its own API
   // server over loopback HTTPS with the admin kubeconfig, exactly as the standalone commands do.
-  std::unique_ptr<bosun::scheduler::Scheduler> scheduler;
-  std::unique_ptr<bosun::controller::ControllerManager> controllers;
+  // The scheduler and the controllers share one informer per resource (cmd/control_loops.h).
+  std::unique_ptr<bosun::cmd::ControlLoops> control_loops;
   std::unique_ptr<bosun::cmd::RunningAgent> agent;
   if (f.with_control_loops) {
     const std::string& kubeconfig = (*server)->server().kubeconfig_path();
@@ -108,26 +109,12 @@ int serve(const ServeFlags& f, const char* component) {
     // pods/s (the standalone command keeps kube-scheduler's defaults).
     bosun::cmd::SchedulerFlags scheduler_flags;
     scheduler_flags.kube_api_qps = 0;
-    auto s = bosun::cmd::start_scheduler(scheduler_flags, kubeconfig);
-    if (!s.ok()) {
-      std::fprintf(stderr, "bosun %s: scheduler: %s\n", component, s.error().message.c_str());
+    auto loops = bosun::cmd::ControlLoops::start(kubeconfig, scheduler_flags);
+    if (!loops.ok()) {
+      std::fprintf(stderr, "bosun %s: %s\n", component, loops.error().message.c_str());
       return 1;
     }
-    scheduler = std::move(*s);
-    auto config = bosun::client::load_kubeconfig(kubeconfig);
-    if (!config.ok()) {
-      std::fprintf(stderr, "bosun %s: %s\n", component, config.error().message.c_str());
-      return 1;
-    }
-    config->user_agent = "bosun/controller-manager";
-    auto cm = bosun::controller::ControllerManager::create(std::move(*config), {});
-    bosun::Result<void> started = cm.ok() ? (*cm)->start() : bosun::Result<void>(cm.error());
-    if (!started.ok()) {
-      std::fprintf(stderr, "bosun %s: controllers: %s\n", component,
-                   started.error().message.c_str());
-      return 1;
-    }
-    controllers = std::move(*cm);
+    control_loops = std::move(*loops);
     if (!f.disable_agent) {
       // The local node keeps its images and pods in the server's data dir (`bosun image import
       // --data-dir D` feeds it).
@@ -169,8 +156,7 @@ int serve(const ServeFlags& f, const char* component) {
   // The control loops go first, so they do not log errors while the API server goes away.
   // The agent stops its workers but leaves containers running: a restarted server re-adopts them.
   if (agent) agent->stop();
-  if (controllers) controllers->stop();
-  if (scheduler) scheduler->stop();
+  if (control_loops) control_loops->stop();
   (*server)->shutdown(std::chrono::seconds(f.shutdown_grace_seconds));
   SPDLOG_INFO("{}: stopped", component);
   return 0;

@@ -101,8 +101,9 @@ void add_scheduler_flags(CLI::App* cmd, SchedulerFlags& f) {
       });
 }
 
-Result<std::unique_ptr<scheduler::Scheduler>> start_scheduler(const SchedulerFlags& f,
-                                                              const std::string& kubeconfig) {
+Result<std::unique_ptr<scheduler::Scheduler>> make_scheduler(
+    const SchedulerFlags& f, const std::string& kubeconfig,
+    client::SharedInformerFactory* informers) {
   const std::string& path = kubeconfig.empty() ? f.kubeconfig : kubeconfig;
   if (path.empty()) return make_error(ErrorCode::kBadRequest, "--kubeconfig is required");
   BOSUN_ASSIGN_OR_RETURN(client::ClientConfig config, client::load_kubeconfig(path));
@@ -122,7 +123,13 @@ Result<std::unique_ptr<scheduler::Scheduler>> start_scheduler(const SchedulerFla
   options.leader_election.lease_duration = millis(f.lease_duration);
   options.leader_election.renew_deadline = millis(f.renew_deadline);
   options.leader_election.retry_period = millis(f.retry_period);
-  BOSUN_ASSIGN_OR_RETURN(auto s, scheduler::Scheduler::create(std::move(config), options));
+  options.informers = informers;
+  return scheduler::Scheduler::create(std::move(config), options);
+}
+
+Result<std::unique_ptr<scheduler::Scheduler>> start_scheduler(const SchedulerFlags& f,
+                                                              const std::string& kubeconfig) {
+  BOSUN_ASSIGN_OR_RETURN(auto s, make_scheduler(f, kubeconfig));
   s->start();
   return s;
 }

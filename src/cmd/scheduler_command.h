@@ -35,8 +35,14 @@ struct SchedulerFlags {
 // Adds the scheduler's flags to `cmd` (shared by `bosun scheduler` and, if wanted, `bosun server`).
 void add_scheduler_flags(CLI::App* cmd, SchedulerFlags& flags);
 
-// Builds and starts a Scheduler from the flags with `kubeconfig` (flags.kubeconfig when empty).
-// `bosun server` calls this once its API server is up, with the admin kubeconfig it wrote.
+// Builds a Scheduler from the flags with `kubeconfig` (flags.kubeconfig when empty), not yet
+// started; its informers come from `informers` when not null (`bosun server` shares them with the
+// controllers).
+Result<std::unique_ptr<scheduler::Scheduler>> make_scheduler(
+    const SchedulerFlags& flags, const std::string& kubeconfig = "",
+    client::SharedInformerFactory* informers = nullptr);
+
+// make_scheduler() with the scheduler's own informers, then start()ed.
 Result<std::unique_ptr<scheduler::Scheduler>> start_scheduler(const SchedulerFlags& flags,
                                                               const std::string& kubeconfig = "");
 

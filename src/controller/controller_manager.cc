@@ -134,7 +134,8 @@ ControllerManager::ControllerManager(client::RestClient& client, ControllerManag
     : client_(client),
       options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : Clock::real()),
-      informers_(std::make_unique<SharedInformers>(client)) {}
+      own_informers_(options_.informers ? nullptr : std::make_unique<SharedInformers>(client)),
+      informers_(options_.informers ? options_.informers : own_informers_.get()) {}
 
 Result<std::unique_ptr<ControllerManager>> ControllerManager::create(
     client::ClientConfig config, ControllerManagerOptions options) {
@@ -241,7 +242,7 @@ void ControllerManager::stop() {
     running_ = false;
   }
   for (auto& [name, c] : controllers) c->stop();
-  informers_->stop();
+  if (own_informers_) own_informers_->stop();
   controllers.clear();
   if (elector_) elector_->stop();
 }

@@ -45,6 +45,11 @@ struct ControllerManagerOptions {
   // How long to wait for the informers' first lists before giving up.
   std::chrono::milliseconds sync_timeout{60'000};
   Clock* clock = nullptr;  // real when null
+  // Informers shared with other components of the process (`bosun server`'s scheduler); null: the
+  // manager's own. A shared factory is started by start() like the own one (after every
+  // controller registered), but stopped by its owner, before stop() destroys the controllers
+  // whose handlers it calls.
+  SharedInformers* informers = nullptr;
 };
 
 // How the manager builds one controller. Its constructor must only register informers and
@@ -102,7 +107,8 @@ class ControllerManager {
   client::RestClient& client_;
   const ControllerManagerOptions options_;
   Clock& clock_;
-  std::unique_ptr<SharedInformers> informers_;
+  std::unique_ptr<SharedInformers> own_informers_;  // null when options.informers is set
+  SharedInformers* informers_;
   std::unique_ptr<client::LeaderElector> elector_;
   std::thread starter_;  // starts the controllers on becoming leader; set and taken under mu_
 

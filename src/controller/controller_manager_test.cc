@@ -108,6 +108,24 @@ TEST_F(ControllerManagerTest, RunsTheSelectedControllers) {
   EXPECT_TRUE(manager.wait());  // stopped, not failed
 }
 
+TEST_F(ControllerManagerTest, SharedInformersOfTheProcessStartWithTheControllers) {
+  // `bosun server`: the scheduler registered on the same factory before the manager started.
+  SharedInformers informers(*client_);
+  client::Informer& nodes = informers.informer(client::kNodes);
+  ControllerManagerOptions o;
+  o.controllers = {"replicationcontroller-controller"};
+  o.informers = &informers;
+  ControllerManager manager(*client_, o);
+  ASSERT_TRUE(manager.start().ok());
+  EXPECT_EQ(&manager.informers(), &informers);
+  EXPECT_TRUE(nodes.has_synced());  // started with the controllers' own informers
+  create_rc("shared", 2);
+  ASSERT_TRUE(eventually([&] { return pod_count() == 2; }));
+  EXPECT_EQ(informers.informer(client::kPods).list_count(), 1);
+  informers.stop();
+  manager.stop();
+}
+
 TEST_F(ControllerManagerTest, OnlyTheLeaderRunsAndAnotherTakesOver) {
   auto a = ControllerManager::create(client::testing::admin_config(*server_), elected("cm-a"));
   ASSERT_TRUE(a.ok());

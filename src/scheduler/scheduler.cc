@@ -68,11 +68,13 @@ bool responsible_for(const PodInfo& pod, const std::string& scheduler_name) {
   return pod.scheduler_name == scheduler_name;
 }
 
-Json strip_managed_fields(Json object) {
-  if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
-    m->erase("managedFields");
-  }
-  return object;
+// kube-scheduler's pod informer leaves out finished pods (a field selector on status.phase): they
+// hold no resources. The shared pod informer has them, so the handlers filter.
+bool is_unfinished(const Json& pod) {
+  const Json& phase = member(member(pod, "status"), "phase");
+  if (!phase.is_string()) return true;
+  const auto& p = phase.get_ref<const std::string&>();
+  return p != "Succeeded" && p != "Failed";
 }
 
 }  // namespace
@@ -90,11 +92,14 @@ struct Scheduler::Impl {
               [fw = framework.get()](const std::set<std::string>& plugins) {
                 return fw->events_for(plugins);
               }),
-        nodes(*client, informer_options(client::kNodes)),
-        pods(*client, pod_informer_options()),
-        services(*client, informer_options(kServices)),
-        controllers(*client, informer_options(kReplicationControllers)),
-        replica_sets(*client, informer_options(kReplicaSets)),
+        own_informers(options.informers ? nullptr
+                                        : std::make_unique<client::SharedInformerFactory>(*client)),
+        informers(options.informers ? *options.informers : *own_informers),
+        nodes(informers.informer(client::kNodes)),
+        pods(informers.informer(client::kPods)),
+        services(informers.informer(kServices)),
+        controllers(informers.informer(kReplicationControllers)),
+        replica_sets(informers.informer(kReplicaSets)),
         binder(options.parallelism, 0),
         recorder(*event_client, clock, options.scheduler_name,
                  options.scheduler_name + "-" + host_name()) {
@@ -125,19 +130,6 @@ struct Scheduler::Impl {
       fo.spread_selector = [this](const PodInfo& pod) { return default_selector(pod); };
     }
     return make_default_framework(std::move(fo));
-  }
-
-  static client::InformerOptions informer_options(client::GroupVersionResource gvr) {
-    client::InformerOptions o;
-    o.resource = std::move(gvr);
-    o.transform = strip_managed_fields;
-    return o;
-  }
-  static client::InformerOptions pod_informer_options() {
-    // kube-scheduler's pod informer leaves out finished pods: they hold no resources.
-    client::InformerOptions o = informer_options(client::kPods);
-    o.field_selector = "status.phase!=Succeeded,status.phase!=Failed";
-    return o;
   }
 
   void add_handlers();
@@ -172,11 +164,13 @@ struct Scheduler::Impl {
   std::unique_ptr<Framework> framework;  // the scheduling thread's
   Cache cache;
   SchedulingQueue queue;
-  client::Informer nodes;
-  client::Informer pods;
-  client::Informer services;
-  client::Informer controllers;
-  client::Informer replica_sets;
+  std::unique_ptr<client::SharedInformerFactory> own_informers;  // null when shared
+  client::SharedInformerFactory& informers;
+  client::Informer& nodes;
+  client::Informer& pods;  // every pod; the handlers see only unfinished ones
+  client::Informer& services;
+  client::Informer& controllers;
+  client::Informer& replica_sets;
   std::unique_ptr<client::LeaderElector> elector;
   TaskPool binder;  // bindings and status writes
   EventRecorder recorder;
@@ -207,7 +201,7 @@ void Scheduler::Impl::add_handlers() {
     on_pod_update(*a, *b);
   };
   ph.on_delete = [this](const client::ObjectPtr& o) { on_pod_delete(*o); };
-  pods.add_event_handler(std::move(ph));
+  pods.add_event_handler(client::filtering_handler(is_unfinished, std::move(ph)));
   client::EventHandler nh;
   nh.on_add = [this](const client::ObjectPtr& o) { on_node(nullptr, o.get()); };
   nh.on_update = [this](const client::ObjectPtr& a, const client::ObjectPtr& b) {
@@ -444,7 +438,7 @@ void Scheduler::Impl::handle_failure(QueuedPodInfo qp, const ScheduleResult& res
     qp.unschedulable_plugins.clear();
   }
   client::ObjectPtr cached = pods.get(pod->key());
-  const bool exists = cached && api::uid(*cached) == pod->uid;
+  const bool exists = cached && api::uid(*cached) == pod->uid && is_unfinished(*cached);
   if (exists && !is_assigned(*cached)) {
     // The newest version of the pod goes back, so a change made while it was in flight counts.
     if (auto latest = decode_pod(*cached); latest.ok()) qp.pod = *latest;
@@ -498,11 +492,9 @@ void Scheduler::start() {
     if (s.started || s.stopping) return;
     s.started = true;
   }
-  s.nodes.start();
-  s.pods.start();
-  s.services.start();
-  s.controllers.start();
-  s.replica_sets.start();
+  // A shared factory's informers may already run (the controller-manager starts them after its
+  // controllers registered); this starts the ones that do not.
+  s.informers.start();
   if (s.elector) s.elector->start();
   s.loop = std::thread([&s] { s.run_loop(); });
   s.ticker = std::thread([&s] { s.run_ticker(); });
@@ -522,11 +514,7 @@ void Scheduler::stop() {
   if (s.elector) s.elector->stop();
   s.binder.stop();
   s.recorder.stop();
-  s.nodes.stop();
-  s.pods.stop();
-  s.services.stop();
-  s.controllers.stop();
-  s.replica_sets.stop();
+  if (s.own_informers) s.own_informers->stop();
 }
 
 bool Scheduler::wait_for_sync(std::chrono::milliseconds timeout) const {

@@ -16,6 +16,7 @@
 
 #include "client/kubeconfig.h"
 #include "client/leader_election.h"
+#include "client/shared_informer_factory.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "scheduler/framework.h"
@@ -44,6 +45,11 @@ struct SchedulerOptions {
   // How often (real time) backoffQ is flushed and expired assumed pods are cleaned (Kubernetes: 1
   // s); unschedulable leftovers are flushed every 30 such ticks.
   std::chrono::milliseconds flush_interval{1000};
+  // Informers shared with the other components of the process (`bosun server`: the controllers
+  // watch pods, nodes, replication controllers and replica sets too); null: the scheduler's own.
+  // Its owner starts it once every component registered (start() starts what is not started) and
+  // stops it before stop().
+  client::SharedInformerFactory* informers = nullptr;
 };
 
 struct SchedulerStats {

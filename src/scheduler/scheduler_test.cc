@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "client/rest_client.h"
@@ -216,13 +217,40 @@ TEST_F(SchedulerTest, AFinishedPodFreesItsNode) {
   EXPECT_EQ(node_of("job"), "n1");
   create_pod(pod_object("next", "1"));
   EXPECT_EQ(unschedulable_message("next"), "0/1 nodes are available: 1 Insufficient cpu.");
-  // Succeeded pods hold no resources: the scheduler's informer leaves them out
-  // (status.phase!=Succeeded,status.phase!=Failed), so the pod leaving that selection is a delete.
+  // Succeeded pods hold no resources: the scheduler's handlers leave them out (kube-scheduler's
+  // status.phase!=Succeeded,status.phase!=Failed), so the pod leaving that subset is a delete.
   Json job = get_pod("job");
   job["status"]["phase"] = "Succeeded";
   auto r = client_->update_status(client::kPods, "default", job);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(node_of("next"), "n1");
+}
+
+TEST_F(SchedulerTest, OnInformersSharedWithTheControllersAFinishedPodFreesItsNode) {
+  // `bosun server`: the controllers' informers are the scheduler's, and they see every pod.
+  client::SharedInformerFactory informers(*client_);
+  std::atomic<int> controller_adds{0};
+  client::EventHandler controller;
+  controller.on_add = [&](const client::ObjectPtr&) { ++controller_adds; };
+  informers.informer(client::kPods).add_event_handler(std::move(controller));
+  create_node(node_object("n1", "1"));
+  SchedulerOptions options;
+  options.informers = &informers;
+  Scheduler& s = start_scheduler(options);
+  create_pod(pod_object("job", "1"));
+  EXPECT_EQ(node_of("job"), "n1");
+  create_pod(pod_object("next", "1"));
+  EXPECT_EQ(unschedulable_message("next"), "0/1 nodes are available: 1 Insufficient cpu.");
+  Json job = get_pod("job");
+  job["status"]["phase"] = "Failed";
+  auto r = client_->update_status(client::kPods, "default", job);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(node_of("next"), "n1");
+  EXPECT_EQ(controller_adds.load(), 2);
+  EXPECT_EQ(informers.informer(client::kPods).list_count(), 1);
+  // The owner stops the shared informers before the components whose handlers they call.
+  informers.stop();
+  s.stop();
 }
 
 TEST_F(SchedulerTest, AnEmptyClusterSaysSo) {
