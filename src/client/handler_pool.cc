@@ -14,8 +14,11 @@ HandlerPool& HandlerPool::shared() {
   return *pool;
 }
 
-HandlerPool::HandlerPool(size_t max_threads, std::chrono::milliseconds idle_exit)
-    : max_threads_(max_threads < 1 ? 1 : max_threads), idle_exit_(idle_exit) {}
+HandlerPool::HandlerPool(size_t max_threads, std::chrono::milliseconds idle_exit,
+                         std::string thread_name)
+    : max_threads_(max_threads < 1 ? 1 : max_threads),
+      idle_exit_(idle_exit),
+      thread_name_(std::move(thread_name)) {}
 
 HandlerPool::~HandlerPool() {
   std::unique_lock lock(mu_);
@@ -48,7 +51,7 @@ size_t HandlerPool::idle_threads() const {
 }
 
 void HandlerPool::run() {
-  set_thread_name("informer-events");
+  set_thread_name(thread_name_);
   std::unique_lock lock(mu_);
   for (;;) {
     if (tasks_.empty()) {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 
 namespace bosun::client {
 
@@ -20,7 +21,8 @@ class HandlerPool {
   // The process's pool, used by every Informer; never destroyed.
   static HandlerPool& shared();
 
-  HandlerPool(size_t max_threads, std::chrono::milliseconds idle_exit);
+  HandlerPool(size_t max_threads, std::chrono::milliseconds idle_exit,
+              std::string thread_name = "informer-events");
   // Waits for the queued tasks to run and the threads to end.
   ~HandlerPool();
 
@@ -38,6 +40,7 @@ class HandlerPool {
 
   const size_t max_threads_;
   const std::chrono::milliseconds idle_exit_;
+  const std::string thread_name_;
 
   mutable std::mutex mu_;            // guards everything below
   std::condition_variable cv_;       // idle threads wait for tasks

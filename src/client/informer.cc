@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "client/handler_pool.h"
+#include "client/watch_loop.h"
 #include "common/thread_util.h"
 
 namespace bosun::client {
@@ -44,6 +45,14 @@ std::vector<std::string> label_pairs(const Json& object) {
   return pairs;
 }
 
+// Where lists and watch requests run: each task is one request or a few pages, never a wait for
+// a stream, so a few threads serve every informer; none is left once the informers have synced
+// and watch quietly.
+HandlerPool& reflector_pool() {
+  static HandlerPool* pool = new HandlerPool(4, std::chrono::seconds(2), "inf-list");
+  return *pool;
+}
+
 std::string namespace_of_key(std::string_view key) {
   size_t slash = key.find('/');
   return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash));
@@ -72,20 +81,28 @@ void Informer::add_index(std::string name, IndexFunc fn) {
 void Informer::add_event_handler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
 
 void Informer::start() {
-  if (reflector_.joinable()) return;
-  reflector_ = std::thread([this] { run_reflector(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  post_reflect_locked();
 }
 
 void Informer::stop() {
+  uint64_t entry = 0;
   std::shared_ptr<Watch> watch;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     stopping_ = true;
-    watch = watch_;
+    cv_.notify_all();
+    // A list or watch request in flight ends within the client's timeout; no task, timer or
+    // stream is set up once stopping_ is seen.
+    cv_.wait(lock, [this] { return !reflecting_; });
+    entry = std::exchange(loop_entry_, 0);
+    watch = std::move(watch_);
   }
-  cv_.notify_all();
-  if (watch) watch->stop();
-  if (reflector_.joinable()) reflector_.join();
+  // Waits for a callback of the entry that is running; none runs afterwards.
+  if (entry != 0) WatchLoop::shared().remove(entry);
+  watch.reset();
   // A drain already running finishes its current handler call; none starts after this.
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return !draining_; });
@@ -252,10 +269,22 @@ void Informer::replace(std::vector<Json> objects, std::string resource_version) 
   cv_.notify_all();
 }
 
-void Informer::backoff() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, backoff_, [this] { return stopping_; });
+void Informer::post_reflect_locked() {
+  if (stopping_) return;
+  reflecting_ = true;
+  reflector_pool().post([this] { reflect(); });
+}
+
+void Informer::retry_after_backoff_locked() {
+  if (stopping_) return;
+  auto delay = backoff_;
   backoff_ = std::min(options_.max_backoff, backoff_ * 2);
+  loop_entry_ = WatchLoop::shared().add_timer(delay, [this](bool) {
+    std::lock_guard<std::mutex> lock(mu_);
+    loop_entry_ = 0;
+    post_reflect_locked();
+    return false;
+  });
 }
 
 bool Informer::list_and_replace() {
@@ -271,10 +300,7 @@ bool Informer::list_and_replace() {
       if (stopping_) return false;
     }
     auto page = client_.list(options_.resource, options_.namespace_name, o);
-    if (!page.ok()) {
-      backoff();
-      return false;
-    }
+    if (!page.ok()) return false;
     Json& body = *page;
     auto items = body.find("items");
     if (items != body.end() && items->is_array()) {
@@ -297,64 +323,100 @@ bool Informer::list_and_replace() {
   return true;
 }
 
-bool Informer::watch_once() {
-  WatchOptions o;
-  o.label_selector = options_.label_selector;
-  o.field_selector = options_.field_selector;
-  o.timeout_seconds = options_.watch_timeout_seconds;
-  o.allow_bookmarks = options_.allow_watch_bookmarks;
-  o.resource_version = last_resource_version();
-  auto started = Watch::start(client_, options_.resource, options_.namespace_name, o);
-  if (!started.ok()) {
-    if (started.error().code == ErrorCode::kGone) return false;
-    backoff();
-    // backoff() returns at once once stopping: without this check stop() never joins while the
-    // server is unreachable (a busy reconnect loop).
-    std::lock_guard<std::mutex> lock(mu_);
-    return !stopping_;
-  }
-  std::shared_ptr<Watch> watch(std::move(started).value());
-  // The list and the connection's handshake were this thread's burst of allocation; watch events
-  // are few and small, and an idle cluster sends none: what its allocator cache holds now would
-  // only sit there.
-  release_idle_memory();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return false;
-    watch_ = watch;
-  }
-  bool resume = true;
+void Informer::reflect() {
   for (;;) {
-    auto event = watch->next();
-    if (!event.ok()) {
-      if (event.error().code == ErrorCode::kGone) {
-        resume = false;  // the resourceVersion was compacted away: re-list, as the reflector does
-      } else if (!watch->stopped()) {
-        backoff();
-      }
-      break;
-    }
-    if (!event->has_value()) break;  // timeoutSeconds passed: resume from the last RV
-    reset_backoff();
-    apply((*event)->type, std::move((*event)->object));
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  watch_.reset();
-  return resume && !stopping_;
-}
-
-void Informer::run_reflector() {
-  set_thread_name("inf-" + options_.resource.resource);
-  for (;;) {
+    bool list;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
+      if (stopping_) break;
+      list = need_list_;
     }
-    if (!list_and_replace()) continue;
-    reset_backoff();
-    while (watch_once()) {
+    if (list) {
+      if (!list_and_replace()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        retry_after_backoff_locked();  // and list again
+        break;
+      }
+      reset_backoff();
+      std::lock_guard<std::mutex> lock(mu_);
+      need_list_ = false;
+    }
+    WatchOptions o;
+    o.label_selector = options_.label_selector;
+    o.field_selector = options_.field_selector;
+    o.timeout_seconds = options_.watch_timeout_seconds;
+    o.allow_bookmarks = options_.allow_watch_bookmarks;
+    o.resource_version = last_resource_version();
+    auto started = Watch::start(client_, options_.resource, options_.namespace_name, o);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started.ok()) {
+      if (started.error().code == ErrorCode::kGone) {
+        need_list_ =
+            true;  // the resourceVersion was compacted away: re-list, as the reflector does
+        continue;
+      }
+      retry_after_backoff_locked();  // and watch again from the same resourceVersion
+      break;
+    }
+    if (stopping_) break;
+    watch_ = std::shared_ptr<Watch>(std::move(started).value());
+    loop_entry_ = WatchLoop::shared().add_socket(
+        watch_->fd(), watch_->idle_timeout(),
+        [this](bool timed_out) { return on_watch_ready(timed_out); }, watch_);
+    break;
+  }
+  // The list and the connection's handshake were this thread's burst of allocation; what its
+  // allocator cache holds now would only sit there.
+  release_idle_memory();
+  std::lock_guard<std::mutex> lock(mu_);
+  reflecting_ = false;
+  cv_.notify_all();
+}
+
+bool Informer::on_watch_ready(bool timed_out) {
+  std::shared_ptr<Watch> watch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || !watch_) return false;
+    watch = watch_;
+  }
+  enum { kResume, kBackoff, kRelist } next = kResume;
+  if (timed_out) {
+    // No event, bookmark or end for far longer than the server's bookmark interval and the
+    // watch's timeout: a dead peer.
+    next = kBackoff;
+  } else {
+    for (;;) {
+      bool would_block = false;
+      auto event = watch->try_next(&would_block);
+      if (!event.ok()) {
+        next = event.error().code == ErrorCode::kGone ? kRelist : kBackoff;
+        break;
+      }
+      if (would_block) return true;
+      if (!event->has_value()) break;  // timeoutSeconds passed: resume from the last RV
+      reset_backoff();
+      apply((*event)->type, std::move((*event)->object));
     }
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  // The loop drops its reference (closing the socket) once the entry is gone.
+  watch_.reset();
+  loop_entry_ = 0;
+  if (stopping_) return false;
+  switch (next) {
+    case kRelist:
+      need_list_ = true;
+      post_reflect_locked();
+      break;
+    case kBackoff:
+      retry_after_backoff_locked();
+      break;
+    case kResume:
+      post_reflect_locked();
+      break;
+  }
+  return false;
 }
 
 void Informer::drain() {

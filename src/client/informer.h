@@ -2,9 +2,12 @@
 // watches from the list's resourceVersion, re-watching from the last seen one (bookmarks advance
 // it), re-listing on 410 Expired/Gone and backing off on errors; a thread-safe cache of read-only
 // objects by "namespace/name" with indexes; and event handlers called in order, one notification
-// at a time, on the process's HandlerPool (not the reflector's thread, so a slow handler never
-// holds up the watch). Used by the scheduler, controllers and agents. All public methods are
-// thread-safe; add_index() and add_event_handler() must be called before start().
+// at a time, on the process's HandlerPool (not the watch's thread, so a slow handler never holds
+// up the watch). The reflector has no thread of its own: lists and watch requests run as short
+// tasks on a small pool, and the open watch stream is read by the process's WatchLoop, which
+// waits on every informer's connection at once. Used by the scheduler, controllers and agents.
+// All public methods are thread-safe; add_index() and add_event_handler() must be called before
+// start().
 #pragma once
 
 #include <chrono>
@@ -73,8 +76,8 @@ class Informer {
   void add_event_handler(EventHandler handler);
 
   void start();
-  // Ends the reflector thread; handlers are not called after it returns (so it must not be called
-  // from one of this informer's handlers).
+  // Ends the reflector (waiting for a list or watch request in flight); handlers are not called
+  // after it returns (so it must not be called from one of this informer's handlers).
   void stop();
 
   // Whether the first list has been stored in the cache.
@@ -101,16 +104,22 @@ class Informer {
     ObjectPtr new_object;
   };
 
-  void run_reflector();
+  // The reflector, as a task on the reflector pool: lists when it must, then opens a watch from
+  // the last resourceVersion and hands it to the WatchLoop; on an error it arms a back-off timer
+  // on the loop that posts it again.
+  void reflect();
+  // Loop thread: reads what the watch stream has, applies the events; false once the stream
+  // ended (resume), failed (back off, then resume) or said 410 (re-list).
+  bool on_watch_ready(bool timed_out);
+  // Callers hold mu_. Post the reflector task, or a timer that posts it after the back-off.
+  void post_reflect_locked();
+  void retry_after_backoff_locked();
   // Runs on the HandlerPool: hands one batch of pending notifications to the handlers, then posts
   // itself again while more are pending (other informers' handlers get their turn in between).
   void drain();
   void dispatch(const Notification& n) const;
-  // Lists every page; false when stopping or on an error (after backing off).
+  // Lists every page; false when stopping or on an error.
   bool list_and_replace();
-  // Watches until the stream ends (true: resume) or a 410 (false: re-list).
-  bool watch_once();
-  void backoff();
   void reset_backoff() { backoff_ = options_.initial_backoff; }
   void apply(std::string_view type, Json object);
   void replace(std::vector<Json> objects, std::string resource_version);
@@ -135,10 +144,15 @@ class Informer {
   bool stopping_ = false;
   bool draining_ = false;  // a drain() is posted or running; cleared (and cv_ notified) when done
   int list_count_ = 0;
-  std::shared_ptr<Watch> watch_;  // the current watch, for stop()
+  bool started_ = false;
+  bool need_list_ = true;         // the next reflector task lists first
+  bool reflecting_ = false;       // a reflector task is posted or running; cleared when it ends
+  uint64_t loop_entry_ = 0;       // the WatchLoop entry (the watch stream or a back-off timer)
+  std::shared_ptr<Watch> watch_;  // the open watch stream, read on the loop thread
 
+  // Used by one task at a time (the reflector task, then the loop's callbacks, in turn; mu_ hands
+  // over between them).
   std::chrono::milliseconds backoff_;
-  std::thread reflector_;
 };
 
 }  // namespace bosun::client

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "client/test_config.h"
@@ -179,6 +181,61 @@ TEST_F(InformerTest, ResumesAfterWatchTimeoutAndRelistsAfterExpired) {
   events = recorder.wait_for(2);
   EXPECT_EQ(events, (std::vector<std::string>{"add seen", "add after"}));
   informer.stop();
+}
+
+// Threads of this process whose name starts with `prefix` (/proc/self/task/*/comm).
+int threads_named(std::string_view prefix) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind(prefix, 0) == 0) ++n;
+  }
+  return n;
+}
+
+TEST_F(InformerTest, WatchingInformersShareOneThread) {
+  std::vector<std::unique_ptr<Informer>> informers;
+  for (const char* ns : {"default", "kube-system", "kube-public", "a", "b", "c"}) {
+    InformerOptions o;
+    o.resource = kConfigMaps;
+    o.namespace_name = ns;
+    informers.push_back(std::make_unique<Informer>(*client_, o));
+  }
+  Recorder recorder;
+  informers[0]->add_event_handler(recorder.handler());
+  for (auto& informer : informers) informer->start();
+  for (auto& informer : informers) ASSERT_TRUE(informer->wait_for_sync(std::chrono::seconds(20)));
+  create("default", config_map("x"));
+  EXPECT_EQ(recorder.wait_for(1), std::vector<std::string>{"add x"});
+  // Six open watches: one thread waits on all of them; the ones that listed end when idle.
+  EXPECT_EQ(threads_named("inf-watch"), 1);
+  for (int i = 0; i < 100 && threads_named("inf-list") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(threads_named("inf-list"), 0);
+  EXPECT_EQ(threads_named("inf-configmaps"), 0);
+  for (auto& informer : informers) informer->stop();
+}
+
+TEST(InformerStopTest, StopsPromptlyWhileTheServerIsUnreachable) {
+  // A port nothing listens on: every list fails and the reflector backs off on the loop's timer.
+  ClientConfig config;
+  config.server = "https://127.0.0.1:1";
+  config.insecure_skip_tls_verify = true;
+  config.timeout = std::chrono::seconds(2);
+  auto client = RestClient::create(config);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  InformerOptions o;
+  o.resource = kConfigMaps;
+  o.initial_backoff = std::chrono::milliseconds(10);
+  Informer informer(**client, o);
+  informer.start();
+  EXPECT_FALSE(informer.wait_for_sync(std::chrono::milliseconds(300)));
+  informer.stop();  // returns (a hang here fails the test by its timeout)
+  EXPECT_FALSE(informer.has_synced());
+  EXPECT_EQ(informer.list_count(), 0);
 }
 
 }  // namespace

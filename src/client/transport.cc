@@ -290,6 +290,21 @@ class SocketConnection final : public Connection {
     }
   }
 
+  Result<std::optional<std::string>> read_stream_now(bool* would_block) override {
+    *would_block = false;
+    no_wait_ = true;
+    would_block_ = false;
+    auto piece = read_stream(std::chrono::milliseconds(0));
+    no_wait_ = false;
+    if (!piece.ok() && would_block_) {
+      *would_block = true;
+      return std::optional<std::string>();
+    }
+    return piece;
+  }
+
+  int native_fd() const override { return fd_; }
+
   void cancel() override {
     cancelled_.store(true);
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
@@ -385,7 +400,8 @@ class SocketConnection final : public Connection {
       in_pos_ = 0;
     }
     char piece[kReadPiece];
-    bool polled = SSL_has_pending(ssl_) == 1;
+    // Without waiting, SSL_read itself finds out whether the socket has bytes.
+    bool polled = no_wait_ || SSL_has_pending(ssl_) == 1;
     for (;;) {
       if (!polled) BOSUN_RETURN_IF_ERROR(wait(POLLIN, deadline, what));
       polled = false;
@@ -397,7 +413,14 @@ class SocketConnection final : public Connection {
         return true;
       }
       int err = SSL_get_error(ssl_, n);
-      if (err == SSL_ERROR_WANT_READ) continue;
+      if (err == SSL_ERROR_WANT_READ) {
+        if (no_wait_) {
+          // Everything received so far is decrypted and handed on: the socket's caller polls.
+          would_block_ = true;
+          return make_error(ErrorCode::kTimeout, std::string(what) + ": would block");
+        }
+        continue;
+      }
       if (err == SSL_ERROR_WANT_WRITE) {
         BOSUN_RETURN_IF_ERROR(wait(POLLOUT, deadline, what));
         polled = true;
@@ -479,6 +502,8 @@ class SocketConnection final : public Connection {
   bool stream_ended_ = false;
   std::function<size_t(uint64_t, std::string_view, beast::error_code&)> on_chunk_;
   std::string pending_;
+  bool no_wait_ = false;      // read_stream_now(): fill() reads only what is there
+  bool would_block_ = false;  // read_stream_now(): fill() found nothing to read
   std::atomic<bool> cancelled_{false};
 };
 

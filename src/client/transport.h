@@ -41,6 +41,11 @@ class Connection {
   // The next piece of a streamed body; nullopt when the body ended. An error on timeout, on a
   // broken connection or after cancel().
   virtual Result<std::optional<std::string>> read_stream(std::chrono::milliseconds timeout) = 0;
+  // read_stream() that never waits, for a caller that polls the socket itself (the informers'
+  // shared watch loop): nullopt with *would_block set when nothing more has arrived yet.
+  virtual Result<std::optional<std::string>> read_stream_now(bool* would_block) = 0;
+  // The socket, to poll for reading; -1 when not connected.
+  virtual int native_fd() const = 0;
   // Aborts whatever the owning thread is blocked in, promptly; thread-safe.
   virtual void cancel() = 0;
   // Whether the connection already served a request (a failure on it may be a stale keep-alive).

@@ -39,6 +39,18 @@ Result<std::unique_ptr<Watch>> Watch::start(RestClient& client, const GroupVersi
 }
 
 Result<std::optional<WatchEvent>> Watch::next() {
+  bool would_block = false;
+  return read_next(true, &would_block);
+}
+
+Result<std::optional<WatchEvent>> Watch::try_next(bool* would_block) {
+  *would_block = false;
+  return read_next(false, would_block);
+}
+
+int Watch::fd() const { return conn_->native_fd(); }
+
+Result<std::optional<WatchEvent>> Watch::read_next(bool wait, bool* would_block) {
   for (;;) {
     if (stopped_.load()) return make_error(ErrorCode::kServiceUnavailable, "watch stopped");
     size_t nl = buffer_.find('\n', scan_from_);
@@ -70,7 +82,8 @@ Result<std::optional<WatchEvent>> Watch::next() {
     }
     scan_from_ = buffer_.size();
     if (ended_) return std::optional<WatchEvent>();
-    auto piece = conn_->read_stream(idle_timeout_);
+    auto piece = wait ? conn_->read_stream(idle_timeout_) : conn_->read_stream_now(would_block);
+    if (*would_block) return std::optional<WatchEvent>();
     if (!piece.ok()) {
       if (stopped_.load()) return make_error(ErrorCode::kServiceUnavailable, "watch stopped");
       return std::move(piece).error();

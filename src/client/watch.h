@@ -1,8 +1,8 @@
 // A watch stream (client-go's watch.Interface over a chunked GET ?watch=true): newline-delimited
 // JSON events ADDED/MODIFIED/DELETED/BOOKMARK, with an ERROR event's Status turned into an Error
-// (410 Expired is kGone, the reflector's cue to re-list). Used by Informer and by components that
-// watch one object. One thread reads with next(); stop() may be called from any thread and makes a
-// blocked next() return promptly.
+// (410 Expired is kGone, the reflector's cue to re-list). Used by Informer (from the shared
+// WatchLoop, with try_next()) and by components that watch one object (next()). One thread at a
+// time reads; stop() may be called from any thread and makes a blocked next() return promptly.
 #pragma once
 
 #include <atomic>
@@ -46,12 +46,20 @@ class Watch {
   // event is returned as its Status' Error; a broken stream, a malformed event and stop() are
   // Errors too (kServiceUnavailable, kInternal).
   Result<std::optional<WatchEvent>> next();
+  // next() that never waits, for an event loop polling fd(): nullopt with *would_block set when
+  // no complete event has arrived yet (poll again); nullopt without it when the stream ended.
+  Result<std::optional<WatchEvent>> try_next(bool* would_block);
+  // The connection's socket, to poll for reading.
+  int fd() const;
+  // How long the stream may stay silent before the peer counts as dead.
+  std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
   // Thread-safe; a next() blocked in another thread returns an Error promptly, later ones at once.
   void stop();
   bool stopped() const { return stopped_.load(); }
 
  private:
   Watch(std::unique_ptr<internal::Connection> conn, std::chrono::milliseconds idle_timeout);
+  Result<std::optional<WatchEvent>> read_next(bool wait, bool* would_block);
   std::unique_ptr<internal::Connection> conn_;
   std::chrono::milliseconds idle_timeout_;
   std::string buffer_;  // bytes received after the last complete line
