@@ -32,7 +32,11 @@ struct ClientConfig {
   double qps = 0;                             // client-side rate limit; 0 = off
   int burst = 0;                              // token bucket size; < 1 means 1 when qps > 0
   std::chrono::milliseconds timeout{30'000};  // per request, connect + write + read
-  size_t max_idle_connections = 8;            // keep-alive connections kept for reuse
+  // Keep-alive connections kept for reuse: client-go's transport cache keeps 25 per host
+  // (idleConnsPerHost). Fewer than a controller's parallel writes (a ReplicaSet creates up to 16
+  // pods at once) closed the surplus after each batch, and the next batch paid a TLS handshake
+  // per connection on both ends again.
+  size_t max_idle_connections = 25;
 };
 
 // Parses kubeconfig YAML. `context` picks a context by name (empty: current-context). Relative file
