@@ -23,6 +23,7 @@
 #include "agent/runc_runtime_files.h"
 #include "common/json.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_warmer.h"
 #include "runtime/layer_mount.h"
 #include "runtime/reference.h"
 #include "runtime/registry_client.h"
@@ -393,6 +394,9 @@ Result<SandboxStatus> RuncRuntime::run_pod_sandbox(const runtime::SandboxConfig&
     return sandbox_status(dir, existing->pod_uid, existing->pod_name, existing->pod_namespace, true,
                           existing->created_at);
   }
+  // A container start follows: its runc's cgroup migration should find the kernel's lock ready
+  // rather than wait a grace period (runtime/cgroup_warmer.h).
+  runtime::CgroupMigrationWarmer::shared().warm_for(kCgroupWarmSpan);
   // A directory without a ready record is what a crash during create or stop left behind.
   if (fs::exists(dir, ec)) {
     if (auto old = runtime::Sandbox::open(dir); old.ok()) {

@@ -35,6 +35,10 @@
 
 namespace bosun::agent {
 
+// How long each step of a pod's start (sandbox, create, start) keeps cgroup migrations warm
+// (runtime/cgroup_warmer.h): past the next step's runc migration even on a loaded node.
+inline constexpr std::chrono::milliseconds kCgroupWarmSpan{250};
+
 struct RuncRuntimeOptions {
   std::string data_dir;
   std::string runc_path = "/usr/sbin/runc";

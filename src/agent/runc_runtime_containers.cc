@@ -15,6 +15,7 @@
 #include "agent/runc_runtime_files.h"
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_spec.h"
+#include "runtime/cgroup_warmer.h"
 #include "runtime/layer_mount.h"
 #include "runtime/reference.h"
 #include "runtime/sandbox.h"
@@ -118,6 +119,7 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
   if (config.name.empty()) {
     return make_error(ErrorCode::kBadRequest, "a container needs a name");
   }
+  runtime::CgroupMigrationWarmer::shared().warm_for(kCgroupWarmSpan);
   BOSUN_ASSIGN_OR_RETURN(auto sandbox_record, load_sandbox(config.pod_uid));
   if (!sandbox_record || !sandbox_record->ready) {
     return make_error(ErrorCode::kConflict,
@@ -246,6 +248,7 @@ Result<void> RuncRuntime::start_container(std::string_view id) {
   // The runc container is made here, not in create_container, as containerd's CRI plugin creates
   // its task in StartContainer: one runc process (`run --detach`) instead of two, and a command
   // that cannot run is a StartError as users see it on containerd nodes.
+  runtime::CgroupMigrationWarmer::shared().warm_for(kCgroupWarmSpan);
   auto started_at = std::chrono::system_clock::now();
   std::string dir = container_dir(record.id);
   pod_start_trace::mark(record.pod_uid, "s.record_read");
