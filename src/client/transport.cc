@@ -416,6 +416,10 @@ class SocketConnection final : public Connection {
       if (err == SSL_ERROR_WANT_READ) {
         if (no_wait_) {
           // Everything received so far is decrypted and handed on: the socket's caller polls.
+          // The stream may now sit idle for minutes: OpenSSL keeps the 17 KB read buffer it
+          // allocated for the attempt (SSL_MODE_RELEASE_BUFFERS frees it only after a record),
+          // so give it back; it does nothing while a partial record is buffered.
+          SSL_free_buffers(ssl_);
           would_block_ = true;
           return make_error(ErrorCode::kTimeout, std::string(what) + ": would block");
         }
