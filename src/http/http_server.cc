@@ -39,6 +39,7 @@
 #include "common/check.h"
 #include "common/log.h"
 #include "common/thread_random.h"
+#include "http/huge_pages.h"
 #include "http/worker_pool.h"
 
 namespace bosun::apiserver {
@@ -231,6 +232,7 @@ struct HttpServer::Impl {
   bool stopped = false;    // guarded by shutdown_mu
 
   std::shared_ptr<ConnectionRegistry> registry = std::make_shared<ConnectionRegistry>();
+  bool huge_pages_asked = false;  // on_accept only (the acceptor's strand)
   ssl::context ssl_ctx{ssl::context::tls_server};
   // Shared with every connection: a socket must be destroyed before its io_context, and a
   // connection may outlive the server (see ConnectionRegistry).
@@ -1843,6 +1845,11 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
   auto conn = std::make_shared<Connection>(*this, std::move(socket));
   registry->add(conn);
+  if (!huge_pages_asked && options.huge_pages_after_connections != 0 &&
+      registry->size() >= options.huge_pages_after_connections) {
+    huge_pages_asked = true;
+    use_huge_pages_for_new_memory();
+  }
   asio::dispatch(conn->executor(), [conn] { conn->start(); });
   do_accept();
 }
