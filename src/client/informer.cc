@@ -96,7 +96,9 @@ void Informer::stop() {
     cv_.notify_all();
     // A list or watch request in flight ends within the client's timeout; no task, timer or
     // stream is set up once stopping_ is seen.
-    cv_.wait(lock, [this] { return !reflecting_; });
+    // A count, not a flag: a watch handed to the loop can end and post the next task before the
+    // task that handed it over has finished, and stop() must outwait both.
+    cv_.wait(lock, [this] { return reflect_tasks_ == 0; });
     entry = std::exchange(loop_entry_, 0);
     watch = std::move(watch_);
   }
@@ -271,7 +273,7 @@ void Informer::replace(std::vector<Json> objects, std::string resource_version) 
 
 void Informer::post_reflect_locked() {
   if (stopping_) return;
-  reflecting_ = true;
+  ++reflect_tasks_;
   reflector_pool().post([this] { reflect(); });
 }
 
@@ -369,7 +371,7 @@ void Informer::reflect() {
   // allocator cache holds now would only sit there.
   release_idle_memory();
   std::lock_guard<std::mutex> lock(mu_);
-  reflecting_ = false;
+  --reflect_tasks_;
   cv_.notify_all();
 }
 
@@ -387,6 +389,11 @@ bool Informer::on_watch_ready(bool timed_out) {
     next = kBackoff;
   } else {
     for (;;) {
+      {
+        // stop() waits for this callback: a stream that keeps delivering must not hold it.
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+      }
       bool would_block = false;
       auto event = watch->try_next(&would_block);
       if (!event.ok()) {

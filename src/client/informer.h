@@ -145,9 +145,9 @@ class Informer {
   bool draining_ = false;  // a drain() is posted or running; cleared (and cv_ notified) when done
   int list_count_ = 0;
   bool started_ = false;
-  bool need_list_ = true;         // the next reflector task lists first
-  bool reflecting_ = false;       // a reflector task is posted or running; cleared when it ends
-  uint64_t loop_entry_ = 0;       // the WatchLoop entry (the watch stream or a back-off timer)
+  bool need_list_ = true;    // the next reflector task lists first
+  int reflect_tasks_ = 0;    // reflector tasks posted or running; each counts itself out at its end
+  uint64_t loop_entry_ = 0;  // the WatchLoop entry (the watch stream or a back-off timer)
   std::shared_ptr<Watch> watch_;  // the open watch stream, read on the loop thread
 
   // Used by one task at a time (the reflector task, then the loop's callbacks, in turn; mu_ hands

@@ -238,5 +238,29 @@ TEST(InformerStopTest, StopsPromptlyWhileTheServerIsUnreachable) {
   EXPECT_EQ(informer.list_count(), 0);
 }
 
+TEST(InformerStopTest, StopOutwaitsTheTaskTheLoopPostsMeanwhile) {
+  // With no back-off the loop's timer posts the next reflector task while the task that armed it
+  // is still finishing. stop() must wait for both: the informer is destroyed right after, and a
+  // task left behind would run on freed memory (the sanitizer build reports it).
+  ClientConfig config;
+  config.server = "https://127.0.0.1:1";
+  config.insecure_skip_tls_verify = true;
+  config.timeout = std::chrono::seconds(2);
+  auto client = RestClient::create(config);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  InformerOptions o;
+  o.resource = kConfigMaps;
+  o.initial_backoff = std::chrono::milliseconds(0);
+  o.max_backoff = std::chrono::milliseconds(0);
+  for (int i = 0; i < 300; ++i) {
+    auto informer = std::make_unique<Informer>(**client, o);
+    informer->start();
+    std::this_thread::sleep_for(std::chrono::microseconds(100 * (i % 20)));
+    informer->stop();
+    EXPECT_FALSE(informer->has_synced());
+    informer.reset();
+  }
+}
+
 }  // namespace
 }  // namespace bosun::client
