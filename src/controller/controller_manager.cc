@@ -159,6 +159,7 @@ Result<void> ControllerManager::start_controllers() {
   for (const ControllerDescriptor* d : selected) {
     auto c = d->build(ctx, options_);
     if (!c.ok()) {
+      park(std::move(built));
       return make_error(c.error().code, fmt::format("starting {}: {}", d->name, c.error().message));
     }
     auto w = options_.workers.find(d->name);
@@ -167,10 +168,15 @@ Result<void> ControllerManager::start_controllers() {
   }
   informers_->start();
   if (!informers_->wait_for_sync(options_.sync_timeout)) {
+    park(std::move(built));
     return make_error(ErrorCode::kTimeout, "timed out waiting for the informers to sync");
   }
-  std::lock_guard lock(mu_);
-  if (stopped_) return ok_result();
+  std::unique_lock lock(mu_);
+  if (stopped_) {
+    lock.unlock();
+    park(std::move(built));
+    return ok_result();
+  }
   for (size_t i = 0; i < built.size(); ++i) {
     SPDLOG_INFO("controller-manager: starting {} with {} workers", built[i].first, workers[i]);
     built[i].second->run(workers[i]);
@@ -179,6 +185,14 @@ Result<void> ControllerManager::start_controllers() {
   running_ = true;
   cv_.notify_all();
   return ok_result();
+}
+
+void ControllerManager::park(
+    std::vector<std::pair<std::string, std::unique_ptr<Controller>>> built) {
+  // Built controllers have registered handlers with informers that may run on (shared ones belong
+  // to the process): they live, never run, until stop() has stopped those informers.
+  std::lock_guard lock(mu_);
+  for (auto& c : built) controllers_.push_back(std::move(c));
 }
 
 void ControllerManager::fail(std::string message) {

@@ -101,6 +101,7 @@ class ControllerManager {
 
  private:
   Result<void> start_controllers();
+  void park(std::vector<std::pair<std::string, std::unique_ptr<Controller>>> built);
   void fail(std::string message);
 
   std::unique_ptr<client::RestClient> owned_client_;

@@ -126,6 +126,30 @@ TEST_F(ControllerManagerTest, SharedInformersOfTheProcessStartWithTheControllers
   manager.stop();
 }
 
+TEST_F(ControllerManagerTest, AFailedStartKeepsItsHandlersTargetsAliveUntilStopped) {
+  // The informers belong to the process and keep running after the manager's start timed out:
+  // the controllers that registered handlers with them must outlive those handlers' calls (the
+  // sanitizer build reports a use after free otherwise), and none of them runs.
+  SharedInformers informers(*client_);
+  ControllerManagerOptions o;
+  o.controllers = {"replicationcontroller-controller"};
+  o.informers = &informers;
+  o.sync_timeout = std::chrono::milliseconds(0);
+  ControllerManager manager(*client_, o);
+  auto started = manager.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().message, "timed out waiting for the informers to sync");
+  EXPECT_FALSE(manager.running());
+  ASSERT_TRUE(informers.wait_for_sync(std::chrono::seconds(20)));
+  create_rc("parked", 2);
+  ASSERT_TRUE(eventually([&] {
+    return informers.informer(client::core_resource("replicationcontrollers")).list().size() == 1;
+  }));
+  EXPECT_EQ(pod_count(), 0u);
+  informers.stop();
+  manager.stop();
+}
+
 TEST_F(ControllerManagerTest, OnlyTheLeaderRunsAndAnotherTakesOver) {
   auto a = ControllerManager::create(client::testing::admin_config(*server_), elected("cm-a"));
   ASSERT_TRUE(a.ok());
