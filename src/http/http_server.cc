@@ -551,7 +551,8 @@ class StreamImpl final : public ResponseStream {
   // Hands what is queued (and the terminating chunk when finishing) to the direct TLS path.
   DirectFlush flush_direct(DirectTls& direct) {
     DirectFlush f;
-    std::lock_guard lock(mu_);
+    std::function<void()> drain;
+    std::unique_lock lock(mu_);
     std::vector<Piece> pieces;
     pieces.swap(pending_);
     f.last = take_terminator_locked(pieces);
@@ -567,9 +568,18 @@ class StreamImpl final : public ResponseStream {
     if (f.last) taken -= kTerminator.size();  // never counted as queued
     // Queued plaintext became ciphertext: sent, or buffered until the socket takes it.
     size_t q = queued_.load(std::memory_order_relaxed);
-    q = q > taken ? q - taken : 0;
-    queued_.store(q + added, std::memory_order_relaxed);
+    q = (q > taken ? q - taken : 0) + added;
+    queued_.store(q, std::memory_order_relaxed);
     f.buffered = direct.buffered();
+    // As after an Asio write: a producer waiting in write_blocking for the queue to shrink must be
+    // woken here, since the socket may have taken everything and no later write completes.
+    if (above_high_ && q <= low_) {
+      above_high_ = false;
+      drain = on_drain_;
+    }
+    lock.unlock();
+    cv_.notify_all();
+    if (drain) drain();
     return f;
   }
   // After a write of n queued bytes completed.
