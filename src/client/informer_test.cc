@@ -219,13 +219,18 @@ TEST_F(InformerTest, WatchingInformersShareOneThread) {
   for (auto& informer : informers) informer->stop();
 }
 
-TEST(InformerStopTest, StopsPromptlyWhileTheServerIsUnreachable) {
-  // A port nothing listens on: every list fails and the reflector backs off on the loop's timer.
+// A port nothing listens on: every list fails at once.
+ClientConfig unreachable_server() {
   ClientConfig config;
   config.server = "https://127.0.0.1:1";
   config.insecure_skip_tls_verify = true;
   config.timeout = std::chrono::seconds(2);
-  auto client = RestClient::create(config);
+  return config;
+}
+
+TEST(InformerStopTest, StopsPromptlyWhileTheServerIsUnreachable) {
+  // The reflector backs off on the loop's timer.
+  auto client = RestClient::create(unreachable_server());
   ASSERT_TRUE(client.ok()) << client.error().message;
   InformerOptions o;
   o.resource = kConfigMaps;
@@ -242,11 +247,7 @@ TEST(InformerStopTest, StopOutwaitsTheTaskTheLoopPostsMeanwhile) {
   // With no back-off the loop's timer posts the next reflector task while the task that armed it
   // is still finishing. stop() must wait for both: the informer is destroyed right after, and a
   // task left behind would run on freed memory (the sanitizer build reports it).
-  ClientConfig config;
-  config.server = "https://127.0.0.1:1";
-  config.insecure_skip_tls_verify = true;
-  config.timeout = std::chrono::seconds(2);
-  auto client = RestClient::create(config);
+  auto client = RestClient::create(unreachable_server());
   ASSERT_TRUE(client.ok()) << client.error().message;
   InformerOptions o;
   o.resource = kConfigMaps;

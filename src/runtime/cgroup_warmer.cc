@@ -6,20 +6,10 @@
 
 #include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <sstream>
+
+#include "common/file_util.h"
 
 namespace bosun::runtime {
-namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 MigrationTarget migration_target(std::string_view proc_cgroup, int pid, int tid,
                                  const CgroupRoot& root) {
@@ -103,9 +93,10 @@ bool CgroupMigrationWarmer::prime(int* fd, int* id) {
   if (*fd < 0) {
     const int pid = static_cast<int>(::getpid());
     const int tid = static_cast<int>(::syscall(SYS_gettid));
-    MigrationTarget target = migration_target(
-        read_text("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/cgroup"), pid,
-        tid, root_);
+    MigrationTarget target =
+        migration_target(read_file_or_empty("/proc/" + std::to_string(pid) + "/task/" +
+                                            std::to_string(tid) + "/cgroup"),
+                         pid, tid, root_);
     if (target.file.empty()) return false;
     *fd = ::open(target.file.c_str(), O_WRONLY | O_CLOEXEC);
     if (*fd < 0) return false;

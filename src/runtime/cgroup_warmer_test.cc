@@ -5,19 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "common/file_util.h"
 
 namespace bosun::runtime {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(MigrationTargetTest, HybridNodePrefersThePidsHierarchysTasksFile) {
   const std::string text =
@@ -54,7 +47,7 @@ TEST(MigrationTargetTest, NothingUsableIsEmpty) {
 // The warmer's migrations leave every thread of the process where it was.
 TEST(CgroupMigrationWarmerTest, PrimesWithoutMovingTheProcess) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to write cgroup files";
-  const std::string before = read_text("/proc/self/cgroup");
+  const std::string before = read_file_or_empty("/proc/self/cgroup");
   CgroupMigrationWarmer warmer(std::chrono::milliseconds(1));
   warmer.warm_for(std::chrono::milliseconds(50));
   for (int i = 0; i < 5000 && warmer.primes() < 3 && !warmer.disabled(); ++i) {
@@ -62,7 +55,7 @@ TEST(CgroupMigrationWarmerTest, PrimesWithoutMovingTheProcess) {
   }
   if (warmer.disabled()) GTEST_SKIP() << "no writable cgroup file on this machine";
   EXPECT_GE(warmer.primes(), 3u);
-  EXPECT_EQ(read_text("/proc/self/cgroup"), before);
+  EXPECT_EQ(read_file_or_empty("/proc/self/cgroup"), before);
 }
 
 // Past its deadline the warmer writes nothing more until warmed again.

@@ -13,11 +13,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <utility>
 
+#include "common/file_util.h"
 #include "common/json.h"
 #include "common/time_format.h"
 #include "runtime/runc_monitor.h"
@@ -26,13 +25,6 @@ extern char** environ;
 
 namespace bosun::runtime {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // runc's text log line: time="..." level=error msg="container \"x\" does not exist"
 std::string runc_message(const std::string& stderr_text) {
@@ -213,7 +205,7 @@ Result<ExecResult> Runc::exec(std::string_view id, const std::vector<std::string
   // On timeout the process in the container is killed too, as containerd does for ExecSync; killing
   // runc alone would leave it running.
   auto kill_process = [&] {
-    int pid = std::atoi(read_text(pid_file).c_str());
+    int pid = std::atoi(read_file_or_empty(pid_file).c_str());
     if (pid > 0) ::kill(pid, SIGKILL);
   };
   auto c = capture(std::move(full), std::chrono::steady_clock::now() + timeout, kill_process);
@@ -367,7 +359,7 @@ Result<std::optional<ExitStatus>> Runc::read_exit(const std::string& bundle_dir)
   std::string path = bundle_dir + "/" + kExitFile;
   if (::access(path.c_str(), F_OK) != 0) return std::optional<ExitStatus>();
   try {
-    Json j = Json::parse(read_text(path));
+    Json j = Json::parse(read_file_or_empty(path));
     ExitStatus s;
     s.exit_code = j.at("exitCode").get<int>();
     s.signal = j.value("signal", 0);
@@ -434,11 +426,11 @@ Result<ExitStatus> Runc::wait(const std::string& bundle_dir, std::chrono::millis
 }
 
 std::optional<int> Runc::monitor_pid(const std::string& bundle_dir) {
-  int pid = std::atoi(read_text(bundle_dir + "/" + kMonitorPidFile).c_str());
+  int pid = std::atoi(read_file_or_empty(bundle_dir + "/" + kMonitorPidFile).c_str());
   if (pid <= 0) return std::nullopt;
   // A monitor that died without removing its pid file may have had its pid reused: only a process
   // that is this bundle's monitor counts (reopen_log must never signal a stranger).
-  std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmdline = read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline");
   std::string expected = std::string("bosun-runc-monitor") + '\0';
   if (cmdline.rfind(expected, 0) != 0) return std::nullopt;
   if (cmdline.find(std::string(1, '\0') + bundle_dir + '\0') == std::string::npos) {
