@@ -42,9 +42,9 @@ bench: build
 	@scripts/bench.sh $(BUILD)
 
 fuzz: build-san
-	@for t in $$(cd $(SAN_BUILD) && ls *_fuzz 2>/dev/null); do \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  scripts/fuzz-run.sh $(SAN_BUILD)/$$t $(FUZZ_SECONDS) fuzz/corpus/$$t || exit 1; \
+	@for t in $$(find $(SAN_BUILD)/src -name '*_fuzz' -type f -perm -u+x | sort); do \
+	  echo "fuzz: $$(basename $$t) for $(FUZZ_SECONDS)s"; \
+	  scripts/fuzz-run.sh $$t $(FUZZ_SECONDS) fuzz/corpus/$$(basename $$t) || exit 1; \
 	done
 
 format:

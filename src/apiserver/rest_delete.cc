@@ -171,7 +171,9 @@ Result<DeleteOutcome> delete_once(RestCore& core, const ResourceScope& scope, st
           // Only a shorter grace period may be given once deletion started.
           auto ts = parse_rfc3339(api::deletion_timestamp(obj));
           Clock::WallTime at = ts.ok() ? *ts : now;
-          at = at - std::chrono::seconds(*existing) + std::chrono::seconds(*o.grace_period_seconds);
+          // Saturated: both counts are int64s a caller chose (here 0 <= grace < *existing).
+          at = saturating_add(saturating_add(at, std::chrono::seconds(*o.grace_period_seconds)),
+                              std::chrono::seconds(-*existing));
           Json& m = api::mutable_metadata(updated);
           m["deletionTimestamp"] = rfc3339(at);
           m["deletionGracePeriodSeconds"] = *o.grace_period_seconds;
@@ -184,7 +186,7 @@ Result<DeleteOutcome> delete_once(RestCore& core, const ResourceScope& scope, st
     } else {
       grace = pod_grace_period(obj, o);
       Json& m = api::mutable_metadata(updated);
-      m["deletionTimestamp"] = rfc3339(now + std::chrono::seconds(grace));
+      m["deletionTimestamp"] = rfc3339(saturating_add(now, std::chrono::seconds(grace)));
       m["deletionGracePeriodSeconds"] = grace;
       if (api::generation(obj) > 0) api::set_generation(updated, api::generation(obj) + 1);
       graceful = true;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <limits>
 
 namespace bosun {
 namespace {
@@ -103,6 +104,33 @@ Result<system_clock::time_point> parse_rfc3339(std::string_view s) {
   std::time_t tt = timegm(&tm);
   auto t = system_clock::from_time_t(tt) - std::chrono::minutes(offset_minutes);
   return t + std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(nanos));
+}
+
+std::chrono::nanoseconds saturating_difference(system_clock::time_point a,
+                                               system_clock::time_point b) {
+  using Rep = std::chrono::nanoseconds::rep;
+  const Rep x = std::chrono::duration_cast<std::chrono::nanoseconds>(a.time_since_epoch()).count();
+  const Rep y = std::chrono::duration_cast<std::chrono::nanoseconds>(b.time_since_epoch()).count();
+  Rep d = 0;
+  if (__builtin_sub_overflow(x, y, &d)) {
+    d = x > y ? std::numeric_limits<Rep>::max() : std::numeric_limits<Rep>::min();
+  }
+  return std::chrono::nanoseconds(d);
+}
+
+system_clock::time_point saturating_add(system_clock::time_point t, std::chrono::seconds s) {
+  using Rep = system_clock::duration::rep;
+  constexpr Rep kPerSecond =
+      std::chrono::duration_cast<system_clock::duration>(std::chrono::seconds(1)).count();
+  const Rep limit =
+      s.count() < 0 ? std::numeric_limits<Rep>::min() : std::numeric_limits<Rep>::max();
+  Rep delta = 0;
+  Rep sum = 0;
+  if (__builtin_mul_overflow(s.count(), kPerSecond, &delta) ||
+      __builtin_add_overflow(t.time_since_epoch().count(), delta, &sum)) {
+    sum = limit;
+  }
+  return system_clock::time_point(system_clock::duration(sum));
 }
 
 }  // namespace bosun

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "common/clock.h"
 
 namespace bosun {
@@ -29,6 +31,22 @@ TEST(TimeFormat, ParsesOffsetsAndRejectsGarbage) {
   EXPECT_FALSE(parse_rfc3339("0001-01-01T00:00:00Z").ok());
   EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59Z").ok());
   EXPECT_TRUE(parse_rfc3339("2261-12-31T23:59:59Z").ok());
+}
+
+TEST(TimeFormat, ArithmeticOnParsedTimesSaturatesInsteadOfOverflowing) {
+  const auto early = *parse_rfc3339("1681-05-03T14:59:30Z");
+  const auto late = *parse_rfc3339("2261-12-31T23:59:59Z");
+  const auto now = *parse_rfc3339("2024-05-03T15:00:00Z");
+  EXPECT_EQ(saturating_difference(now, early), nanoseconds::max());
+  EXPECT_EQ(saturating_difference(early, late), nanoseconds::min());
+  EXPECT_EQ(saturating_difference(now, now - hours(3)), hours(3));
+  EXPECT_EQ(saturating_difference(now - hours(3), now), -hours(3));
+  EXPECT_EQ(saturating_add(now, seconds(90)), now + seconds(90));
+  EXPECT_EQ(saturating_add(now, seconds(-90)), now - seconds(90));
+  // tolerationSeconds is an int64: its nanoseconds alone overflow.
+  EXPECT_EQ(saturating_add(now, seconds(INT64_MAX)), system_clock::time_point::max());
+  EXPECT_EQ(saturating_add(late, seconds(3'000'000'000)), system_clock::time_point::max());
+  EXPECT_EQ(saturating_add(early, seconds(-3'000'000'000)), system_clock::time_point::min());
 }
 
 TEST(FakeClock, SleepersWakeOnAdvance) {

@@ -430,7 +430,7 @@ bool after_or_zero(const std::optional<Clock::WallTime>& a,
 // age), so pods of about the same age rank the same and ties break randomly (by uid).
 int64_t log_rank_diff(Clock::WallTime a, Clock::WallTime b, Clock::WallTime now) {
   auto rank = [&](Clock::WallTime t) -> int64_t {
-    auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(now - t).count();
+    auto d = saturating_difference(now, t).count();
     return d > 0 ? static_cast<int64_t>(std::log2(static_cast<double>(d))) : -1;
   };
   return rank(a) - rank(b);

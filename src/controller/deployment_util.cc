@@ -641,7 +641,7 @@ namespace {
 std::optional<Clock::WallTime> deadline_of(const Json& d, const Json& condition) {
   auto from = parse_rfc3339(as_str(member(condition, "lastUpdateTime")));
   if (!from.ok()) return std::nullopt;
-  return *from + std::chrono::seconds(int_at(d, "spec", "progressDeadlineSeconds"));
+  return saturating_add(*from, std::chrono::seconds(int_at(d, "spec", "progressDeadlineSeconds")));
 }
 
 }  // namespace
@@ -664,7 +664,7 @@ std::optional<Clock::Duration> time_to_deadline(const Json& d, Clock::WallTime n
   if (!condition) return std::nullopt;
   auto deadline = deadline_of(d, *condition);
   if (!deadline) return std::nullopt;
-  return std::chrono::duration_cast<Clock::Duration>(*deadline - now);
+  return std::chrono::duration_cast<Clock::Duration>(saturating_difference(*deadline, now));
 }
 
 }  // namespace bosun::controller::deployment_util

@@ -171,7 +171,8 @@ Result<void> NamespaceController::delete_resource(const ServedResource& r, std::
     }
     auto since = parse_rfc3339(api::deletion_timestamp(namespace_obj));
     if (since.ok()) {
-      auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.now() - *since);
+      auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+          saturating_difference(ctx_.clock.now(), *since));
       if (elapsed.count() >= grace) grace = 0;
     }
     *estimate = grace;

@@ -430,7 +430,7 @@ Result<std::optional<Clock::WallTime>> NodeLifecycleController::evict_pods(const
     auto seconds = toleration_seconds(no_execute, effective_tolerations(pod, default_seconds));
     if (seconds && *seconds < 0) continue;  // tolerated forever
     if (seconds && *seconds > 0) {
-      Clock::WallTime deadline = tainted_at + std::chrono::seconds(*seconds);
+      Clock::WallTime deadline = saturating_add(tainted_at, std::chrono::seconds(*seconds));
       if (deadline > now) {
         next = next ? std::min(*next, deadline) : deadline;
         continue;

@@ -63,6 +63,16 @@ std::string short_human_duration(nanoseconds d) {
   return fmt::format("{}y", hours / 24 / 365);
 }
 
+std::string human_duration_between(std::chrono::system_clock::time_point now,
+                                   std::chrono::system_clock::time_point then) {
+  const nanoseconds d = saturating_difference(now, then);
+  if (d != nanoseconds::max() && d != nanoseconds::min()) return human_duration(d);
+  if (d == nanoseconds::min()) return "<invalid>";
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count() -
+                       std::chrono::floor<std::chrono::seconds>(then.time_since_epoch()).count();
+  return fmt::format("{}y", seconds / (kHour / kSecond) / 24 / 365);
+}
+
 namespace {
 
 // The leading four-digit year of an RFC 3339 text, or -1.
@@ -102,7 +112,7 @@ std::string translate_timestamp_since(std::string_view rfc3339,
   }
   auto t = parse_time(rfc3339);
   if (!t) return "<unknown>";
-  return human_duration(std::chrono::duration_cast<nanoseconds>(now - *t));
+  return human_duration_between(now, *t);
 }
 
 std::string translate_timestamp_since(const Json& timestamp,

@@ -20,6 +20,11 @@ std::string human_duration(std::chrono::nanoseconds d);
 // want the terse form).
 std::string short_human_duration(std::chrono::nanoseconds d);
 
+// human_duration(now - then) for two times of any distance: past the 292 years nanoseconds hold,
+// in whole 365-day years as HumanDuration prints them.
+std::string human_duration_between(std::chrono::system_clock::time_point now,
+                                   std::chrono::system_clock::time_point then);
+
 // The AGE cell: human_duration(now - timestamp) for an RFC 3339 metav1.Time, "<unknown>" when the
 // timestamp is absent or unparsable (Kubernetes prints that for a zero time).
 std::string translate_timestamp_since(std::string_view rfc3339,

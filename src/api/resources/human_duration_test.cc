@@ -88,6 +88,13 @@ TEST(TranslateTimestampSince, AgeOfAnObject) {
   // Years a nanosecond clock cannot hold (found by strategy_fuzz: parse_rfc3339 overflowed).
   EXPECT_EQ(translate_timestamp_since("4048-05-03T14:59:00Z", now), "<invalid>");
   EXPECT_EQ(translate_timestamp_since("1024-05-03T14:59:00Z", now), "1000y");
+  // Both ends fit nanoseconds, their distance does not (strategy_fuzz: an event's
+  // series.lastObservedTime in 1681 overflowed now - t).
+  EXPECT_EQ(translate_timestamp_since("1681-05-03T14:59:30Z", now), "343y");
+  EXPECT_EQ(translate_timestamp_since("1734-05-03T14:59:30Z", now), "290y");
+  EXPECT_EQ(human_duration_between(*parse_rfc3339("1700-01-01T00:00:00Z"),
+                                   *parse_rfc3339("2261-01-01T00:00:00Z")),
+            "<invalid>");
   EXPECT_FALSE(parse_time("9999-12-31T23:59:59Z").has_value());
   EXPECT_TRUE(parse_time("2024-05-03T14:59:00Z").has_value());
 }

@@ -185,9 +185,8 @@ Json table_cells(const Json& pod, TimePoint now) {
 
   std::string restarts_cell = std::to_string(restarts);
   if (restarts != 0 && last_restart) {
-    restarts_cell = fmt::format(
-        "{} ({} ago)", restarts,
-        human_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(now - *last_restart)));
+    restarts_cell =
+        fmt::format("{} ({} ago)", restarts, human_duration_between(now, *last_restart));
   }
 
   std::string pod_ip;
