@@ -75,10 +75,34 @@ Informer::Informer(RestClient& client, InformerOptions options)
 Informer::~Informer() { stop(); }
 
 void Informer::add_index(std::string name, IndexFunc fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Built over what is cached already (nothing before the first list), replacing an index of the
+  // same name.
+  auto& by_value = indices_[name];
+  by_value.clear();
+  for (const auto& [key, object] : items_) {
+    for (auto& v : fn(*object)) by_value[std::move(v)].insert(key);
+  }
   index_funcs_[std::move(name)] = std::move(fn);
 }
 
-void Informer::add_event_handler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
+void Informer::add_event_handler(EventHandler handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto h = std::make_shared<Handler>(Handler{std::move(handler), next_seq_});
+  handlers_.push_back(h);
+  // What is cached now, as adds to this handler alone; the changes queued before it joined (seq
+  // below `since`) are already part of this state, so it skips them.
+  for (const auto& [key, object] : items_) {
+    Notification n{Notification::kAdd, nullptr, object};
+    n.only = h.get();
+    notify_locked(std::move(n));
+  }
+}
+
+size_t Informer::handler_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handlers_.size();
+}
 
 void Informer::start() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -192,6 +216,7 @@ void Informer::index_locked(const std::string& key, const ObjectPtr& object, boo
 
 void Informer::notify_locked(Notification n) {
   if (handlers_.empty()) return;
+  n.seq = next_seq_++;
   // The dispatcher sleeps only on an empty queue: waking it for every event of a busy watch costs
   // a futex call each while it is still working through the earlier ones.
   pending_.push_back(std::move(n));
@@ -428,9 +453,11 @@ bool Informer::on_watch_ready(bool timed_out) {
 
 void Informer::drain() {
   std::deque<Notification> batch;
+  Handlers handlers;  // as registered when the batch was taken: a later one skips the batch
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) batch.swap(pending_);
+    if (!batch.empty()) handlers = handlers_;
     if (batch.empty()) {
       draining_ = false;
       cv_.notify_all();
@@ -443,7 +470,7 @@ void Informer::drain() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
     }
-    dispatch(n);
+    dispatch(handlers, n);
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_ || pending_.empty()) {
@@ -454,8 +481,10 @@ void Informer::drain() {
   HandlerPool::shared().post([this] { drain(); });
 }
 
-void Informer::dispatch(const Notification& n) const {
-  for (const auto& h : handlers_) {
+void Informer::dispatch(const Handlers& handlers, const Notification& n) {
+  for (const auto& handler : handlers) {
+    if (n.only != nullptr ? n.only != handler.get() : n.seq < handler->since) continue;
+    const EventHandler& h = handler->fns;
     switch (n.kind) {
       case Notification::kAdd:
         if (h.on_add) h.on_add(n.new_object);

@@ -6,8 +6,9 @@
 // up the watch). The reflector has no thread of its own: lists and watch requests run as short
 // tasks on a small pool, and the open watch stream is read by the process's WatchLoop, which
 // waits on every informer's connection at once. Used by the scheduler, controllers and agents.
-// All public methods are thread-safe; add_index() and add_event_handler() must be called before
-// start().
+// All public methods are thread-safe. A handler added after start() first gets an add for each
+// object cached at that moment (client-go's AddEventHandler on a running informer), then every
+// later change; an index added after start() is built over the cached objects.
 #pragma once
 
 #include <chrono>
@@ -74,6 +75,8 @@ class Informer {
 
   void add_index(std::string name, IndexFunc fn);
   void add_event_handler(EventHandler handler);
+  // How many handlers are registered.
+  size_t handler_count() const;
 
   void start();
   // Ends the reflector (waiting for a list or watch request in flight); handlers are not called
@@ -98,10 +101,19 @@ class Informer {
   static std::string key_of(const Json& object);
 
  private:
+  // A registered handler: it is given the notifications numbered from `since` on (those queued
+  // before it joined are covered by its own replay of the cache).
+  struct Handler {
+    EventHandler fns;
+    uint64_t since = 0;
+  };
+  using Handlers = std::vector<std::shared_ptr<const Handler>>;
   struct Notification {
     enum Kind { kAdd, kUpdate, kDelete } kind;
     ObjectPtr old_object;
     ObjectPtr new_object;
+    uint64_t seq = 0;               // set by notify_locked
+    const Handler* only = nullptr;  // a replayed add for the handler that just joined
   };
 
   // The reflector, as a task on the reflector pool: lists when it must, then opens a watch from
@@ -117,7 +129,7 @@ class Informer {
   // Runs on the HandlerPool: hands one batch of pending notifications to the handlers, then posts
   // itself again while more are pending (other informers' handlers get their turn in between).
   void drain();
-  void dispatch(const Notification& n) const;
+  static void dispatch(const Handlers& handlers, const Notification& n);
   // Lists every page; false when stopping or on an error.
   bool list_and_replace();
   void reset_backoff() { backoff_ = options_.initial_backoff; }
@@ -130,10 +142,11 @@ class Informer {
 
   RestClient& client_;
   const InformerOptions options_;
-  std::map<std::string, IndexFunc, std::less<>> index_funcs_;
-  std::vector<EventHandler> handlers_;
 
   mutable std::mutex mu_;  // guards everything below
+  std::map<std::string, IndexFunc, std::less<>> index_funcs_;
+  Handlers handlers_;
+  uint64_t next_seq_ = 0;  // the number of the next notification
   mutable std::condition_variable cv_;
   std::map<std::string, ObjectPtr, std::less<>> items_;
   std::map<std::string, std::map<std::string, std::set<std::string>, std::less<>>, std::less<>>

@@ -129,6 +129,47 @@ TEST_F(InformerTest, PagedListThenOrderedEventsIntoAnIndexedCache) {
   informer.stop();
 }
 
+TEST_F(InformerTest, AHandlerOrIndexAddedWhileRunningStartsFromTheCache) {
+  for (int i = 0; i < 3; ++i) create("default", config_map("c" + std::to_string(i)));
+  InformerOptions o;
+  o.resource = kConfigMaps;
+  o.namespace_name = "default";
+  Informer informer(*client_, o);
+  Recorder first;
+  informer.add_event_handler(first.handler());
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(20)));
+  const size_t initial = informer.size();
+  ASSERT_GE(initial, 3u);
+  ASSERT_EQ(first.wait_for(initial).size(), initial);
+
+  // Joins a running informer (a shared one whose other users started it): the cache as adds, then
+  // the changes after it, and none twice.
+  Recorder late;
+  informer.add_event_handler(late.handler());
+  EXPECT_EQ(informer.handler_count(), 2u);
+  auto replayed = late.wait_for(initial);
+  ASSERT_EQ(replayed.size(), initial);
+  for (const std::string& e : replayed) EXPECT_EQ(e.rfind("add ", 0), 0u) << e;
+  informer.add_index("app", [](const Json& obj) {
+    const Json& labels = obj["metadata"].value("labels", Json::object());
+    return std::vector<std::string>{labels.value("app", std::string())};
+  });
+  EXPECT_EQ(informer.by_index("app", "a").size(), 3u);
+
+  create("default", config_map("later", "b"));
+  ASSERT_TRUE(client_->remove(kConfigMaps, "default", "c0").ok());
+  auto events = late.wait_for(initial + 2);
+  ASSERT_EQ(events.size(), initial + 2);
+  EXPECT_EQ(std::vector<std::string>(events.begin() + initial, events.end()),
+            (std::vector<std::string>{"add later", "delete c0"}));
+  EXPECT_EQ(first.wait_for(initial + 2).size(), initial + 2);
+  EXPECT_EQ(informer.by_index("app", "b").size(), 1u);
+  EXPECT_EQ(informer.by_index("app", "a").size(), 2u);
+  informer.stop();
+  EXPECT_EQ(late.wait_for(initial + 2).size(), initial + 2);  // nothing else arrived
+}
+
 TEST_F(InformerTest, TransformAndFieldSelector) {
   create("default", config_map("keep"));
   create("default", config_map("skip"));

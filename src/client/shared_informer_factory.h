@@ -3,9 +3,10 @@
 // same process (`bosun server`), cost one list+watch and one cache per resource between them.
 // Every informer watches all namespaces, has the namespace, owner-uid and label indexes, and keeps
 // objects without metadata.managedFields (kube-scheduler's informers drop them too; no consumer
-// reads them, and a PUT without them keeps the stored ones). Thread-safe; informers must be
-// requested and their handlers added before start() (start() is called by whoever owns the factory
-// once every component sharing it has registered). Also: filtering_handler(), client-go's
+// reads them, and a PUT without them keeps the stored ones). Thread-safe. start() starts the
+// informers requested so far (whoever owns the factory calls it once the components sharing it
+// have registered); one requested later starts at the next start(), and a handler added to a
+// running informer first gets the cached objects as adds. Also: filtering_handler(), client-go's
 // FilteringResourceEventHandler, for a consumer that wants a subset of a shared informer.
 #pragma once
 
