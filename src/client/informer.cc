@@ -48,6 +48,11 @@ std::vector<std::string> label_pairs(const Json& object) {
 // Where lists and watch requests run: each task is one request or a few pages, never a wait for
 // a stream, so a few threads serve every informer; none is left once the informers have synced
 // and watch quietly.
+// A watch's share of the loop thread per call, checked every kWatchSliceCheck events (a clock
+// read per event would cost more than many events do).
+constexpr auto kWatchSliceTime = std::chrono::milliseconds(5);
+constexpr int kWatchSliceCheck = 16;
+
 HandlerPool& reflector_pool() {
   static HandlerPool* pool = new HandlerPool(4, std::chrono::seconds(2), "inf-list");
   return *pool;
@@ -310,7 +315,7 @@ void Informer::retry_after_backoff_locked() {
     std::lock_guard<std::mutex> lock(mu_);
     loop_entry_ = 0;
     post_reflect_locked();
-    return false;
+    return WatchLoop::Next::kRemove;
   });
 }
 
@@ -400,11 +405,11 @@ void Informer::reflect() {
   cv_.notify_all();
 }
 
-bool Informer::on_watch_ready(bool timed_out) {
+WatchLoop::Next Informer::on_watch_ready(bool timed_out) {
   std::shared_ptr<Watch> watch;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || !watch_) return false;
+    if (stopping_ || !watch_) return WatchLoop::Next::kRemove;
     watch = watch_;
   }
   enum { kResume, kBackoff, kRelist } next = kResume;
@@ -413,11 +418,18 @@ bool Informer::on_watch_ready(bool timed_out) {
     // watch's timeout: a dead peer.
     next = kBackoff;
   } else {
-    for (;;) {
+    // One watch's share of the loop thread per call: a stream that keeps delivering (a re-list's
+    // worth of events, a busy namespace) must not hold up every other informer's.
+    const auto budget_end = std::chrono::steady_clock::now() + kWatchSliceTime;
+    for (int applied = 0;; ++applied) {
       {
         // stop() waits for this callback: a stream that keeps delivering must not hold it.
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) break;
+      }
+      if (applied > 0 && applied % kWatchSliceCheck == 0 &&
+          std::chrono::steady_clock::now() >= budget_end) {
+        return WatchLoop::Next::kAgain;
       }
       bool would_block = false;
       auto event = watch->try_next(&would_block);
@@ -425,7 +437,7 @@ bool Informer::on_watch_ready(bool timed_out) {
         next = event.error().code == ErrorCode::kGone ? kRelist : kBackoff;
         break;
       }
-      if (would_block) return true;
+      if (would_block) return WatchLoop::Next::kWait;
       if (!event->has_value()) break;  // timeoutSeconds passed: resume from the last RV
       reset_backoff();
       apply((*event)->type, std::move((*event)->object));
@@ -435,7 +447,7 @@ bool Informer::on_watch_ready(bool timed_out) {
   // The loop drops its reference (closing the socket) once the entry is gone.
   watch_.reset();
   loop_entry_ = 0;
-  if (stopping_) return false;
+  if (stopping_) return WatchLoop::Next::kRemove;
   switch (next) {
     case kRelist:
       need_list_ = true;
@@ -448,7 +460,7 @@ bool Informer::on_watch_ready(bool timed_out) {
       post_reflect_locked();
       break;
   }
-  return false;
+  return WatchLoop::Next::kRemove;
 }
 
 void Informer::drain() {

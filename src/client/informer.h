@@ -27,6 +27,7 @@
 
 #include "client/rest_client.h"
 #include "client/watch.h"
+#include "client/watch_loop.h"
 #include "common/json.h"
 
 namespace bosun::client {
@@ -120,9 +121,10 @@ class Informer {
   // the last resourceVersion and hands it to the WatchLoop; on an error it arms a back-off timer
   // on the loop that posts it again.
   void reflect();
-  // Loop thread: reads what the watch stream has, applies the events; false once the stream
-  // ended (resume), failed (back off, then resume) or said 410 (re-list).
-  bool on_watch_ready(bool timed_out);
+  // Loop thread: reads what the watch stream has, applies the events; kRemove once the stream
+  // ended (resume), failed (back off, then resume) or said 410 (re-list); kAgain when it stopped
+  // at its budget with events still to read, so that the other watches get the thread meanwhile.
+  WatchLoop::Next on_watch_ready(bool timed_out);
   // Callers hold mu_. Post the reflector task, or a timer that posts it after the back-off.
   void post_reflect_locked();
   void retry_after_backoff_locked();

@@ -119,18 +119,20 @@ void WatchLoop::call(Id id, bool timed_out) {
     running_ = id;
     callback = it->second.callback;  // a copy: remove() from another thread may erase the entry
   }
-  bool keep = callback(timed_out);
+  const Next next = callback(timed_out);
   callback = nullptr;
   Entry removed;  // dropped after the lock: its owner may close a socket
   std::unique_lock lock(mu_);
   running_ = 0;
   auto it = entries_.find(id);
   if (it != entries_.end()) {
-    if (keep) {
-      it->second.poke = false;
-      it->second.deadline = SteadyClock::now() + it->second.idle;
-    } else {
+    if (next == Next::kRemove) {
       removed = erase_locked(it);
+    } else {
+      // kAgain: due now, so the loop calls it once the ready entries it is serving had theirs.
+      it->second.poke = next == Next::kAgain;
+      it->second.deadline =
+          it->second.poke ? SteadyClock::now() : SteadyClock::now() + it->second.idle;
     }
   }
   idle_cv_.notify_all();

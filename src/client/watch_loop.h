@@ -21,9 +21,14 @@ namespace bosun::client {
 class WatchLoop {
  public:
   using Id = uint64_t;
-  // Called with timed_out false when the socket is readable (or closed), true when `idle` passed
-  // without that; returns whether to stay registered.
-  using Callback = std::function<bool(bool timed_out)>;
+  // What a callback asks for next: to leave the loop, to wait for its socket (or its `idle`), or
+  // to be called again at once after the other ready entries had their turn: a callback that
+  // stops early with input still buffered (its share of the thread used up) would otherwise wait
+  // for the socket to signal bytes it has already read.
+  enum class Next { kRemove, kWait, kAgain };
+  // Called with timed_out false when the socket is readable (or closed) or the callback asked to
+  // run again, true when `idle` passed without that.
+  using Callback = std::function<Next(bool timed_out)>;
 
   // The process's loop, used by every Informer; its thread starts with the first registration and
   // is never stopped.
@@ -41,10 +46,10 @@ class WatchLoop {
   // loop, so the descriptor cannot be closed and reused by another registration before that.
   Id add_socket(int fd, std::chrono::milliseconds idle, Callback callback,
                 std::shared_ptr<void> owner);
-  // Calls `callback(true)` once, after `delay`.
+  // Calls `callback(true)` after `delay` (and again while it returns kAgain).
   Id add_timer(std::chrono::milliseconds delay, Callback callback);
   // Unregisters; when it returns, the callback is not running and will not run again (unless
-  // called from that callback itself, which should return false instead). Unknown ids are fine.
+  // called from that callback itself, which should return kRemove instead). Unknown ids are fine.
   void remove(Id id);
 
   size_t size() const;  // registrations (tests)
@@ -56,7 +61,8 @@ class WatchLoop {
     std::chrono::milliseconds idle{0};
     SteadyClock::time_point deadline;
     // Call at once as if readable: bytes that came with the response head may already sit in
-    // the connection's buffers, and the socket would never signal them.
+    // the connection's buffers (or the callback returned kAgain), and the socket would never
+    // signal them.
     bool poke = false;
     Callback callback;
     std::shared_ptr<void> owner;

@@ -1,6 +1,7 @@
 // WatchLoop: a readable socket calls its callback (and at once after registering, for bytes that
 // came with a response head), a silent one times out, timers fire once, a callback that returns
-// false is dropped, and remove() from another thread waits for a running callback.
+// kRemove is dropped, one that returns kAgain runs again after the others without new input, and
+// remove() from another thread waits for a running callback.
 #include "client/watch_loop.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,9 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace bosun::client {
 namespace {
@@ -66,7 +69,7 @@ TEST(WatchLoop, ReadableSocketsCallBackAndAFalseReturnUnregisters) {
       [&](bool timed_out) {
         bytes += pair.drain();
         calls.record(timed_out);
-        return bytes.load() < 2;
+        return bytes.load() < 2 ? WatchLoop::Next::kWait : WatchLoop::Next::kRemove;
       },
       nullptr);
   ASSERT_TRUE(calls.wait(1, 0));  // the call right after registering, with nothing to read
@@ -96,13 +99,13 @@ TEST(WatchLoop, ASilentSocketTimesOutAndTimersFireOnce) {
       pair.reader(), 50ms,
       [&](bool timed_out) {
         socket_calls.record(timed_out);
-        return !timed_out;
+        return timed_out ? WatchLoop::Next::kRemove : WatchLoop::Next::kWait;
       },
       nullptr);
   Calls timer_calls;
   loop.add_timer(20ms, [&](bool timed_out) {
     timer_calls.record(timed_out);
-    return false;
+    return WatchLoop::Next::kRemove;
   });
   ASSERT_TRUE(socket_calls.wait(1, 1));
   ASSERT_TRUE(timer_calls.wait(0, 1));
@@ -111,6 +114,49 @@ TEST(WatchLoop, ASilentSocketTimesOutAndTimersFireOnce) {
   std::lock_guard lock(timer_calls.mu);
   EXPECT_EQ(timer_calls.timed_out, 1);
   EXPECT_EQ(timer_calls.readable, 0);
+}
+
+TEST(WatchLoop, AgainRunsACallbackOnceMoreAfterTheOthersWithoutNewInput) {
+  WatchLoop loop;
+  SocketPair flood;
+  SocketPair other;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> order;
+  auto log = [&](std::string e) {
+    std::lock_guard lock(mu);
+    order.push_back(std::move(e));
+    cv.notify_all();
+  };
+  loop.add_socket(
+      other.reader(), 60s,
+      [&](bool) {
+        if (other.drain() > 0) log("other");
+        return WatchLoop::Next::kWait;
+      },
+      nullptr);
+  std::atomic<int> flood_calls{0};
+  loop.add_socket(
+      flood.reader(), 60s,
+      [&](bool timed_out) {
+        EXPECT_FALSE(timed_out);
+        const int n = ++flood_calls;
+        log("flood");
+        // Input for the other socket while this one still has "buffered" work: it is served
+        // before this one's next turn.
+        if (n == 2) other.send('x');
+        return n < 5 ? WatchLoop::Next::kAgain : WatchLoop::Next::kWait;
+      },
+      nullptr);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return order.size() >= 6; }));
+  }
+  std::this_thread::sleep_for(50ms);  // kWait and no input: no sixth turn
+  EXPECT_EQ(flood_calls.load(), 5);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"flood", "flood", "other", "flood", "flood", "flood"}));
 }
 
 TEST(WatchLoop, RemoveWaitsForARunningCallbackAndReleasesTheOwner) {
@@ -128,7 +174,7 @@ TEST(WatchLoop, RemoveWaitsForARunningCallbackAndReleasesTheOwner) {
         entered.set_value();
         released.wait();
         finished = true;
-        return true;
+        return WatchLoop::Next::kWait;
       },
       std::move(owner));
   entered.get_future().wait();  // the first call, right after registering
