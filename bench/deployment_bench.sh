@@ -113,12 +113,13 @@ run_real_50() {
     sleep 0.1
   done
   ((ok)) || { echo "the local agent did not become ready" >&2; return 1; }
-  # The cluster's part alone: a watch opened beforehand stamps each event of the Deployment; from its
+  # The cluster's part alone: a watch opened beforehand stamps each event of the Deployment (with
+  # bash's clock: a `date` per event would be a process each, competing with the pods); from its
   # ADDED event (the object stored) to the one with readyReplicas 50. kubectl's own start-up (and the
   # dispatcher's /version request) before the create, and the wait's after, are left out.
   k get deployments --watch --field-selector metadata.name=real \
     -o jsonpath='{.status.readyReplicas}{"\n"}' 2>/dev/null |
-    while IFS= read -r line; do echo "$(now) ${line:-0}"; done >"$dir/watch" &
+    while IFS= read -r line; do echo "$EPOCHREALTIME ${line:-0}"; done >"$dir/watch" &
   local watcher=$!
   sleep 1
   apply_and_wait real 50 busybox:bench 'command: [sleep, "3600"]'
