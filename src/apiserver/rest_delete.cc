@@ -171,9 +171,9 @@ Result<DeleteOutcome> delete_once(RestCore& core, const ResourceScope& scope, st
           // Only a shorter grace period may be given once deletion started.
           auto ts = parse_rfc3339(api::deletion_timestamp(obj));
           Clock::WallTime at = ts.ok() ? *ts : now;
-          // Saturated: both counts are int64s a caller chose (here 0 <= grace < *existing).
-          at = saturating_add(saturating_add(at, std::chrono::seconds(*o.grace_period_seconds)),
-                              std::chrono::seconds(-*existing));
+          // Saturated: both are int64s a caller chose; their difference cannot overflow (here
+          // 0 <= grace < *existing).
+          at = saturating_add(at, std::chrono::seconds(*o.grace_period_seconds - *existing));
           Json& m = api::mutable_metadata(updated);
           m["deletionTimestamp"] = rfc3339(at);
           m["deletionGracePeriodSeconds"] = *o.grace_period_seconds;

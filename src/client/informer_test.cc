@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -135,39 +136,73 @@ TEST_F(InformerTest, AHandlerOrIndexAddedWhileRunningStartsFromTheCache) {
   o.resource = kConfigMaps;
   o.namespace_name = "default";
   Informer informer(*client_, o);
+  // The first handler holds the dispatcher in its first call until released, so that changes
+  // queue up behind it while the second handler joins.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool entered = false;
+  bool open = false;
   Recorder first;
-  informer.add_event_handler(first.handler());
+  EventHandler gated = first.handler();
+  gated.on_add = [&, record = gated.on_add](const ObjectPtr& o) {
+    {
+      std::unique_lock lock(gate_mu);
+      entered = true;
+      gate_cv.notify_all();
+      gate_cv.wait(lock, [&] { return open; });
+    }
+    record(o);
+  };
+  informer.add_event_handler(gated);
   informer.start();
   ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(20)));
-  const size_t initial = informer.size();
-  ASSERT_GE(initial, 3u);
-  ASSERT_EQ(first.wait_for(initial).size(), initial);
+  {
+    std::unique_lock lock(gate_mu);
+    ASSERT_TRUE(gate_cv.wait_for(lock, std::chrono::seconds(20), [&] { return entered; }));
+  }
+  // Cached, and its notification queued behind the held dispatcher, before the second joins.
+  create("default", config_map("queued"));
+  for (int i = 0; i < 2000 && informer.get("default/queued") == nullptr; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(informer.get("default/queued"), nullptr);
+  const size_t cached = informer.size();
 
-  // Joins a running informer (a shared one whose other users started it): the cache as adds, then
-  // the changes after it, and none twice.
+  // Joins a running informer (a shared one whose other users started it): the cache as adds,
+  // then only the changes after it joined; the queued add is part of the replay, not a second
+  // call.
   Recorder late;
   informer.add_event_handler(late.handler());
   EXPECT_EQ(informer.handler_count(), 2u);
-  auto replayed = late.wait_for(initial);
-  ASSERT_EQ(replayed.size(), initial);
-  for (const std::string& e : replayed) EXPECT_EQ(e.rfind("add ", 0), 0u) << e;
   informer.add_index("app", [](const Json& obj) {
     const Json& labels = obj["metadata"].value("labels", Json::object());
     return std::vector<std::string>{labels.value("app", std::string())};
   });
-  EXPECT_EQ(informer.by_index("app", "a").size(), 3u);
+  EXPECT_EQ(informer.by_index("app", "a").size(), 4u);
+  {
+    std::lock_guard lock(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  EXPECT_EQ(first.wait_for(cached).size(), cached);
 
   create("default", config_map("later", "b"));
   ASSERT_TRUE(client_->remove(kConfigMaps, "default", "c0").ok());
-  auto events = late.wait_for(initial + 2);
-  ASSERT_EQ(events.size(), initial + 2);
-  EXPECT_EQ(std::vector<std::string>(events.begin() + initial, events.end()),
+  auto events = late.wait_for(cached + 2);
+  ASSERT_EQ(events.size(), cached + 2);
+  std::vector<std::string> replayed(events.begin(), events.begin() + cached);
+  std::sort(replayed.begin(), replayed.end());
+  EXPECT_EQ(std::adjacent_find(replayed.begin(), replayed.end()), replayed.end());
+  EXPECT_EQ(std::count(replayed.begin(), replayed.end(), "add queued"), 1);
+  for (const std::string& e : replayed) EXPECT_EQ(e.rfind("add ", 0), 0u) << e;
+  EXPECT_EQ(std::vector<std::string>(events.begin() + cached, events.end()),
             (std::vector<std::string>{"add later", "delete c0"}));
-  EXPECT_EQ(first.wait_for(initial + 2).size(), initial + 2);
+  EXPECT_EQ(first.wait_for(cached + 2).size(), cached + 2);
   EXPECT_EQ(informer.by_index("app", "b").size(), 1u);
-  EXPECT_EQ(informer.by_index("app", "a").size(), 2u);
+  EXPECT_EQ(informer.by_index("app", "a").size(), 3u);
   informer.stop();
-  EXPECT_EQ(late.wait_for(initial + 2).size(), initial + 2);  // nothing else arrived
+  // Nothing arrived twice or late: exactly the replay and the two changes.
+  EXPECT_EQ(late.wait_for(0).size(), cached + 2);
 }
 
 TEST_F(InformerTest, TransformAndFieldSelector) {

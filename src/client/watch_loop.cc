@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -166,6 +167,7 @@ void WatchLoop::run() {
       busy = false;
       continue;
     }
+    std::vector<Id> called;  // in this round: each entry gets one turn per round
     for (int i = 0; i < n; ++i) {
       Id id = events[i].data.u64;
       if (id == kWakeId) {
@@ -175,15 +177,19 @@ void WatchLoop::run() {
         continue;
       }
       call(id, false);
+      called.push_back(id);
       busy = true;
     }
-    // Deadlines that passed: silent sockets and due timers.
-    std::vector<std::pair<Id, bool>> due;  // and whether it timed out (not a poke)
+    // Deadlines that passed: silent sockets, due timers, and pokes (kAgain, or a new socket).
+    std::vector<std::pair<Id, bool>> due;  // and whether it timed out
     {
       std::lock_guard lock(mu_);
       auto now = SteadyClock::now();
       for (const auto& [id, e] : entries_) {
-        if (e.deadline <= now) due.emplace_back(id, !e.poke);
+        if (e.deadline > now || std::find(called.begin(), called.end(), id) != called.end()) {
+          continue;
+        }
+        due.emplace_back(id, e.fd < 0 || !e.poke);  // a timer is always a timeout
       }
     }
     for (auto [id, timed_out] : due) {

@@ -5,18 +5,30 @@
 #include <cctype>
 #include <ctime>
 #include <limits>
+#include <utility>
 
 namespace bosun {
 namespace {
 
 using std::chrono::system_clock;
 
+// Whole seconds (rounded down) and the nanoseconds past them, without leaving int64 even at the
+// clock's limits (flooring to seconds and converting back would, at its minimum).
+std::pair<int64_t, int64_t> split_seconds(int64_t nanos) {
+  int64_t secs = nanos / 1'000'000'000;
+  int64_t rest = nanos % 1'000'000'000;
+  if (rest < 0) {
+    rest += 1'000'000'000;
+    --secs;
+  }
+  return {secs, rest};
+}
+
 std::string format_base(system_clock::time_point t, int* micros) {
-  auto since = t.time_since_epoch();
-  auto secs = std::chrono::floor<std::chrono::seconds>(since);
-  *micros =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(since - secs).count());
-  std::time_t tt = static_cast<std::time_t>(secs.count());
+  const auto [secs, rest] = split_seconds(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  *micros = static_cast<int>(rest / 1000);
+  std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
@@ -122,13 +134,17 @@ system_clock::time_point saturating_add(system_clock::time_point t, std::chrono:
   using Rep = system_clock::duration::rep;
   constexpr Rep kPerSecond =
       std::chrono::duration_cast<system_clock::duration>(std::chrono::seconds(1)).count();
-  const Rep limit =
-      s.count() < 0 ? std::numeric_limits<Rep>::min() : std::numeric_limits<Rep>::max();
-  Rep delta = 0;
+  // In whole seconds first, so that a sum the clock can hold is never clamped because `s` alone
+  // overflows nanoseconds (1681 plus 10^10 s is 1998).
+  const auto [secs, rest] = split_seconds(t.time_since_epoch().count());
+  constexpr auto kMin = system_clock::time_point::min();
+  constexpr auto kMax = system_clock::time_point::max();
+  Rep sum_secs = 0;
+  if (__builtin_add_overflow(secs, s.count(), &sum_secs)) return s.count() < 0 ? kMin : kMax;
   Rep sum = 0;
-  if (__builtin_mul_overflow(s.count(), kPerSecond, &delta) ||
-      __builtin_add_overflow(t.time_since_epoch().count(), delta, &sum)) {
-    sum = limit;
+  if (__builtin_mul_overflow(sum_secs, kPerSecond, &sum) ||
+      __builtin_add_overflow(sum, rest, &sum)) {
+    return sum_secs < 0 ? kMin : kMax;
   }
   return system_clock::time_point(system_clock::duration(sum));
 }

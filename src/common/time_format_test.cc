@@ -47,6 +47,16 @@ TEST(TimeFormat, ArithmeticOnParsedTimesSaturatesInsteadOfOverflowing) {
   EXPECT_EQ(saturating_add(now, seconds(INT64_MAX)), system_clock::time_point::max());
   EXPECT_EQ(saturating_add(late, seconds(3'000'000'000)), system_clock::time_point::max());
   EXPECT_EQ(saturating_add(early, seconds(-3'000'000'000)), system_clock::time_point::min());
+  // A sum the clock holds is exact even when the seconds alone overflow nanoseconds.
+  EXPECT_EQ(saturating_add(early, seconds(10'000'000'000)),
+            early + seconds(9'000'000'000) + seconds(1'000'000'000));
+  EXPECT_EQ(saturating_add(system_clock::time_point::min(), seconds(0)),
+            system_clock::time_point::min());
+  EXPECT_EQ(saturating_add(system_clock::time_point::max(), seconds(-1)),
+            system_clock::time_point::max() - seconds(1));
+  // The clock's limits format without overflow (a saturated deletionTimestamp is written out).
+  EXPECT_EQ(format_rfc3339(system_clock::time_point::min()), "1677-09-21T00:12:43Z");
+  EXPECT_EQ(format_rfc3339_micro(system_clock::time_point::max()), "2262-04-11T23:47:16.854775Z");
 }
 
 TEST(FakeClock, SleepersWakeOnAdvance) {

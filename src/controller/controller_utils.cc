@@ -353,7 +353,7 @@ std::optional<Clock::WallTime> pod_ready_time(const Json& pod) {
 bool is_pod_available(const Json& pod, int64_t min_ready_seconds, Clock::WallTime now) {
   if (min_ready_seconds == 0) return is_pod_ready(pod);
   auto since = pod_ready_time(pod);
-  return since && *since + std::chrono::seconds(min_ready_seconds) < now;
+  return since && saturating_add(*since, std::chrono::seconds(min_ready_seconds)) < now;
 }
 
 std::vector<client::ObjectPtr> filter_active_pods(const std::vector<client::ObjectPtr>& pods) {

@@ -87,8 +87,9 @@ Result<void> NamespaceController::reconcile(const std::string& key) {
   }
   if (!estimate.ok()) return std::move(estimate).error();
   if (*estimate > 0) {
-    // ResourcesRemainingError: look again after about half the estimate.
-    queue().add_after(key, std::chrono::seconds(*estimate / 2 + 1));
+    // ResourcesRemainingError: look again after about half the estimate (at most an hour: the
+    // estimate is a pod's grace period, an int64 whose nanoseconds could overflow).
+    queue().add_after(key, std::chrono::seconds(std::min<int64_t>(*estimate / 2 + 1, 3600)));
     return ok_result();
   }
   return finalize(ns);
