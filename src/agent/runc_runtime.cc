@@ -22,6 +22,7 @@
 #include "agent/node_status.h"
 #include "agent/runc_runtime_files.h"
 #include "common/json.h"
+#include "runtime/bundle_spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/cgroup_warmer.h"
 #include "runtime/layer_mount.h"
@@ -448,6 +449,7 @@ Result<void> RuncRuntime::stop_pod_sandbox(std::string_view pod_uid) {
   // read until it removes the containers), so the pod's cgroup can go with the sandbox.
   for (const ContainerRecord& c : all) {
     if (c.pod_uid != pod_uid) continue;
+    runtime::release_memory_charges(runtime::container_cgroup_path(c.pod_uid, c.id));
     auto removed = runc_.remove(c.id, true);
     if (!removed.ok() && removed.error().code != ErrorCode::kNotFound) keep(removed);
     keep(runtime::unmount_container_rootfs(container_dir(c.id)));

@@ -15,6 +15,7 @@
 #include "agent/runc_runtime_files.h"
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_spec.h"
+#include "runtime/cgroup.h"
 #include "runtime/cgroup_warmer.h"
 #include "runtime/layer_mount.h"
 #include "runtime/reference.h"
@@ -370,6 +371,9 @@ Result<void> RuncRuntime::remove_container(std::string_view id) {
   if (state == ContainerState::kRunning || state == ContainerState::kUnknown) {
     BOSUN_RETURN_IF_ERROR(kill_and_wait(*record, SIGKILL, kKillWait));
   }
+  // Before `runc delete` removes the container's cgroup: what its page cache still charges there
+  // would keep the cgroup alive in the kernel (a restarting container leaves one each time).
+  runtime::release_memory_charges(runtime::container_cgroup_path(record->pod_uid, record->id));
   return discard_container_dir(record->id);
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/cgroup.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,15 @@ namespace {
 bool is_dir(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// One write to an existing control file (no create, no truncate); false when it failed.
+bool write_text(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  return n == static_cast<ssize_t>(text.size());
 }
 
 bool read_file(const std::string& path, std::string* out) {
@@ -170,7 +180,27 @@ Result<uint64_t> read_cpu_shares(const CgroupPaths& paths) {
 
 namespace {
 
-Result<void> remove_tree(const std::string& dir) {
+// Which memory interface a hierarchy directory has.
+enum class MemoryFiles { kNone, kV1, kV2 };
+
+// Frees the page cache a cgroup is still charged with (files its processes read or wrote) before
+// it is removed. A removed memory cgroup with charges left lingers in the kernel as a dying cgroup
+// until memory pressure reclaims them, which on a node with free memory is never; hundreds of
+// them slow every later cgroup operation (pods here started 20-40 % slower after a test run had
+// left 500). Kubernetes' pod cgroup design asks for the same reclaim before deletion. Best effort
+// and only without tasks: v1 memory.force_empty, v2 memory.reclaim of what memory.current says.
+void release_charges(const std::string& dir, MemoryFiles files) {
+  if (files == MemoryFiles::kV1) {
+    (void)write_text(dir + "/memory.force_empty", "0");
+  } else if (files == MemoryFiles::kV2) {
+    auto current = read_number(dir + "/memory.current");
+    if (current.ok() && *current > 0) {
+      (void)write_text(dir + "/memory.reclaim", std::to_string(*current));
+    }
+  }
+}
+
+Result<void> remove_tree(const std::string& dir, MemoryFiles files) {
   if (!is_dir(dir)) return ok_result();
   std::vector<std::string> children;
   if (DIR* d = ::opendir(dir.c_str())) {
@@ -182,7 +212,8 @@ Result<void> remove_tree(const std::string& dir) {
     }
     ::closedir(d);
   }
-  for (const std::string& c : children) BOSUN_RETURN_IF_ERROR(remove_tree(c));
+  for (const std::string& c : children) BOSUN_RETURN_IF_ERROR(remove_tree(c, files));
+  release_charges(dir, files);
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
     int err = errno;
     return make_error(err == EBUSY ? ErrorCode::kConflict : ErrorCode::kInternal,
@@ -215,6 +246,12 @@ std::vector<std::string> hierarchies(const std::string& root, bool with_hybrid_u
   return out;
 }
 
+// The v1 memory hierarchy, or the v2 root (not the empty hybrid one under <root>/unified).
+MemoryFiles memory_files_of(const std::string& hierarchy, const std::string& root) {
+  if (hierarchy == root) return is_unified_root(root) ? MemoryFiles::kV2 : MemoryFiles::kNone;
+  return hierarchy == root + "/memory" ? MemoryFiles::kV1 : MemoryFiles::kNone;
+}
+
 }  // namespace
 
 Result<void> remove_cgroup_tree(std::string_view cgroup_path, const CgroupRoot& root) {
@@ -223,10 +260,18 @@ Result<void> remove_cgroup_tree(std::string_view cgroup_path, const CgroupRoot& 
   }
   Result<void> first = ok_result();
   for (const std::string& h : hierarchies(root.path, /*with_hybrid_unified=*/true)) {
-    auto r = remove_tree(join(h, cgroup_path));
+    auto r = remove_tree(join(h, cgroup_path), memory_files_of(h, root.path));
     if (!r.ok() && first.ok()) first = r;
   }
   return first;
+}
+
+void release_memory_charges(std::string_view cgroup_path, const CgroupRoot& root) {
+  if (cgroup_path.empty() || cgroup_path == "/") return;
+  for (const std::string& h : hierarchies(root.path)) {
+    MemoryFiles files = memory_files_of(h, root.path);
+    if (files != MemoryFiles::kNone) release_charges(join(h, cgroup_path), files);
+  }
 }
 
 bool cgroup_exists(std::string_view cgroup_path, const CgroupRoot& root) {

@@ -47,9 +47,16 @@ Result<uint64_t> read_oom_kill_count(const CgroupPaths& paths);
 // cpu.shares (v1) of a cgroup, for tests and diagnostics.
 Result<uint64_t> read_cpu_shares(const CgroupPaths& paths);
 
-// Removes a (pod) cgroup directory and everything below it in every hierarchy, deepest first. Only
-// empty cgroups can be removed; one with live processes is a Conflict error.
+// Removes a (pod) cgroup directory and everything below it in every hierarchy, deepest first,
+// each after release_memory_charges. Only empty cgroups can be removed; one with live processes is
+// a Conflict error.
 Result<void> remove_cgroup_tree(std::string_view cgroup_path, const CgroupRoot& root = {});
+
+// Reclaims the page cache still charged to a cgroup whose processes are gone (v1
+// memory.force_empty, v2 memory.reclaim), so that removing it frees it in the kernel at once
+// instead of leaving a dying memory cgroup behind. Best effort; for a container's cgroup before
+// `runc delete` removes it.
+void release_memory_charges(std::string_view cgroup_path, const CgroupRoot& root = {});
 
 // Whether a cgroup directory exists in any hierarchy (tests check nothing leaked).
 bool cgroup_exists(std::string_view cgroup_path, const CgroupRoot& root = {});
