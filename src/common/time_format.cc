@@ -5,12 +5,15 @@
 #include <cctype>
 #include <ctime>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace bosun {
 namespace {
 
 using std::chrono::system_clock;
+// The arithmetic below works on the clock's count as nanoseconds (libstdc++'s system_clock).
+static_assert(std::is_same_v<system_clock::duration, std::chrono::nanoseconds>);
 
 // Whole seconds (rounded down) and the nanoseconds past them, without leaving int64 even at the
 // clock's limits (flooring to seconds and converting back would, at its minimum).
@@ -25,8 +28,7 @@ std::pair<int64_t, int64_t> split_seconds(int64_t nanos) {
 }
 
 std::string format_base(system_clock::time_point t, int* micros) {
-  const auto [secs, rest] = split_seconds(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  const auto [secs, rest] = split_seconds(t.time_since_epoch().count());
   *micros = static_cast<int>(rest / 1000);
   std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
@@ -121,8 +123,8 @@ Result<system_clock::time_point> parse_rfc3339(std::string_view s) {
 std::chrono::nanoseconds saturating_difference(system_clock::time_point a,
                                                system_clock::time_point b) {
   using Rep = std::chrono::nanoseconds::rep;
-  const Rep x = std::chrono::duration_cast<std::chrono::nanoseconds>(a.time_since_epoch()).count();
-  const Rep y = std::chrono::duration_cast<std::chrono::nanoseconds>(b.time_since_epoch()).count();
+  const Rep x = a.time_since_epoch().count();
+  const Rep y = b.time_since_epoch().count();
   Rep d = 0;
   if (__builtin_sub_overflow(x, y, &d)) {
     d = x > y ? std::numeric_limits<Rep>::max() : std::numeric_limits<Rep>::min();
@@ -132,8 +134,7 @@ std::chrono::nanoseconds saturating_difference(system_clock::time_point a,
 
 system_clock::time_point saturating_add(system_clock::time_point t, std::chrono::seconds s) {
   using Rep = system_clock::duration::rep;
-  constexpr Rep kPerSecond =
-      std::chrono::duration_cast<system_clock::duration>(std::chrono::seconds(1)).count();
+  constexpr Rep kPerSecond = 1'000'000'000;
   // In whole seconds first, so that a sum the clock can hold is never clamped because `s` alone
   // overflows nanoseconds (1681 plus 10^10 s is 1998).
   const auto [secs, rest] = split_seconds(t.time_since_epoch().count());
