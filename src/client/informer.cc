@@ -45,14 +45,14 @@ std::vector<std::string> label_pairs(const Json& object) {
   return pairs;
 }
 
-// Where lists and watch requests run: each task is one request or a few pages, never a wait for
-// a stream, so a few threads serve every informer; none is left once the informers have synced
-// and watch quietly.
 // A watch's share of the loop thread per call, checked every kWatchSliceCheck events (a clock
 // read per event would cost more than many events do).
 constexpr auto kWatchSliceTime = std::chrono::milliseconds(5);
 constexpr int kWatchSliceCheck = 16;
 
+// Where lists and watch requests run: each task is one request or a few pages, never a wait for
+// a stream, so a few threads serve every informer; none is left once the informers have synced
+// and watch quietly.
 HandlerPool& reflector_pool() {
   static HandlerPool* pool = new HandlerPool(4, std::chrono::seconds(2), "inf-list");
   return *pool;
@@ -469,12 +469,12 @@ void Informer::drain() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) batch.swap(pending_);
-    if (!batch.empty()) handlers = handlers_;
     if (batch.empty()) {
       draining_ = false;
       cv_.notify_all();
       return;
     }
+    handlers = handlers_;
   }
   for (const Notification& n : batch) {
     {
