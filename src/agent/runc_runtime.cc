@@ -3,11 +3,15 @@
 #include "agent/runc_runtime.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +45,24 @@ using runtime_files::parse_time;
 using runtime_files::read_text;
 using runtime_files::time_text;
 using runtime_files::write_file_atomic;
+
+// A tmpfs of the runtime's own on dir, unless dir already is one (an agent restarted on the same
+// node finds the state its predecessor left there, containers still running).
+Result<void> mount_state_tmpfs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return internal("create " + dir + ": " + ec.message());
+  struct statfs st;
+  if (::statfs(dir.c_str(), &st) != 0) {
+    return internal("statfs " + dir + ": " + std::strerror(errno));
+  }
+  if (st.f_type == TMPFS_MAGIC) return ok_result();
+  // Records, bundles and runc's state take a few KiB per container.
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") != 0) {
+    return internal("mount a tmpfs on " + dir + ": " + std::strerror(errno));
+  }
+  return ok_result();
+}
 
 // `runc --version`, for nodeInfo.containerRuntimeVersion.
 Result<std::string> runc_version_output(const std::string& runc_path) {
@@ -119,9 +141,18 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
   std::error_code ec;
   options.data_dir = fs::absolute(options.data_dir, ec).lexically_normal().string();
   while (options.data_dir.size() > 1 && options.data_dir.back() == '/') options.data_dir.pop_back();
-  if (options.runc_root.empty()) options.runc_root = options.data_dir + "/runc";
-  for (const std::string& d :
-       {options.data_dir + "/sandboxes", options.data_dir + "/containers", options.runc_root}) {
+  if (options.state_dir.empty()) {
+    options.state_dir = options.data_dir;
+  } else {
+    options.state_dir = fs::absolute(options.state_dir, ec).lexically_normal().string();
+    while (options.state_dir.size() > 1 && options.state_dir.back() == '/') {
+      options.state_dir.pop_back();
+    }
+  }
+  if (options.state_tmpfs) BOSUN_RETURN_IF_ERROR(mount_state_tmpfs(options.state_dir));
+  if (options.runc_root.empty()) options.runc_root = options.state_dir + "/runc";
+  for (const std::string& d : {options.state_dir + "/sandboxes", options.state_dir + "/containers",
+                               options.data_dir + "/containers", options.runc_root}) {
     fs::create_directories(d, ec);
     if (ec) return internal("create " + d + ": " + ec.message());
   }
@@ -158,6 +189,18 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
       (void)rt->save_container(*record);
     }
   }
+  // Writable layers whose container is gone with the state (the node rebooted, or the state
+  // directory moved): nothing else will ever remove them.
+  if (rt->options_.state_dir != rt->options_.data_dir) {
+    for (const auto& entry : fs::directory_iterator(rt->options_.data_dir + "/containers", ec)) {
+      std::string id = entry.path().filename().string();
+      if (!entry.is_directory() || fs::exists(rt->container_dir(id))) continue;
+      // Never delete through a mount (into an image's layers).
+      if (runtime::is_mount_point(entry.path() / "rootfs")) continue;
+      std::error_code rm_ec;
+      fs::remove_all(entry.path(), rm_ec);
+    }
+  }
   BOSUN_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, rt->load_containers());
   for (const ContainerRecord& c : all) rt->index_container(c.pod_uid, c.id);
   BOSUN_RETURN_IF_ERROR(rt->start_watcher());
@@ -174,8 +217,11 @@ RuncRuntime::~RuncRuntime() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-std::string RuncRuntime::sandboxes_dir() const { return options_.data_dir + "/sandboxes"; }
-std::string RuncRuntime::containers_dir() const { return options_.data_dir + "/containers"; }
+std::string RuncRuntime::sandboxes_dir() const { return options_.state_dir + "/sandboxes"; }
+std::string RuncRuntime::containers_dir() const { return options_.state_dir + "/containers"; }
+std::string RuncRuntime::rw_layer_dir(std::string_view id) const {
+  return options_.data_dir + "/containers/" + std::string(id);
+}
 std::string RuncRuntime::container_dir(std::string_view id) const {
   return containers_dir() + "/" + std::string(id);
 }
@@ -452,7 +498,7 @@ Result<void> RuncRuntime::stop_pod_sandbox(std::string_view pod_uid) {
     runtime::release_memory_charges(runtime::container_cgroup_path(c.pod_uid, c.id));
     auto removed = runc_.remove(c.id, true);
     if (!removed.ok() && removed.error().code != ErrorCode::kNotFound) keep(removed);
-    keep(runtime::unmount_container_rootfs(container_dir(c.id)));
+    keep(runtime::unmount_container_rootfs(container_dir(c.id), rw_layer_dir(c.id)));
   }
   std::string dir = sandboxes_dir() + "/" + std::string(pod_uid);
   std::error_code ec;

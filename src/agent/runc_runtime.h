@@ -45,7 +45,18 @@ struct RuncRuntimeOptions {
   // Registries ("host[:port]") pulled from over plain HTTP (--insecure-registry).
   std::vector<std::string> insecure_registries;
   std::string registry_ca_file;  // extra trust for a private registry
-  // runc --root; empty: <data-dir>/runc.
+  // Where the runtime state lives: container bundles and records, sandboxes and, unless runc_root
+  // says otherwise, runc's own state (<state-dir>/{containers,sandboxes,runc}); empty: the data
+  // directory. None of it outlives the node's boot, as the containers do not either (containerd
+  // keeps its tasks under /run the same way); images, logs and each container's writable layer
+  // (<data-dir>/containers/<id>/{upper,work}) stay in the data directory.
+  std::string state_dir;
+  // Mount a tmpfs of its own on state_dir unless one is there already (needs CAP_SYS_ADMIN). On a
+  // disk, each of the ~30 files a pod start makes there costs an inode allocation, which on ext4
+  // without a journal scans past every inode freed in the last minute (bench/results.md,
+  // 2026-11-27). runc itself keeps its state under /run by default.
+  bool state_tmpfs = false;
+  // runc --root; empty: <state-dir>/runc.
   std::string runc_root;
 };
 
@@ -156,6 +167,9 @@ class RuncRuntime final : public ContainerRuntime {
 
   std::string sandboxes_dir() const;
   std::string containers_dir() const;
+  // The container's writable layer (upper and work): in the data directory, or the container's
+  // own directory when the state is kept there too.
+  std::string rw_layer_dir(std::string_view id) const;
   std::string sandbox_record_path(std::string_view pod_uid) const;
 
   Result<ContainerRecord> load_container(std::string_view id) const;

@@ -165,7 +165,7 @@ Result<std::string> RuncRuntime::create_container(const ContainerConfig& config)
     prepared_.insert_or_assign(id, std::move(*prepared));
   }
   pod_start_trace::mark(config.pod_uid, "c.image_spec");
-  auto rootfs = runtime::mount_container_rootfs(*lowerdirs, dir);
+  auto rootfs = runtime::mount_container_rootfs(*lowerdirs, dir, rw_layer_dir(id));
   if (!rootfs.ok()) return fail(rootfs.error());
   pod_start_trace::mark(config.pod_uid, "c.rootfs");
   spec.rootfs = rootfs->string();
@@ -347,7 +347,7 @@ Result<void> RuncRuntime::discard_container_dir(const std::string& id) {
   if (!removed.ok() && removed.error().code != ErrorCode::kNotFound) first = removed;
   // After `runc delete --force` killed the init, the monitor still drains and records the exit.
   if (runtime::Runc::monitor_pid(dir)) (void)runtime::Runc::wait(dir, kKillWait);
-  if (auto r = runtime::unmount_container_rootfs(dir); !r.ok()) return r;
+  if (auto r = runtime::unmount_container_rootfs(dir, rw_layer_dir(id)); !r.ok()) return r;
   // Never delete through a mount that is still there (into the image's layers).
   if (runtime::is_mount_point(dir + "/rootfs")) {
     return internal("the root filesystem of container " + id + " is still mounted");
@@ -355,6 +355,10 @@ Result<void> RuncRuntime::discard_container_dir(const std::string& id) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec && first.ok()) first = internal("remove " + dir + ": " + ec.message());
+  if (const std::string rw = rw_layer_dir(id); rw != dir) {
+    fs::remove_all(rw, ec);
+    if (ec && first.ok()) first = internal("remove " + rw + ": " + ec.message());
+  }
   return first;
 }
 

@@ -5,7 +5,10 @@
 #include "agent/runc_runtime.h"
 
 #include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -102,7 +105,10 @@ class RuncRuntimeTest : public ::testing::Test {
   }
 
   void open_runtime() {
-    auto rt = RuncRuntime::open(RuncRuntimeOptions{data_dir_});
+    RuncRuntimeOptions options{data_dir_};
+    options.state_dir = state_dir_;
+    options.state_tmpfs = state_tmpfs_;
+    auto rt = RuncRuntime::open(options);
     ASSERT_TRUE(rt.ok()) << rt.error().message;
     rt_ = std::move(*rt);
     rt_->set_container_event_listener(events_.listener());
@@ -157,6 +163,8 @@ class RuncRuntimeTest : public ::testing::Test {
 
   std::unique_ptr<ScratchDir> scratch_;
   std::string data_dir_;
+  std::string state_dir_;  // empty: the data dir
+  bool state_tmpfs_ = false;
   std::string uid_;
   Events events_;
   std::unique_ptr<RuncRuntime> rt_;
@@ -672,6 +680,79 @@ TEST_F(RuncRuntimeTest, RestartRepairsAStartItDidNotRecord) {
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->state, ContainerState::kRunning);
   EXPECT_NE(status->started_at.time_since_epoch().count(), 0);
+}
+
+// The agent's layout: the state (bundles, records, sandboxes, runc's own) on a tmpfs of its own,
+// each container's writable layer in the data directory on disk.
+class RuncRuntimeStateDirTest : public RuncRuntimeTest {
+ protected:
+  void SetUp() override {
+    std::string why = runtime::runc_testing::container_test_skip_reason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    scratch_ = std::make_unique<ScratchDir>("bosun-runc-state-test-");
+    ASSERT_FALSE(scratch_->path().empty());
+    data_dir_ = scratch_->path() + "/data";
+    state_dir_ = data_dir_ + "/run";
+    state_tmpfs_ = true;
+    open_runtime();
+    auto image = runtime::testing::add_busybox_image(rt_->image_store(), "busybox:latest");
+    ASSERT_TRUE(image.ok()) << image.error().message;
+    uid_ = "st" + std::to_string(::getpid());
+  }
+  void TearDown() override {
+    RuncRuntimeTest::TearDown();
+    if (!state_dir_.empty()) ::umount2(state_dir_.c_str(), MNT_DETACH);
+  }
+  static bool on_tmpfs(const std::string& path) {
+    struct statfs st;
+    return ::statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
+  }
+};
+
+TEST_F(RuncRuntimeStateDirTest, StateOnItsOwnTmpfsWritableLayerOnDisk) {
+  ASSERT_TRUE(on_tmpfs(state_dir_));
+  EXPECT_FALSE(on_tmpfs(data_dir_));
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  std::string id = run(container("writer", {"sh", "-c", "echo kept > /file; sleep 1000"}));
+  const std::string bundle = rt_->container_dir(id);
+  EXPECT_EQ(bundle, state_dir_ + "/containers/" + id);
+  EXPECT_TRUE(fs::exists(bundle + "/config.json"));
+  EXPECT_TRUE(fs::exists(bundle + "/container.json"));
+  EXPECT_TRUE(fs::exists(state_dir_ + "/runc/" + id + "/state.json"));
+  EXPECT_TRUE(fs::exists(state_dir_ + "/sandboxes/" + uid_));
+  // What the container writes lands in the writable layer on disk.
+  const std::string rw = data_dir_ + "/containers/" + id;
+  for (int i = 0; i < 500 && !fs::exists(rw + "/upper/file"); ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(read_file(rw + "/upper/file"), "kept\n");
+  EXPECT_FALSE(fs::exists(bundle + "/upper"));
+
+  // A restarted runtime finds the same tmpfs (not a second one on top) and the running container.
+  rt_.reset();
+  open_runtime();
+  EXPECT_EQ(rt_->container_status(id)->state, ContainerState::kRunning);
+  int tmpfs_mounts = 0;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    if (line.find(" " + state_dir_ + " ") != std::string::npos) ++tmpfs_mounts;
+  }
+  EXPECT_EQ(tmpfs_mounts, 1);
+
+  ASSERT_TRUE(rt_->remove_pod_sandbox(uid_).ok());
+  EXPECT_FALSE(fs::exists(bundle));
+  EXPECT_FALSE(fs::exists(rw));
+  EXPECT_TRUE(fs::is_empty(data_dir_ + "/containers"));
+  EXPECT_TRUE(fs::is_empty(state_dir_ + "/containers"));
+}
+
+TEST_F(RuncRuntimeStateDirTest, WritableLayersWithoutStateAreRemovedOnOpen) {
+  // What a reboot leaves: the tmpfs is gone, the writable layers on disk are not.
+  const std::string orphan = data_dir_ + "/containers/0123456789abcdef";
+  fs::create_directories(orphan + "/upper/etc");
+  std::ofstream(orphan + "/upper/etc/left") << "x";
+  rt_.reset();
+  open_runtime();
+  EXPECT_FALSE(fs::exists(orphan));
 }
 
 }  // namespace

@@ -130,6 +130,10 @@ Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
   ro.data_dir = f.data_dir;
   ro.runc_path = f.runc_path;
   ro.insecure_registries = f.insecure_registries;
+  // Bundles, records, sandboxes and runc's state on a tmpfs of their own (as root, which runc
+  // needs anyway): a pod start makes ~30 files there.
+  ro.state_dir = f.data_dir + "/run";
+  ro.state_tmpfs = geteuid() == 0;
   BOSUN_ASSIGN_OR_RETURN(running->runtime, agent::RuncRuntime::open(ro));
 
   agent::AgentConfig ac;

@@ -77,10 +77,11 @@ Result<std::string> overlay_mount_options(const std::vector<fs::path>& lowerdirs
 }
 
 Result<fs::path> mount_container_rootfs(const std::vector<fs::path>& lowerdirs,
-                                        const fs::path& container_dir) {
+                                        const fs::path& container_dir, const fs::path& rw_dir) {
   std::error_code ec;
-  fs::path upper = container_dir / "upper";
-  fs::path work = container_dir / "work";
+  const fs::path& rw = rw_dir.empty() ? container_dir : rw_dir;
+  fs::path upper = rw / "upper";
+  fs::path work = rw / "work";
   fs::path rootfs = container_dir / "rootfs";
   bool rootfs_existed = true;
   for (const auto& d : {upper, work, rootfs}) {
@@ -100,7 +101,7 @@ Result<fs::path> mount_container_rootfs(const std::vector<fs::path>& lowerdirs,
   return rootfs;
 }
 
-Result<void> unmount_container_rootfs(const fs::path& container_dir) {
+Result<void> unmount_container_rootfs(const fs::path& container_dir, const fs::path& rw_dir) {
   fs::path rootfs = container_dir / "rootfs";
   std::error_code ec;
   if (fs::exists(rootfs, ec)) {
@@ -119,9 +120,10 @@ Result<void> unmount_container_rootfs(const fs::path& container_dir) {
       }
     }
   }
-  for (const char* d : {"rootfs", "upper", "work"}) {
-    fs::remove_all(container_dir / d, ec);
-    if (ec) return internal("remove " + (container_dir / d).string() + ": " + ec.message());
+  const fs::path& rw = rw_dir.empty() ? container_dir : rw_dir;
+  for (const fs::path& d : {container_dir / "rootfs", rw / "upper", rw / "work"}) {
+    fs::remove_all(d, ec);
+    if (ec) return internal("remove " + d.string() + ": " + ec.message());
   }
   return ok_result();
 }

@@ -17,14 +17,17 @@ Result<std::string> overlay_mount_options(const std::vector<std::filesystem::pat
                                           const std::filesystem::path& upper,
                                           const std::filesystem::path& work);
 
-// Creates container_dir/{upper,work,rootfs} and mounts the overlay on container_dir/rootfs, which
-// it returns. Mounting an already mounted rootfs is an error (kAlreadyExists).
+// Creates rw_dir/{upper,work} and container_dir/rootfs and mounts the overlay on the latter,
+// which it returns. rw_dir (the container's writable layer, kept on disk) may be container_dir
+// itself, or empty for that. Mounting an already mounted rootfs is an error (kAlreadyExists).
 Result<std::filesystem::path> mount_container_rootfs(
-    const std::vector<std::filesystem::path>& lowerdirs,
-    const std::filesystem::path& container_dir);
+    const std::vector<std::filesystem::path>& lowerdirs, const std::filesystem::path& container_dir,
+    const std::filesystem::path& rw_dir = {});
 
-// Unmounts container_dir/rootfs if mounted and removes upper, work and rootfs. Idempotent.
-Result<void> unmount_container_rootfs(const std::filesystem::path& container_dir);
+// Unmounts container_dir/rootfs if mounted and removes it and rw_dir's upper and work (rw_dir
+// empty: container_dir's). Idempotent.
+Result<void> unmount_container_rootfs(const std::filesystem::path& container_dir,
+                                      const std::filesystem::path& rw_dir = {});
 
 // True when path is a mount point (its device differs from its parent's, or it is in
 // /proc/self/mountinfo).

@@ -84,7 +84,7 @@ container=$(jp joined '{.status.containerStatuses[0].containerID}')
 # SIGTERM stops the agent cleanly; its container keeps running.
 stop_agent || fail "the agent did not stop on SIGTERM within 10 s"
 AGENT_PID=""
-runc --root "$E2E_TMP/data/runc" list | awk 'NR>1 && $3=="running" {print $1}' |
+runc --root "$E2E_TMP/data/run/runc" list | awk 'NR>1 && $3=="running" {print $1}' |
   grep -x "${container#runc://}" >/dev/null || fail "the container stopped with the agent"
 
 # The same agent inside bosun (no bosun-agent installed) re-adopts it.

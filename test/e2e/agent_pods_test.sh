@@ -255,9 +255,9 @@ for p in web ready; do
   before_id[$p]=$(jp $p '{.status.containerStatuses[*].containerID}')
   before_restarts[$p]=$(jp $p '{.status.containerStatuses[*].restartCount}')
 done
-runc_before=$(runc --root "$E2E_TMP/data/runc" list -q | sort)
+runc_before=$(runc --root "$E2E_TMP/data/run/runc" list -q | sort)
 stop_server
-[[ "$(runc --root "$E2E_TMP/data/runc" list -q | sort)" == "$runc_before" ]] ||
+[[ "$(runc --root "$E2E_TMP/data/run/runc" list -q | sort)" == "$runc_before" ]] ||
   fail "containers changed while the server stopped"
 start_server --node-name "$NODE"
 wait_for 30 node_ready
@@ -270,7 +270,7 @@ for p in web ready; do
   expect_eq "$(jp $p '{.status.containerStatuses[*].containerID}')" "${before_id[$p]}" "containerIDs of $p after the restart"
   expect_eq "$(jp $p '{.status.containerStatuses[*].restartCount}')" "${before_restarts[$p]}" "restartCounts of $p after the restart"
 done
-runc_running() { runc --root "$E2E_TMP/data/runc" list | awk 'NR>1 && $3=="running" {print $1}' | sort; }
+runc_running() { runc --root "$E2E_TMP/data/run/runc" list | awk 'NR>1 && $3=="running" {print $1}' | sort; }
 web_ids=$(jp web '{.status.containerStatuses[*].containerID}' | tr ' ' '\n' | sed 's|^runc://||' | sort)
 for id in $web_ids; do
   runc_running | grep -x "$id" >/dev/null || fail "web's container $id not running after the restart"
@@ -283,7 +283,7 @@ uids=$(k get pods -o jsonpath='{.items[*].metadata.uid}')
 k delete pod --all --grace-period=1 --wait=true --timeout=60s >/dev/null
 no_pods() { [[ -z "$(k get pods -o name)" ]]; }
 wait_for 30 no_pods
-no_sandboxes() { [[ -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]]; }
+no_sandboxes() { [[ -z "$(ls "$E2E_TMP/data/run/sandboxes" 2>/dev/null)" ]]; }
 wait_for 10 no_sandboxes
 agent_assert_clean
 for uid in $uids; do

@@ -108,7 +108,7 @@ wait_for 60 gone once
 wait_for 60 gone repl
 wait_for 60 gone once127
 for _ in $(seq 100); do
-  [[ -z "$(ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]] && break
+  [[ -z "$(ls "$E2E_TMP/data/run/containers" 2>/dev/null; ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/run/sandboxes" 2>/dev/null)" ]] && break
   sleep 0.2
 done
 agent_assert_clean

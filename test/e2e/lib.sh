@@ -44,13 +44,15 @@ agent_leftovers_cleanup() {
 # after deleting every pod and waiting for them to go).
 agent_assert_clean() {
   local left
-  left=$(runc --root "$E2E_TMP/data/runc" list -q 2>/dev/null || true)
+  left=$(runc --root "$E2E_TMP/data/run/runc" list -q 2>/dev/null || true)
   [[ -z "$left" ]] || fail "runc containers left: $left"
-  left=$(awk -v p="$E2E_TMP/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo)
+  # The agent's state tmpfs (data/run) stays while it runs; nothing may be mounted inside it.
+  left=$(awk -v p="$E2E_TMP/" -v st="$E2E_TMP/data/run" 'index($5, p) == 1 && $5 != st {print $5}' \
+    /proc/self/mountinfo)
   [[ -z "$left" ]] || fail "mounts left: $left"
-  left=$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null || true)
+  left=$(ls "$E2E_TMP/data/run/sandboxes" 2>/dev/null || true)
   [[ -z "$left" ]] || fail "sandboxes left: $left"
-  left=$(ls "$E2E_TMP/data/containers" 2>/dev/null || true)
+  left=$(ls "$E2E_TMP/data/run/containers" 2>/dev/null; ls "$E2E_TMP/data/containers" 2>/dev/null || true)
   [[ -z "$left" ]] || fail "container bundles left: $left"
   # Pod directories (volumes, termination messages) and log directories go with their pods.
   left=$(ls "$E2E_TMP/data/pods" 2>/dev/null || true)

@@ -145,7 +145,7 @@ stop_watch
 k delete pod private missing-secret anonymous wrong-password --grace-period=1 >/dev/null
 for name in private missing-secret anonymous wrong-password; do wait_for 60 gone "$name"; done
 for _ in $(seq 100); do
-  [[ -z "$(ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]] && break
+  [[ -z "$(ls "$E2E_TMP/data/run/containers" 2>/dev/null; ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/run/sandboxes" 2>/dev/null)" ]] && break
   sleep 0.2
 done
 agent_assert_clean

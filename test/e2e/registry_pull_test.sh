@@ -88,7 +88,7 @@ k delete pod pulled missing --grace-period=1 >/dev/null
 wait_for 60 gone pulled
 wait_for 60 gone missing
 for _ in $(seq 100); do
-  [[ -z "$(ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/sandboxes" 2>/dev/null)" ]] && break
+  [[ -z "$(ls "$E2E_TMP/data/run/containers" 2>/dev/null; ls "$E2E_TMP/data/containers" 2>/dev/null)" && -z "$(ls "$E2E_TMP/data/run/sandboxes" 2>/dev/null)" ]] && break
   sleep 0.2
 done
 agent_assert_clean
