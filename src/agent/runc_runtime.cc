@@ -47,7 +47,8 @@ using runtime_files::time_text;
 using runtime_files::write_file_atomic;
 
 // A tmpfs of the runtime's own on dir, unless dir already is one (an agent restarted on the same
-// node finds the state its predecessor left there, containers still running).
+// node finds the state its predecessor left there, containers still running). Without the right
+// to mount (root in a user namespace) the state stays on the directory's own filesystem.
 Result<void> mount_state_tmpfs(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -58,10 +59,32 @@ Result<void> mount_state_tmpfs(const std::string& dir) {
   }
   if (st.f_type == TMPFS_MAGIC) return ok_result();
   // Records, bundles and runc's state take a few KiB per container.
-  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") != 0) {
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") != 0 &&
+      errno != EPERM) {
     return internal("mount a tmpfs on " + dir + ": " + std::strerror(errno));
   }
   return ok_result();
+}
+
+// A data directory an agent from before the state directory used: its containers' state is in
+// the data directory itself, and stays there while any of it is left (the containers may still
+// run), rather than being lost to a new, empty state directory.
+bool holds_state_of_its_own(const std::string& data_dir) {
+  std::error_code ec;
+  for (const char* d : {"/runc", "/sandboxes"}) {
+    if (fs::exists(data_dir + d, ec) && !fs::is_empty(data_dir + d, ec)) return true;
+  }
+  for (const auto& entry : fs::directory_iterator(data_dir + "/containers", ec)) {
+    if (fs::exists(entry.path() / runtime_files::kContainerRecordFile)) return true;
+  }
+  return false;
+}
+
+std::string read_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
 }
 
 // `runc --version`, for nodeInfo.containerRuntimeVersion.
@@ -141,8 +164,9 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
   std::error_code ec;
   options.data_dir = fs::absolute(options.data_dir, ec).lexically_normal().string();
   while (options.data_dir.size() > 1 && options.data_dir.back() == '/') options.data_dir.pop_back();
-  if (options.state_dir.empty()) {
+  if (options.state_dir.empty() || holds_state_of_its_own(options.data_dir)) {
     options.state_dir = options.data_dir;
+    options.state_tmpfs = false;
   } else {
     options.state_dir = fs::absolute(options.state_dir, ec).lexically_normal().string();
     while (options.state_dir.size() > 1 && options.state_dir.back() == '/') {
@@ -189,22 +213,35 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
       (void)rt->save_container(*record);
     }
   }
-  // Writable layers whose container is gone with the state (the node rebooted, or the state
-  // directory moved): nothing else will ever remove them.
-  if (rt->options_.state_dir != rt->options_.data_dir) {
-    for (const auto& entry : fs::directory_iterator(rt->options_.data_dir + "/containers", ec)) {
-      std::string id = entry.path().filename().string();
-      if (!entry.is_directory() || fs::exists(rt->container_dir(id))) continue;
-      // Never delete through a mount (into an image's layers).
-      if (runtime::is_mount_point(entry.path() / "rootfs")) continue;
-      std::error_code rm_ec;
-      fs::remove_all(entry.path(), rm_ec);
-    }
-  }
+  if (rt->options_.state_dir != rt->options_.data_dir) rt->remove_layers_of_a_past_boot();
   BOSUN_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, rt->load_containers());
   for (const ContainerRecord& c : all) rt->index_container(c.pod_uid, c.id);
   BOSUN_RETURN_IF_ERROR(rt->start_watcher());
   return rt;
+}
+
+void RuncRuntime::remove_layers_of_a_past_boot() {
+  // Writable layers without a bundle after the node rebooted (the state went with the tmpfs):
+  // nothing else will ever remove them. Only then: a state directory lost some other way (an
+  // agent in a mount namespace of its own, an unmount) may hide containers still running on
+  // these layers.
+  const std::string layers = options_.data_dir + "/containers";
+  const std::string boot_file = layers + "/.boot_id";
+  const std::string boot = read_boot_id();
+  auto last = read_text(boot_file);
+  if (last.ok() && !boot.empty() && *last != boot) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(layers, ec)) {
+      std::string id = entry.path().filename().string();
+      if (!runtime_files::valid_container_id(id) || !entry.is_directory() ||
+          fs::exists(container_dir(id))) {
+        continue;
+      }
+      std::error_code rm_ec;
+      fs::remove_all(entry.path(), rm_ec);
+    }
+  }
+  if (!boot.empty() && (!last.ok() || *last != boot)) (void)write_file_atomic(boot_file, boot);
 }
 
 RuncRuntime::~RuncRuntime() {

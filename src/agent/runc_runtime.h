@@ -7,12 +7,15 @@
 // with inotify and tells the agent's listener. Thread-safe: calls for different pods run in
 // parallel; calls for one pod are serialised by the caller (its pod worker).
 //
-// Layout under <data-dir>:
+// Layout: under <data-dir> (on disk)
 //   images/                 runtime::ImageStore (OCI layout, unpacked layers)
+//   containers/<id>/        the container's writable layer: upper/, work/ (state_dir apart)
+//   containers/.boot_id     the boot that last opened the runtime
+// and under <state-dir> (the agent's: <data-dir>/run, a tmpfs; by default <data-dir> itself)
 //   sandboxes/<pod uid>/    runtime::Sandbox (namespace files, shm, /etc files)
 //   sandboxes/<pod uid>.json  the pod's record: name, namespace, created, ready
-//   containers/<id>/        bundle (config.json, the monitor's exit.json), upper/work/rootfs,
-//                           container.json (pod, name, attempt, image, labels, times)
+//   containers/<id>/        bundle (config.json, the monitor's files, exit.json), rootfs mount
+//                           point, container.json (pod, name, attempt, image, labels, times)
 //   runc/                   runc --root
 #pragma once
 
@@ -184,6 +187,8 @@ class RuncRuntime final : public ContainerRuntime {
   // Unwatches, deletes runc's state (killing what runs), unmounts the rootfs and removes the
   // directory.
   Result<void> discard_container_dir(const std::string& id);
+  // After a reboot: the writable layers whose bundle is gone (see open()).
+  void remove_layers_of_a_past_boot();
   // The runc create options of a container (its monitor's arguments).
   runtime::CreateOptions create_options(const std::string& id, const std::string& log_path,
                                         bool tty, bool stdin, bool stdin_once) const;

@@ -691,8 +691,10 @@ class RuncRuntimeStateDirTest : public RuncRuntimeTest {
     if (!why.empty()) GTEST_SKIP() << why;
     scratch_ = std::make_unique<ScratchDir>("bosun-runc-state-test-");
     ASSERT_FALSE(scratch_->path().empty());
+    if (on_tmpfs(scratch_->path())) GTEST_SKIP() << "the scratch directory is on a tmpfs already";
     data_dir_ = scratch_->path() + "/data";
     state_dir_ = data_dir_ + "/run";
+    prepare_data_dir();
     state_tmpfs_ = true;
     open_runtime();
     auto image = runtime::testing::add_busybox_image(rt_->image_store(), "busybox:latest");
@@ -703,6 +705,8 @@ class RuncRuntimeStateDirTest : public RuncRuntimeTest {
     RuncRuntimeTest::TearDown();
     if (!state_dir_.empty()) ::umount2(state_dir_.c_str(), MNT_DETACH);
   }
+  // What the data directory holds before the runtime first opens it.
+  virtual void prepare_data_dir() {}
   static bool on_tmpfs(const std::string& path) {
     struct statfs st;
     return ::statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
@@ -741,18 +745,44 @@ TEST_F(RuncRuntimeStateDirTest, StateOnItsOwnTmpfsWritableLayerOnDisk) {
   ASSERT_TRUE(rt_->remove_pod_sandbox(uid_).ok());
   EXPECT_FALSE(fs::exists(bundle));
   EXPECT_FALSE(fs::exists(rw));
-  EXPECT_TRUE(fs::is_empty(data_dir_ + "/containers"));
+  for (const auto& entry : fs::directory_iterator(data_dir_ + "/containers")) {
+    EXPECT_EQ(entry.path().filename(), ".boot_id");
+  }
   EXPECT_TRUE(fs::is_empty(state_dir_ + "/containers"));
 }
 
-TEST_F(RuncRuntimeStateDirTest, WritableLayersWithoutStateAreRemovedOnOpen) {
-  // What a reboot leaves: the tmpfs is gone, the writable layers on disk are not.
+TEST_F(RuncRuntimeStateDirTest, WritableLayersWithoutStateGoAfterAReboot) {
   const std::string orphan = data_dir_ + "/containers/0123456789abcdef";
   fs::create_directories(orphan + "/upper/etc");
   std::ofstream(orphan + "/upper/etc/left") << "x";
+  // The same boot: a bundle missing for another reason may hide a container still running on
+  // this layer, so it stays.
   rt_.reset();
   open_runtime();
+  EXPECT_TRUE(fs::exists(orphan));
+  // What a reboot leaves: the tmpfs is gone, the writable layers on disk are not.
+  rt_.reset();
+  std::ofstream(data_dir_ + "/containers/.boot_id", std::ios::trunc) << "an earlier boot";
+  open_runtime();
   EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(data_dir_ + "/containers/.boot_id"));
+}
+
+// A data directory an agent from before the state directory filled: its state stays where it is.
+class RuncRuntimeLegacyStateTest : public RuncRuntimeStateDirTest {
+ protected:
+  void prepare_data_dir() override { fs::create_directories(data_dir_ + "/sandboxes/old-pod"); }
+};
+
+TEST_F(RuncRuntimeLegacyStateTest, StateStaysInTheDataDirectory) {
+  EXPECT_FALSE(on_tmpfs(state_dir_));
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  std::string id = run(container("legacy", {"sleep", "1000"}));
+  EXPECT_EQ(rt_->container_dir(id), data_dir_ + "/containers/" + id);
+  EXPECT_TRUE(fs::exists(data_dir_ + "/sandboxes/" + uid_));
+  EXPECT_TRUE(fs::exists(data_dir_ + "/runc/" + id + "/state.json"));
+  ASSERT_TRUE(rt_->remove_pod_sandbox(uid_).ok());
+  EXPECT_FALSE(fs::exists(data_dir_ + "/containers/" + id));
 }
 
 }  // namespace

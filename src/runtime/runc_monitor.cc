@@ -286,7 +286,10 @@ int monitor_main(int argc, char** argv) {
     int rc = ::posix_spawn(&runc_pid, cargs[0], &fa, &attr, cargs.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    if (rc != 0) return fail("spawn " + runc + ": " + std::strerror(rc));
+    if (rc != 0) {
+      remove_console();
+      return fail("spawn " + runc + ": " + std::strerror(rc));
+    }
   }
   ::close(out[1]);
   ::close(err[1]);
