@@ -73,7 +73,8 @@ install_client_node() {
 restart_server_on_port() {
   local port=$1
   cp "$E2E_TMP/server.log" "$E2E_TMP/server-first.log"
-  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen "127.0.0.1:$port" \
+  # Without the local agent, as start_server ran it.
+  "$BOSUN" server --data-dir "$E2E_TMP/data" --listen "127.0.0.1:$port" --disable-agent \
     >"$E2E_TMP/server.out" 2>"$E2E_TMP/server.log" &
   E2E_SERVER_PID=$!
   for _ in $(seq 200); do
