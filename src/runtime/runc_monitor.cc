@@ -203,7 +203,6 @@ int monitor_main(int argc, char** argv) {
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     return fail(std::string("pipe: ") + std::strerror(errno));
   }
-  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   // Without a terminal the container's stdin is a pipe this process holds (never closed unless
   // stdinOnce says so, so a reader waits for input rather than seeing EOF, as with containerd);
   // with one, runc makes the terminal and hands its master to the console socket.
@@ -264,32 +263,14 @@ int monitor_main(int argc, char** argv) {
     return 0;
   }
   // Without a terminal runc passes its own stdio to the container: these pipes become its stdout
-  // and stderr. posix_spawn (a vfork-style clone) rather than fork: no copy of this process's page
-  // tables for the child to throw away at its exec. The container must not inherit this process's
-  // signal mask (SIGCHLD blocked) nor its ignored SIGPIPE.
+  // and stderr. The container must not inherit this process's signal mask (SIGCHLD blocked) nor
+  // its ignored SIGPIPE.
   pid_t runc_pid = -1;
-  {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0] >= 0 ? in[0] : devnull, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    ::sigemptyset(&none);
-    ::sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = ::posix_spawn(&runc_pid, cargs[0], &fa, &attr, cargs.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-      remove_console();
-      return fail("spawn " + runc + ": " + std::strerror(rc));
-    }
+  if (int rc = spawn_process(&runc_pid, cargs[0], cargs.data(), environ,
+                             SpawnFds{in[0], out[1], err[1]});
+      rc != 0) {
+    remove_console();
+    return fail("spawn " + runc + ": " + std::strerror(rc));
   }
   ::close(out[1]);
   ::close(err[1]);
@@ -494,31 +475,12 @@ Result<void> start_runc_monitor(const RuncOptions& runc, const CreateOptions& cr
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) {
     return make_error(ErrorCode::kInternal, std::string("socketpair: ") + std::strerror(errno));
   }
-  // posix_spawn (a vfork-style clone) costs the same however large the agent is, and runs no agent
-  // code in the child; the monitor then forks once more by itself to leave the agent's family.
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  // dup2 onto itself clears close-on-exec (POSIX 2008 TC2, glibc 2.29+).
-  posix_spawn_file_actions_adddup2(&fa, sync[1], kSyncFd);
-  posix_spawn_file_actions_addclosefrom_np(&fa, kSyncFd + 1);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  // Its own session: the agent's terminal and process-group signals never reach it.
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own session: the agent's terminal and process-group signals never reach it. It then forks
+  // once more by itself to leave the agent's family.
+  static_assert(kSyncFd == 3, "the channel is handed over as SpawnFds::fd3");
   pid_t pid;
-  int rc =
-      ::posix_spawn(&pid, runc_monitor_program().c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  int rc = spawn_process(&pid, runc_monitor_program().c_str(), argv.data(), envp.data(),
+                         SpawnFds{-1, -1, -1, sync[1]}, true);
   ::close(sync[1]);
   if (rc != 0) {
     ::close(sync[0]);
@@ -561,6 +523,38 @@ Result<int> spawn_runc_monitor(const RuncOptions& runc, const CreateOptions& cre
   int child = -1, channel = -1;
   BOSUN_RETURN_IF_ERROR(start_runc_monitor(runc, create, &child, &channel));
   return finish_runc_monitor(create.id, create.start, child, channel);
+}
+
+int spawn_process(pid_t* pid, const char* path, char* const argv[], char* const envp[],
+                  const SpawnFds& fds, bool new_session) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const int stdio[3] = {fds.in, fds.out, fds.err};
+  for (int i = 0; i < 3; ++i) {
+    if (stdio[i] < 0) {
+      posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    } else {
+      // dup2 onto itself clears close-on-exec (POSIX 2008 TC2, glibc 2.29+).
+      posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
+    }
+  }
+  if (fds.fd3 >= 0) posix_spawn_file_actions_adddup2(&fa, fds.fd3, 3);
+  // Other threads' descriptors without O_CLOEXEC must not leak into the program.
+  posix_spawn_file_actions_addclosefrom_np(&fa, fds.fd3 >= 0 ? 4 : 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr,
+                           static_cast<short>(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                              (new_session ? POSIX_SPAWN_SETSID : 0)));
+  int rc = ::posix_spawn(pid, path, &fa, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return rc;
 }
 
 }  // namespace bosun::runtime
