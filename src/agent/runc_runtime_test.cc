@@ -87,11 +87,15 @@ class RuncRuntimeTest : public ::testing::Test {
     scratch_ = std::make_unique<ScratchDir>("bosun-runc-runtime-test-");
     ASSERT_FALSE(scratch_->path().empty());
     data_dir_ = scratch_->path() + "/data";
+    before_open();
+    if (IsSkipped()) return;
     open_runtime();
     auto image = runtime::testing::add_busybox_image(rt_->image_store(), "busybox:latest");
     ASSERT_TRUE(image.ok()) << image.error().message;
     uid_ = "rt" + std::to_string(::getpid());
   }
+  // Where a fixture chooses its state directory and fills the data directory.
+  virtual void before_open() {}
 
   void TearDown() override {
     if (!rt_) return;
@@ -686,27 +690,15 @@ TEST_F(RuncRuntimeTest, RestartRepairsAStartItDidNotRecord) {
 // each container's writable layer in the data directory on disk.
 class RuncRuntimeStateDirTest : public RuncRuntimeTest {
  protected:
-  void SetUp() override {
-    std::string why = runtime::runc_testing::container_test_skip_reason();
-    if (!why.empty()) GTEST_SKIP() << why;
-    scratch_ = std::make_unique<ScratchDir>("bosun-runc-state-test-");
-    ASSERT_FALSE(scratch_->path().empty());
+  void before_open() override {
     if (on_tmpfs(scratch_->path())) GTEST_SKIP() << "the scratch directory is on a tmpfs already";
-    data_dir_ = scratch_->path() + "/data";
     state_dir_ = data_dir_ + "/run";
-    prepare_data_dir();
     state_tmpfs_ = true;
-    open_runtime();
-    auto image = runtime::testing::add_busybox_image(rt_->image_store(), "busybox:latest");
-    ASSERT_TRUE(image.ok()) << image.error().message;
-    uid_ = "st" + std::to_string(::getpid());
   }
   void TearDown() override {
     RuncRuntimeTest::TearDown();
     if (!state_dir_.empty()) ::umount2(state_dir_.c_str(), MNT_DETACH);
   }
-  // What the data directory holds before the runtime first opens it.
-  virtual void prepare_data_dir() {}
   static bool on_tmpfs(const std::string& path) {
     struct statfs st;
     return ::statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
@@ -771,7 +763,10 @@ TEST_F(RuncRuntimeStateDirTest, WritableLayersWithoutStateGoAfterAReboot) {
 // A data directory an agent from before the state directory filled: its state stays where it is.
 class RuncRuntimeLegacyStateTest : public RuncRuntimeStateDirTest {
  protected:
-  void prepare_data_dir() override { fs::create_directories(data_dir_ + "/sandboxes/old-pod"); }
+  void before_open() override {
+    RuncRuntimeStateDirTest::before_open();
+    fs::create_directories(data_dir_ + "/sandboxes/old-pod");
+  }
 };
 
 TEST_F(RuncRuntimeLegacyStateTest, StateStaysInTheDataDirectory) {
