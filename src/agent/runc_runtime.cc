@@ -6,7 +6,6 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
@@ -32,6 +31,7 @@
 #include "runtime/layer_mount.h"
 #include "runtime/reference.h"
 #include "runtime/registry_client.h"
+#include "runtime/runc_monitor.h"
 #include "runtime/sandbox.h"
 
 extern char** environ;
@@ -91,17 +91,11 @@ std::string read_boot_id() {
 Result<std::string> runc_version_output(const std::string& runc_path) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return internal(std::string("pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   std::string path = runc_path;
   std::string flag = "--version";
   char* argv[] = {path.data(), flag.data(), nullptr};
   pid_t pid;
-  int rc = ::posix_spawn(&pid, path.c_str(), &fa, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
+  int rc = runtime::spawn_process(&pid, path.c_str(), argv, environ, runtime::SpawnFds{-1, out[1]});
   ::close(out[1]);
   if (rc != 0) {
     ::close(out[0]);
