@@ -156,16 +156,17 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
     return make_error(ErrorCode::kBadRequest, "the runc runtime needs a data directory");
   }
   std::error_code ec;
-  options.data_dir = fs::absolute(options.data_dir, ec).lexically_normal().string();
-  while (options.data_dir.size() > 1 && options.data_dir.back() == '/') options.data_dir.pop_back();
+  auto absolute_dir = [&ec](const std::string& dir) {
+    std::string d = fs::absolute(dir, ec).lexically_normal().string();
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    return d;
+  };
+  options.data_dir = absolute_dir(options.data_dir);
   if (options.state_dir.empty() || holds_state_of_its_own(options.data_dir)) {
     options.state_dir = options.data_dir;
     options.state_tmpfs = false;
   } else {
-    options.state_dir = fs::absolute(options.state_dir, ec).lexically_normal().string();
-    while (options.state_dir.size() > 1 && options.state_dir.back() == '/') {
-      options.state_dir.pop_back();
-    }
+    options.state_dir = absolute_dir(options.state_dir);
   }
   if (options.state_tmpfs) BOSUN_RETURN_IF_ERROR(mount_state_tmpfs(options.state_dir));
   if (options.runc_root.empty()) options.runc_root = options.state_dir + "/runc";
