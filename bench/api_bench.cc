@@ -52,6 +52,7 @@
 #include "apiserver/pki.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/openssl_init.h"
 #include "tls_load.h"
 
 // The watcher benchmark's client stands in for 10,000 remote watchers but shares this machine's

@@ -15,6 +15,7 @@
 #include "agent/exec_session.h"
 #include "agent/port_forward.h"
 #include "common/log.h"
+#include "common/openssl_init.h"
 #include "common/time_format.h"
 #include "http/authn.h"
 #include "http/http_server.h"

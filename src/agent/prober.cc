@@ -16,6 +16,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/openssl_init.h"
+
 namespace bosun::agent {
 namespace {
 

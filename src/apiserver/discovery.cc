@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "apiserver/accept_header.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

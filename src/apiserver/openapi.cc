@@ -7,6 +7,7 @@
 #include "apiserver/openapi_spec.h"
 #include "apiserver/openapi_v2_proto.h"
 #include "common/log.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

@@ -29,6 +29,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

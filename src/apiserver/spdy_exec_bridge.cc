@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "common/json.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

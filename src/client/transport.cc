@@ -23,6 +23,8 @@
 #include <functional>
 #include <limits>
 
+#include "common/openssl_init.h"
+
 namespace bosun::client::internal {
 namespace {
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

@@ -38,6 +38,7 @@
 
 #include "common/check.h"
 #include "common/log.h"
+#include "common/openssl_init.h"
 #include "common/thread_random.h"
 #include "http/huge_pages.h"
 #include "http/worker_pool.h"

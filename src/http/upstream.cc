@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/openssl_init.h"
 
 namespace bosun::apiserver {
 

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/openssl_init.h"
+
 namespace bosun::apiserver {
 
 std::string websocket_accept_key(std::string_view client_key) {

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "common/check.h"
+#include "common/openssl_init.h"
 #include "runtime/reference.h"
 
 namespace bosun::runtime {
