@@ -25,6 +25,7 @@
 #include "agent/node_status.h"
 #include "agent/runc_runtime_files.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "runtime/bundle_spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/cgroup_warmer.h"
@@ -145,9 +146,11 @@ Result<void> remove_pod_cgroups(std::string_view pod_uid) {
 }  // namespace
 
 RuncRuntime::RuncRuntime(RuncRuntimeOptions options, std::unique_ptr<runtime::ImageStore> images,
-                         runtime::Runc runc, std::string version)
+                         std::optional<runtime::SealedBinary> sealed_runc, runtime::Runc runc,
+                         std::string version)
     : options_(std::move(options)),
       images_(std::move(images)),
+      sealed_runc_(std::move(sealed_runc)),
       runc_(std::move(runc)),
       version_(std::move(version)) {}
 
@@ -179,9 +182,19 @@ Result<std::unique_ptr<RuncRuntime>> RuncRuntime::open(RuncRuntimeOptions option
   BOSUN_ASSIGN_OR_RETURN(std::string version_text, runc_version_output(options.runc_path));
   std::string version = runtime_version_from_runc_output(version_text);
   if (version.empty()) version = "runc://unknown";
-  runtime::Runc runc(runtime::RuncOptions{options.runc_path, options.runc_root});
-  std::unique_ptr<RuncRuntime> rt(
-      new RuncRuntime(std::move(options), std::move(images), std::move(runc), std::move(version)));
+  // runc runs from one sealed copy (runtime/sealed_binary.h), which spares each container's init
+  // a read-only bind mount of runc and a second exec; from the file itself if the copy fails.
+  std::optional<runtime::SealedBinary> sealed_runc;
+  if (auto copy = runtime::SealedBinary::copy_of(options.runc_path); copy.ok()) {
+    sealed_runc.emplace(std::move(copy).value());
+  } else {
+    SPDLOG_WARN("runc runs from {}: {}", options.runc_path, copy.error().message);
+  }
+  runtime::Runc runc(runtime::RuncOptions{sealed_runc ? sealed_runc->path() : options.runc_path,
+                                          options.runc_root});
+  std::unique_ptr<RuncRuntime> rt(new RuncRuntime(std::move(options), std::move(images),
+                                                  std::move(sealed_runc), std::move(runc),
+                                                  std::move(version)));
   for (const auto& entry : fs::directory_iterator(rt->containers_dir(), ec)) {
     if (!entry.is_directory()) continue;
     std::string id = entry.path().filename().string();

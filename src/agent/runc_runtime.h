@@ -35,6 +35,7 @@
 #include "agent/container_runtime.h"
 #include "runtime/image_store.h"
 #include "runtime/runc.h"
+#include "runtime/sealed_binary.h"
 
 namespace bosun::agent {
 
@@ -166,7 +167,8 @@ class RuncRuntime final : public ContainerRuntime {
   };
 
   RuncRuntime(RuncRuntimeOptions options, std::unique_ptr<runtime::ImageStore> images,
-              runtime::Runc runc, std::string version);
+              std::optional<runtime::SealedBinary> sealed_runc, runtime::Runc runc,
+              std::string version);
 
   std::string sandboxes_dir() const;
   std::string containers_dir() const;
@@ -208,6 +210,7 @@ class RuncRuntime final : public ContainerRuntime {
 
   RuncRuntimeOptions options_;
   std::unique_ptr<runtime::ImageStore> images_;
+  std::optional<runtime::SealedBinary> sealed_runc_;  // what runc_ runs, while it lives
   runtime::Runc runc_;
   std::string version_;
 

@@ -4,6 +4,7 @@
 // runtime over the same data directory, exec, and that removing a pod leaves nothing behind.
 #include "agent/runc_runtime.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -197,6 +198,23 @@ TEST_F(RuncRuntimeTest, ImageStatusResolvesNormalisedReferences) {
   auto bad = rt_->image_status("Busybox");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+}
+
+// runc runs from the runtime's sealed copy, which runc's init recognises (the seals of
+// runtime::runc_memfd_seals) instead of bind-mounting its binary read-only for each container;
+// the containers of the other tests run that way.
+TEST_F(RuncRuntimeTest, RuncRunsFromASealedCopy) {
+  const std::string& path = rt_->runc().options().runc_path;
+  EXPECT_EQ(path.rfind("/proc/" + std::to_string(::getpid()) + "/fd/", 0), 0u) << path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  EXPECT_EQ(::fcntl(fd, F_GET_SEALS), runtime::runc_memfd_seals());
+  ::close(fd);
+  ASSERT_TRUE(rt_->run_pod_sandbox(pod(uid_)).ok());
+  std::string id = run(container("app", {"sleep", "1000"}));
+  auto status = rt_->container_status(id);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(status->state, ContainerState::kRunning);
 }
 
 TEST_F(RuncRuntimeTest, PodContainersShareAVolumeAndLocalhost) {
