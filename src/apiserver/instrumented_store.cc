@@ -55,6 +55,9 @@ class InstrumentedStore final : public store::Store {
                                               store::WatchCallback callback) override {
     return inner_.watch(prefix, from_revision, std::move(callback));
   }
+  void after_delivered(store::Watch& watch, uint64_t revision, std::function<void()> fn) override {
+    inner_.after_delivered(watch, revision, std::move(fn));
+  }
   uint64_t current_revision() override { return inner_.current_revision(); }
   Result<void> compact(uint64_t revision) override { return inner_.compact(revision); }
   uint64_t compacted_revision() override { return inner_.compacted_revision(); }

@@ -145,6 +145,7 @@ Result<void> handle_watch(RestCore& core, RestRequest& r) {
   w.send_initial_events_end = o.send_initial_events.value_or(false);
   if (initial) {
     w.send_initial_state = true;
+    w.consistent = o.resource_version.empty();
   } else if (o.resource_version.empty() || o.resource_version == "0") {
     w.start_revision = scope.cache->revision();
   } else {

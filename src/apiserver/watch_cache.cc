@@ -329,7 +329,8 @@ void WatchCache::on_store_events(Result<store::EventList> events) {
       std::lock_guard lock(mu_);
       old = std::move(store_watch_);
     }
-    old.reset();  // outside mu_: it waits for a running callback, which takes mu_
+    old.reset();           // outside mu_: it waits for a running callback, which takes mu_
+    end_awaiting_fresh();  // their barriers went with the old watch
     while (true) {
       auto r = load();
       if (r.ok()) break;
@@ -382,7 +383,33 @@ void WatchCache::watch(WatchRequest request) {
   w->request.stream->on_close([weak = std::weak_ptr<Watcher>(w)](StreamEnd) {
     if (auto watcher = weak.lock()) watcher->gone.store(true);
   });
+  if (w->request.send_initial_state && w->request.consistent) {
+    std::lock_guard lock(mu_);
+    if (store_watch_ != nullptr && !stopping_) {
+      awaiting_fresh_.push_back(w);
+      // The store hands this cache every change committed before now, then runs the barrier: the
+      // watcher's registration queues behind those changes, so its initial state includes them.
+      store_.after_delivered(*store_watch_, store_.current_revision(), [this, w] {
+        {
+          std::lock_guard lock(mu_);
+          std::erase(awaiting_fresh_, w);
+          tasks_.push_back(Task{{}, [this, w] { add_watcher(w); }});
+        }
+        cv_.notify_one();
+      });
+      return;
+    }
+  }
   post([this, w] { add_watcher(w); });
+}
+
+void WatchCache::end_awaiting_fresh() {
+  std::vector<std::shared_ptr<Watcher>> ended;
+  {
+    std::lock_guard lock(mu_);
+    ended.swap(awaiting_fresh_);
+  }
+  for (auto& w : ended) w->request.stream->finish();
 }
 
 void WatchCache::poke() {
@@ -759,6 +786,7 @@ void WatchCache::run() {
   run_tasks(tasks);
   for (auto& w : watchers_) close(*w);
   watchers_.clear();
+  end_awaiting_fresh();
 }
 
 }  // namespace bosun::apiserver

@@ -107,6 +107,10 @@ struct WatchRequest {
   // "0"). Otherwise only events with a revision > start_revision.
   uint64_t start_revision = 0;
   bool send_initial_state = false;
+  // With send_initial_state: the objects as of the store's newest revision (resourceVersion ""),
+  // which the cache may not have applied yet; the watch starts once it has, as Kubernetes' cacher
+  // waits for its cache to be fresh (resourceVersion "0" takes the cache as it is).
+  bool consistent = false;
   bool allow_bookmarks = false;
   bool send_initial_events_end = false;  // sendInitialEvents=true: bookmark after the replay
   std::chrono::nanoseconds timeout{0};   // the stream ends cleanly after this long
@@ -216,6 +220,8 @@ class WatchCache {
   // A watcher's lines of one batch, handed to its stream together (one write to the client).
   void send_shared(Watcher& w, std::span<const SharedChunkPtr> lines);
   void close(Watcher& w);
+  // Ends the streams of the consistent watches still waiting for their barrier.
+  void end_awaiting_fresh();
   void check_deadlines();
   // When the watcher next needs the dispatcher's attention: its timeout or its next bookmark.
   Clock::MonoTime watcher_due(const Watcher& w) const;
@@ -245,6 +251,9 @@ class WatchCache {
   bool stopping_ = false;
   bool wake_ = false;
   std::unique_ptr<store::Watch> store_watch_;
+  // Consistent watches waiting for the store's delivery barrier (watch()); their streams end if
+  // the store watch is replaced or the cache stops first.
+  std::vector<std::shared_ptr<Watcher>> awaiting_fresh_;
 
   // Writers' announcements (expect_write), by key. A write that never reaches the store (a
   // conflict, a failed precondition) leaves its entry until the key's next event or the bound.

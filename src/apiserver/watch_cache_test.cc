@@ -340,6 +340,104 @@ TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {
             1);
 }
 
+// resourceVersion "": the initial state is as new as the store, even while the cache lags.
+TEST_F(WatchCacheTest, AConsistentWatchStartsFromEverythingCommittedBeforeIt) {
+  // A store watch registered before the cache's, which holds the store's delivery thread while
+  // `hold` is set: meanwhile the cache cannot learn of new writes.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false;
+  bool holding = false;
+  auto blocker = store_->watch("/registry/configmaps/", 0, [&](Result<store::EventList>) {
+    std::unique_lock lock(mu);
+    holding = hold;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !hold; });
+    holding = false;
+  });
+  ASSERT_TRUE(blocker.ok());
+  start_cache();
+  uint64_t a = put(cm("a"));
+  settle();
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+  }
+  uint64_t b = put(cm("b"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return holding; }));
+  }
+  EXPECT_LT(cache_->revision(), b);
+
+  WatchRequest any;  // resourceVersion "0": the cache as it is
+  any.send_initial_state = true;
+  auto stale = watch(std::move(any));
+  WatchRequest fresh;
+  fresh.send_initial_state = true;
+  fresh.consistent = true;
+  auto current = watch(std::move(fresh));
+  EXPECT_EQ(stale->count(), 1u);
+  EXPECT_EQ(current->count(), 0u) << "a consistent watch waits for the cache to catch up";
+
+  {
+    std::lock_guard lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  auto lines = current->wait_lines(2);
+  EXPECT_EQ(events(lines), (std::vector<std::string>{"ADDED a@" + std::to_string(a),
+                                                     "ADDED b@" + std::to_string(b)}));
+  // The other watch had only `a` at first, then `b` as a live event.
+  EXPECT_EQ(
+      events(stale->wait_lines(2)),
+      (std::vector<std::string>{"ADDED a@" + std::to_string(a), "ADDED b@" + std::to_string(b)}));
+  settle();
+  EXPECT_EQ(current->count(), 2u) << "b came once, in the initial state";
+  EXPECT_EQ(cache_->watcher_count(), 2u);
+}
+
+// A consistent watch still waiting when the cache stops gets its stream ended.
+TEST_F(WatchCacheTest, AWaitingConsistentWatchEndsWithTheCache) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false;
+  bool holding = false;
+  auto blocker = store_->watch("/registry/configmaps/", 0, [&](Result<store::EventList>) {
+    std::unique_lock lock(mu);
+    holding = hold;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !hold; });
+    holding = false;
+  });
+  ASSERT_TRUE(blocker.ok());
+  start_cache();
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+  }
+  put(cm("a"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return holding; }));
+  }
+  WatchRequest fresh;
+  fresh.send_initial_state = true;
+  fresh.consistent = true;
+  auto stream = watch(std::move(fresh));
+  // The cache stops while the store's delivery thread is held: its store watch goes, and with it
+  // the barrier the watch waited for.
+  std::thread stopper([&] { cache_.reset(); });
+  {
+    std::lock_guard lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  stopper.join();
+  EXPECT_TRUE(stream->wait_finished());
+  EXPECT_EQ(stream->count(), 0u);
+}
+
 TEST_F(WatchCacheTest, TheInitialEventsGoOutInFewWritesThenTheEndBookmark) {
   constexpr int kObjects = 600;  // well over one write's worth of lines
   std::vector<std::string> want;

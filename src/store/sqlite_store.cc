@@ -312,6 +312,9 @@ class SqliteStore final : public Store {
     return hub_->watch(std::move(prefix), from_revision, std::move(callback));
   }
 
+  void after_delivered(Watch& watch, uint64_t revision, std::function<void()> fn) override {
+    hub_->after_delivered(watch, revision, std::move(fn));
+  }
   uint64_t current_revision() override { return revisions_.committed.load(); }
   uint64_t compacted_revision() override { return revisions_.compacted.load(); }
 

@@ -128,6 +128,13 @@ class Store {
   virtual Result<std::unique_ptr<Watch>> watch(std::string_view prefix, uint64_t from_revision,
                                                WatchCallback callback) = 0;
 
+  // Calls `fn` on the delivery thread once `watch` (a watch of this store) has been handed every
+  // change up to `revision` (at most current_revision()), including those outside its prefix, as
+  // etcd's progress notification tells a watcher it is current. Whatever `fn` does is ordered
+  // after the callbacks for those changes. Not called once the watch is destroyed; like a
+  // callback, `fn` must not block.
+  virtual void after_delivered(Watch& watch, uint64_t revision, std::function<void()> fn) = 0;
+
   // The revision of the newest committed change (1 for a new, empty store).
   virtual uint64_t current_revision() = 0;
   // Discards the history at and before `revision`: afterwards lists at older revisions and watches

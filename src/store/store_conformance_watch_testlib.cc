@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -207,6 +211,80 @@ TEST_P(StoreConformanceTest, WatchMayBeDestroyedFromItsOwnCallback) {
   must(store_->create("/registry/pods/default/b", "v"));
   STORE_ASSERT_OK(barrier.pop(2));
   EXPECT_EQ(calls->load(), 1);
+}
+
+// Delivery barriers (Store::after_delivered).
+
+// A promise-like flag a barrier sets, with what its watch had been handed when it ran.
+struct BarrierProbe {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ran = false;
+  size_t seen_then = 0;
+  bool wait(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return ran; });
+  }
+};
+
+TEST_P(StoreConformanceTest, BarrierRunsAfterEveryEarlierChangeReachedTheWatch) {
+  // Each round writes under the watch's prefix and outside it, then asks for a barrier at once:
+  // when it runs, the callback must already have had this round's event, published or not when
+  // the barrier was asked for. The changes outside the prefix move the store past the event.
+  std::atomic<size_t> delivered{0};
+  auto watch = must(store_->watch(kPods, 0, [&delivered](Result<EventList> events) {
+    if (events.ok()) delivered.fetch_add(events->size());
+  }));
+  for (size_t round = 1; round <= 100; ++round) {
+    must(store_->create("/registry/pods/default/p" + std::to_string(round), "v"));
+    must(store_->create("/registry/services/default/s" + std::to_string(round), "v"));
+    auto probe = std::make_shared<BarrierProbe>();
+    store_->after_delivered(*watch, store_->current_revision(), [probe, &delivered] {
+      std::lock_guard lock(probe->mu);
+      probe->ran = true;
+      probe->seen_then = delivered.load();
+      probe->cv.notify_all();
+    });
+    ASSERT_TRUE(probe->wait()) << "round " << round;
+    ASSERT_EQ(probe->seen_then, round);
+  }
+}
+
+TEST_P(StoreConformanceTest, BarrierWithNothingNewRunsAtOnce) {
+  must(store_->create("/registry/services/default/s", "v"));
+  EventQueue events;
+  auto watch = must(store_->watch(kPods, 0, events.callback()));
+  // Nothing is published after this: the barrier must not wait for a later change.
+  auto probe = std::make_shared<BarrierProbe>();
+  store_->after_delivered(*watch, store_->current_revision(), [probe] {
+    std::lock_guard lock(probe->mu);
+    probe->ran = true;
+    probe->cv.notify_all();
+  });
+  EXPECT_TRUE(probe->wait());
+  EXPECT_EQ(events.size(), 0u);
+}
+
+TEST_P(StoreConformanceTest, BarrierOfADestroyedWatchNeverRuns) {
+  EventQueue events;
+  auto watch = must(store_->watch(kPods, 0, events.callback()));
+  auto ran = std::make_shared<std::atomic<bool>>(false);
+  // A revision not yet committed keeps the barrier waiting; the watch goes first.
+  store_->after_delivered(*watch, store_->current_revision() + 1, [ran] { ran->store(true); });
+  watch.reset();
+  EventQueue other;
+  auto later = must(store_->watch(kPods, 0, other.callback()));
+  must(store_->create("/registry/pods/default/a", "v"));
+  STORE_ASSERT_OK(other.pop(1));
+  // The delivery thread has passed the revision the barrier waited for.
+  auto probe = std::make_shared<BarrierProbe>();
+  store_->after_delivered(*later, store_->current_revision(), [probe] {
+    std::lock_guard lock(probe->mu);
+    probe->ran = true;
+    probe->cv.notify_all();
+  });
+  ASSERT_TRUE(probe->wait());
+  EXPECT_FALSE(ran->load());
 }
 
 // Compaction and concurrency.

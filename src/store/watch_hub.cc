@@ -32,6 +32,7 @@ struct WatchHub::Watcher {
 class WatchHub::Handle final : public Watch {
  public:
   explicit Handle(std::shared_ptr<Watcher> watcher) : watcher_(std::move(watcher)) {}
+  const std::shared_ptr<Watcher>& watcher() const { return watcher_; }
 
   ~Handle() override {
     if (std::this_thread::get_id() == watcher_->delivery_thread) {
@@ -87,7 +88,7 @@ void WatchHub::publish(EventList events) {
       ring_base_ = ring_.front()->revision;
       ring_.pop_front();
     }
-    queue_.push_back(Item{std::move(events), nullptr, {}});
+    queue_.push_back(Item{std::move(events), nullptr, {}, nullptr});
   }
   cv_.notify_one();
 }
@@ -127,10 +128,43 @@ Result<std::unique_ptr<Watch>> WatchHub::watch(std::string prefix, uint64_t from
   copy_from_ring(watcher->prefix, from, backlog);
   watcher->after = std::max(from, published_);
   if (stopping_) return make_error(ErrorCode::kServiceUnavailable, "the store is closing");
-  queue_.push_back(Item{{}, watcher, std::move(backlog)});
+  queue_.push_back(Item{{}, watcher, std::move(backlog), nullptr});
   lock.unlock();
   cv_.notify_one();
   return std::unique_ptr<Watch>(std::make_unique<Handle>(std::move(watcher)));
+}
+
+void WatchHub::after_delivered(Watch& watch, uint64_t revision, std::function<void()> fn) {
+  auto* handle = dynamic_cast<Handle*>(&watch);
+  if (handle == nullptr || !fn) return;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    // Queued behind every batch published so far and behind the watch's own start, so that when
+    // the delivery thread reaches it the watcher's `after` is what it has been handed.
+    queue_.push_back(
+        Item{{},
+             nullptr,
+             {},
+             std::make_unique<Barrier>(Barrier{handle->watcher(), revision, std::move(fn)})});
+  }
+  cv_.notify_one();
+}
+
+void WatchHub::run_due_barriers() {
+  std::erase_if(waiting_barriers_, [](Barrier& b) {
+    if (b.watcher->cancelled.load()) return true;
+    if (b.watcher->after < b.revision) return false;
+    std::lock_guard lock(b.watcher->delivery_mu);
+    if (!b.watcher->cancelled.load()) {
+      try {
+        b.fn();
+      } catch (...) {
+        SPDLOG_ERROR("watch on {}: a delivery barrier threw", b.watcher->prefix);
+      }
+    }
+    return true;
+  });
 }
 
 void WatchHub::deliver(Watcher& watcher, EventList events) {
@@ -160,6 +194,11 @@ void WatchHub::run() {
       items.swap(queue_);
     }
     for (Item& item : items) {
+      if (item.barrier) {
+        waiting_barriers_.push_back(std::move(*item.barrier));
+        run_due_barriers();
+        continue;
+      }
       if (item.add) {
         Watcher& watcher = *item.add;
         for (size_t i = 0; i < item.backlog.size(); i += kMaxEventsPerCallback) {
@@ -183,6 +222,7 @@ void WatchHub::run() {
         deliver(*watcher, std::move(matching));
       }
       std::erase_if(watchers_, [](const auto& w) { return w->cancelled.load(); });
+      if (!waiting_barriers_.empty()) run_due_barriers();
     }
     items.clear();
   }
@@ -196,6 +236,7 @@ void WatchHub::run() {
     }
   }
   watchers_.clear();
+  waiting_barriers_.clear();  // their watches end with the store: nothing more is delivered
 }
 
 }  // namespace bosun::store

@@ -48,17 +48,29 @@ class WatchHub {
 
   uint64_t published_revision() const;
 
+  // Store::after_delivered for a watch this hub made.
+  void after_delivered(Watch& watch, uint64_t revision, std::function<void()> fn);
+
  private:
   struct Watcher;
   class Handle;
+  struct Barrier {
+    std::shared_ptr<Watcher> watcher;
+    uint64_t revision = 0;
+    std::function<void()> fn;
+  };
   struct Item {
     EventList batch;               // a published commit, or
     std::shared_ptr<Watcher> add;  // a new watcher, with the events it must see before live ones
     EventList backlog;
+    std::unique_ptr<Barrier> barrier;  // or a barrier
   };
 
   void run();
   void deliver(Watcher& watcher, EventList events);
+  // Runs the waiting barriers whose watcher has been offered their revision; drops those of
+  // cancelled watches.
+  void run_due_barriers();
   // Ring events under `prefix` with revision > after. Requires mu_.
   void copy_from_ring(std::string_view prefix, uint64_t after, EventList& out) const;
 
@@ -75,6 +87,7 @@ class WatchHub {
   bool stopping_ = false;
 
   std::vector<std::shared_ptr<Watcher>> watchers_;  // delivery thread only
+  std::vector<Barrier> waiting_barriers_;           // delivery thread only
   std::thread thread_;
 };
 
