@@ -19,6 +19,19 @@ namespace {
 // "Too large resource version" (resourceVersionTooHighRetrySeconds' wait).
 constexpr auto kFutureRevisionWait = std::chrono::seconds(3);
 
+// Waits up to kFutureRevisionWait for the store to reach `revision`; "Too large resource version"
+// if it does not.
+Result<void> wait_until_committed(RestCore& core, uint64_t revision) {
+  auto deadline = std::chrono::steady_clock::now() + kFutureRevisionWait;
+  uint64_t current = core.store().current_revision();
+  while (revision > current && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    current = core.store().current_revision();
+  }
+  if (revision > current) return too_large_resource_version_error(revision, current);
+  return ok_result();
+}
+
 std::string bookmark_line(const api::ResourceType& type, uint64_t revision,
                           bool initial_events_end) {
   Json meta = {{"resourceVersion", std::to_string(revision)}, {"creationTimestamp", nullptr}};
@@ -145,18 +158,18 @@ Result<void> handle_watch(RestCore& core, RestRequest& r) {
   w.send_initial_events_end = o.send_initial_events.value_or(false);
   if (initial) {
     w.send_initial_state = true;
-    w.consistent = o.resource_version.empty();
+    if (o.resource_version.empty()) {
+      w.consistent = true;
+    } else if (o.revision > 0) {
+      // sendInitialEvents with NotOlderThan N: the initial state once the cache has reached N.
+      BOSUN_RETURN_IF_ERROR(wait_until_committed(core, o.revision));
+      w.min_revision = o.revision;
+    }
   } else if (o.resource_version.empty() || o.resource_version == "0") {
     w.start_revision = scope.cache->revision();
   } else {
     // A revision from the future: wait briefly for it, then refuse as Kubernetes does.
-    auto deadline = std::chrono::steady_clock::now() + kFutureRevisionWait;
-    uint64_t current = core.store().current_revision();
-    while (o.revision > current && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      current = core.store().current_revision();
-    }
-    if (o.revision > current) return too_large_resource_version_error(o.revision, current);
+    BOSUN_RETURN_IF_ERROR(wait_until_committed(core, o.revision));
     w.start_revision = o.revision;
   }
 

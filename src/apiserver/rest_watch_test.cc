@@ -186,6 +186,32 @@ TEST_F(RestWatchTest, SendInitialEventsEndsTheReplayWithABookmark) {
   EXPECT_EQ(bad.status, 422);
 }
 
+// NotOlderThan N: the initial events hold what N had; a revision the store has not reached is
+// refused after Kubernetes' wait.
+TEST_F(RestWatchTest, SendInitialEventsNotOlderThanARevision) {
+  create(pod("a"));
+  Reply b = must(testing::post(*client_, "/api/v1/namespaces/default/pods", pod("b")));
+  ASSERT_EQ(b.status, 201) << b.body;
+  const std::string rv = body_json(b)["metadata"]["resourceVersion"].get<std::string>();
+  ASSERT_EQ(start_watch("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&"
+                        "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&"
+                        "resourceVersion=" +
+                        rv)
+                .status,
+            200);
+  EventReader events(*watcher_);
+  EXPECT_EQ(describe(events.next()), "ADDED a");
+  EXPECT_EQ(describe(events.next()), "ADDED b");
+  EXPECT_EQ(events.next()["type"], "BOOKMARK");
+
+  Reply future = must(testing::get(
+      *client_,
+      "/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&"
+      "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=999999"));
+  EXPECT_EQ(future.status, 504);
+  EXPECT_EQ(body_json(future)["reason"], "Timeout");
+}
+
 TEST_F(RestWatchTest, TableWatchEventsCarryColumnsFirst) {
   create(pod("a"));
   ASSERT_EQ(start_watch("/api/v1/namespaces/default/pods?watch=true", kTableAccept).status, 200);

@@ -383,13 +383,15 @@ void WatchCache::watch(WatchRequest request) {
   w->request.stream->on_close([weak = std::weak_ptr<Watcher>(w)](StreamEnd) {
     if (auto watcher = weak.lock()) watcher->gone.store(true);
   });
-  if (w->request.send_initial_state && w->request.consistent) {
+  if (w->request.send_initial_state && (w->request.consistent || w->request.min_revision > 0)) {
     std::lock_guard lock(mu_);
-    if (store_watch_ != nullptr && !stopping_) {
+    const uint64_t target =
+        w->request.consistent ? store_.current_revision() : w->request.min_revision;
+    if (target > revision_ && store_watch_ != nullptr && !stopping_) {
       awaiting_fresh_.push_back(w);
-      // The store hands this cache every change committed before now, then runs the barrier: the
+      // The store hands this cache every change up to `target`, then runs the barrier: the
       // watcher's registration queues behind those changes, so its initial state includes them.
-      store_.after_delivered(*store_watch_, store_.current_revision(), [this, w] {
+      store_.after_delivered(*store_watch_, target, [this, w] {
         {
           std::lock_guard lock(mu_);
           std::erase(awaiting_fresh_, w);

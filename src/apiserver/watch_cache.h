@@ -111,6 +111,9 @@ struct WatchRequest {
   // which the cache may not have applied yet; the watch starts once it has, as Kubernetes' cacher
   // waits for its cache to be fresh (resourceVersion "0" takes the cache as it is).
   bool consistent = false;
+  // With send_initial_state: the objects once the cache has applied this revision, which the store
+  // has committed (sendInitialEvents with resourceVersionMatch=NotOlderThan).
+  uint64_t min_revision = 0;
   bool allow_bookmarks = false;
   bool send_initial_events_end = false;  // sendInitialEvents=true: bookmark after the replay
   std::chrono::nanoseconds timeout{0};   // the stream ends cleanly after this long

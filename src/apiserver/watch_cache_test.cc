@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -153,6 +154,51 @@ Json cm(std::string_view name, std::string_view env = "dev", std::string_view ns
               {"kind", "ConfigMap"},
               {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"env", env}}}}}};
 }
+
+// A store watch that holds the store's delivery thread while held: registered before the
+// cache's, it keeps the cache from learning of new writes meanwhile.
+class DeliveryHold {
+ public:
+  explicit DeliveryHold(store::Store& store) {
+    auto w = store.watch("/registry/configmaps/", 0, [this](Result<store::EventList>) {
+      std::unique_lock lock(mu_);
+      holding_ = hold_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !hold_; });
+      holding_ = false;
+    });
+    EXPECT_TRUE(w.ok());
+    if (w.ok()) watch_ = std::move(w).value();
+  }
+  ~DeliveryHold() {
+    release();
+    watch_.reset();
+  }
+  // The next delivery stops in this watch's callback until release().
+  void hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  // Waits until the delivery thread is held.
+  bool wait_holding() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return holding_; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      hold_ = false;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  bool holding_ = false;
+  std::unique_ptr<store::Watch> watch_;
+};
 
 class WatchCacheTest : public ::testing::Test {
  protected:
@@ -342,32 +388,13 @@ TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {
 
 // resourceVersion "": the initial state is as new as the store, even while the cache lags.
 TEST_F(WatchCacheTest, AConsistentWatchStartsFromEverythingCommittedBeforeIt) {
-  // A store watch registered before the cache's, which holds the store's delivery thread while
-  // `hold` is set: meanwhile the cache cannot learn of new writes.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = false;
-  bool holding = false;
-  auto blocker = store_->watch("/registry/configmaps/", 0, [&](Result<store::EventList>) {
-    std::unique_lock lock(mu);
-    holding = hold;
-    cv.notify_all();
-    cv.wait(lock, [&] { return !hold; });
-    holding = false;
-  });
-  ASSERT_TRUE(blocker.ok());
+  DeliveryHold delivery(*store_);
   start_cache();
   uint64_t a = put(cm("a"));
   settle();
-  {
-    std::lock_guard lock(mu);
-    hold = true;
-  }
+  delivery.hold();
   uint64_t b = put(cm("b"));
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return holding; }));
-  }
+  ASSERT_TRUE(delivery.wait_holding());
   EXPECT_LT(cache_->revision(), b);
 
   WatchRequest any;  // resourceVersion "0": the cache as it is
@@ -380,60 +407,60 @@ TEST_F(WatchCacheTest, AConsistentWatchStartsFromEverythingCommittedBeforeIt) {
   EXPECT_EQ(stale->count(), 1u);
   EXPECT_EQ(current->count(), 0u) << "a consistent watch waits for the cache to catch up";
 
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
-  auto lines = current->wait_lines(2);
-  EXPECT_EQ(events(lines), (std::vector<std::string>{"ADDED a@" + std::to_string(a),
-                                                     "ADDED b@" + std::to_string(b)}));
+  delivery.release();
+  const std::vector<std::string> both = {"ADDED a@" + std::to_string(a),
+                                         "ADDED b@" + std::to_string(b)};
+  EXPECT_EQ(events(current->wait_lines(2)), both);
   // The other watch had only `a` at first, then `b` as a live event.
-  EXPECT_EQ(
-      events(stale->wait_lines(2)),
-      (std::vector<std::string>{"ADDED a@" + std::to_string(a), "ADDED b@" + std::to_string(b)}));
+  EXPECT_EQ(events(stale->wait_lines(2)), both);
   settle();
   EXPECT_EQ(current->count(), 2u) << "b came once, in the initial state";
   EXPECT_EQ(cache_->watcher_count(), 2u);
 }
 
+// sendInitialEvents with resourceVersionMatch=NotOlderThan N: the initial state once the cache has
+// N; one the cache already has starts at once.
+TEST_F(WatchCacheTest, AWatchNotOlderThanARevisionWaitsForIt) {
+  DeliveryHold delivery(*store_);
+  start_cache();
+  uint64_t a = put(cm("a"));
+  settle();
+  delivery.hold();
+  uint64_t b = put(cm("b"));
+  ASSERT_TRUE(delivery.wait_holding());
+
+  WatchRequest reached;
+  reached.send_initial_state = true;
+  reached.min_revision = a;
+  auto early = watch(std::move(reached));
+  EXPECT_EQ(early->count(), 1u);
+  WatchRequest ahead;
+  ahead.send_initial_state = true;
+  ahead.min_revision = b;
+  auto waiting = watch(std::move(ahead));
+  EXPECT_EQ(waiting->count(), 0u);
+
+  delivery.release();
+  EXPECT_EQ(
+      events(waiting->wait_lines(2)),
+      (std::vector<std::string>{"ADDED a@" + std::to_string(a), "ADDED b@" + std::to_string(b)}));
+}
+
 // A consistent watch still waiting when the cache stops gets its stream ended.
 TEST_F(WatchCacheTest, AWaitingConsistentWatchEndsWithTheCache) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = false;
-  bool holding = false;
-  auto blocker = store_->watch("/registry/configmaps/", 0, [&](Result<store::EventList>) {
-    std::unique_lock lock(mu);
-    holding = hold;
-    cv.notify_all();
-    cv.wait(lock, [&] { return !hold; });
-    holding = false;
-  });
-  ASSERT_TRUE(blocker.ok());
+  DeliveryHold delivery(*store_);
   start_cache();
-  {
-    std::lock_guard lock(mu);
-    hold = true;
-  }
+  delivery.hold();
   put(cm("a"));
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return holding; }));
-  }
+  ASSERT_TRUE(delivery.wait_holding());
   WatchRequest fresh;
   fresh.send_initial_state = true;
   fresh.consistent = true;
   auto stream = watch(std::move(fresh));
   // The cache stops while the store's delivery thread is held: its store watch goes, and with it
   // the barrier the watch waited for.
-  std::thread stopper([&] { cache_.reset(); });
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
-  stopper.join();
+  cache_.reset();
+  delivery.release();
   EXPECT_TRUE(stream->wait_finished());
   EXPECT_EQ(stream->count(), 0u);
 }
