@@ -211,6 +211,11 @@ Result<ExecResult> Runc::exec(std::string_view id, const std::vector<std::string
 }
 
 Result<void> Runc::reopen_log(const std::string& bundle_dir) {
+  // The monitor writes the exit record after the container's last log line and only then removes
+  // its pid file and ends: with the record there, nothing is left to reopen.
+  if (auto exit = read_exit(bundle_dir); exit.ok() && exit->has_value()) {
+    return make_error(ErrorCode::kNotFound, "the container in " + bundle_dir + " has exited");
+  }
   std::optional<int> pid = monitor_pid(bundle_dir);
   if (!pid) {
     return make_error(ErrorCode::kNotFound, "no running container monitor in " + bundle_dir);

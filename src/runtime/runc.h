@@ -123,7 +123,8 @@ class Runc {
   Result<ExecResult> exec(std::string_view id, const std::vector<std::string>& args,
                           std::chrono::milliseconds timeout) const;
   // Has the container's monitor reopen its log file (CRI ReopenContainerLog): after the agent
-  // renamed the file to rotate it, new lines go to a new file at the original path.
+  // renamed the file to rotate it, new lines go to a new file at the original path. NotFound once
+  // the container has exited (its exit record is written) or when no monitor runs.
   static Result<void> reopen_log(const std::string& bundle_dir);
 
   const RuncOptions& options() const { return options_; }
