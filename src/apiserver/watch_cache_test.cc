@@ -256,6 +256,19 @@ class WatchCacheTest : public ::testing::Test {
     cache_->sync();
   }
 
+  // Starts the cache, stores configmap a, which the cache applies, then b while `delivery` holds
+  // the store's delivery thread, so the cache has a but not b. Returns their revisions.
+  std::pair<uint64_t, uint64_t> cache_holding_a_not_b(DeliveryHold& delivery) {
+    start_cache();
+    uint64_t a = put(cm("a"));
+    settle();
+    delivery.hold();
+    uint64_t b = put(cm("b"));
+    EXPECT_TRUE(delivery.wait_holding());
+    EXPECT_LT(cache_->revision(), b);
+    return {a, b};
+  }
+
   std::shared_ptr<RecordingStream> watch(WatchRequest w) {
     auto stream = std::make_shared<RecordingStream>();
     w.stream = stream;
@@ -389,13 +402,7 @@ TEST_F(WatchCacheTest, InitialStateThenLiveEventsInOrder) {
 // resourceVersion "": the initial state is as new as the store, even while the cache lags.
 TEST_F(WatchCacheTest, AConsistentWatchStartsFromEverythingCommittedBeforeIt) {
   DeliveryHold delivery(*store_);
-  start_cache();
-  uint64_t a = put(cm("a"));
-  settle();
-  delivery.hold();
-  uint64_t b = put(cm("b"));
-  ASSERT_TRUE(delivery.wait_holding());
-  EXPECT_LT(cache_->revision(), b);
+  auto [a, b] = cache_holding_a_not_b(delivery);
 
   WatchRequest any;  // resourceVersion "0": the cache as it is
   any.send_initial_state = true;
@@ -422,12 +429,7 @@ TEST_F(WatchCacheTest, AConsistentWatchStartsFromEverythingCommittedBeforeIt) {
 // N; one the cache already has starts at once.
 TEST_F(WatchCacheTest, AWatchNotOlderThanARevisionWaitsForIt) {
   DeliveryHold delivery(*store_);
-  start_cache();
-  uint64_t a = put(cm("a"));
-  settle();
-  delivery.hold();
-  uint64_t b = put(cm("b"));
-  ASSERT_TRUE(delivery.wait_holding());
+  auto [a, b] = cache_holding_a_not_b(delivery);
 
   WatchRequest reached;
   reached.send_initial_state = true;

@@ -221,6 +221,12 @@ struct BarrierProbe {
   std::condition_variable cv;
   bool ran = false;
   size_t seen_then = 0;
+  void set(size_t seen = 0) {
+    std::lock_guard lock(mu);
+    ran = true;
+    seen_then = seen;
+    cv.notify_all();
+  }
   bool wait(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, timeout, [&] { return ran; });
@@ -239,12 +245,8 @@ TEST_P(StoreConformanceTest, BarrierRunsAfterEveryEarlierChangeReachedTheWatch) 
     must(store_->create("/registry/pods/default/p" + std::to_string(round), "v"));
     must(store_->create("/registry/services/default/s" + std::to_string(round), "v"));
     auto probe = std::make_shared<BarrierProbe>();
-    store_->after_delivered(*watch, store_->current_revision(), [probe, &delivered] {
-      std::lock_guard lock(probe->mu);
-      probe->ran = true;
-      probe->seen_then = delivered.load();
-      probe->cv.notify_all();
-    });
+    store_->after_delivered(*watch, store_->current_revision(),
+                            [probe, &delivered] { probe->set(delivered.load()); });
     ASSERT_TRUE(probe->wait()) << "round " << round;
     ASSERT_EQ(probe->seen_then, round);
   }
@@ -256,11 +258,7 @@ TEST_P(StoreConformanceTest, BarrierWithNothingNewRunsAtOnce) {
   auto watch = must(store_->watch(kPods, 0, events.callback()));
   // Nothing is published after this: the barrier must not wait for a later change.
   auto probe = std::make_shared<BarrierProbe>();
-  store_->after_delivered(*watch, store_->current_revision(), [probe] {
-    std::lock_guard lock(probe->mu);
-    probe->ran = true;
-    probe->cv.notify_all();
-  });
+  store_->after_delivered(*watch, store_->current_revision(), [probe] { probe->set(); });
   EXPECT_TRUE(probe->wait());
   EXPECT_EQ(events.size(), 0u);
 }
@@ -278,11 +276,7 @@ TEST_P(StoreConformanceTest, BarrierOfADestroyedWatchNeverRuns) {
   STORE_ASSERT_OK(other.pop(1));
   // The delivery thread has passed the revision the barrier waited for.
   auto probe = std::make_shared<BarrierProbe>();
-  store_->after_delivered(*later, store_->current_revision(), [probe] {
-    std::lock_guard lock(probe->mu);
-    probe->ran = true;
-    probe->cv.notify_all();
-  });
+  store_->after_delivered(*later, store_->current_revision(), [probe] { probe->set(); });
   ASSERT_TRUE(probe->wait());
   EXPECT_FALSE(ran->load());
 }
