@@ -18,47 +18,45 @@ Error failure(const std::string& what, const std::string& path) {
                     "sealed copy of " + path + ": " + what + ": " + std::strerror(errno));
 }
 
+// Closes the descriptor it holds when it goes, unless released.
+struct OwnedFd {
+  int fd = -1;
+  ~OwnedFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
 }  // namespace
 
 int runc_memfd_seals() { return F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE; }
 
 Result<SealedBinary> SealedBinary::copy_of(const std::string& path) {
-  int src = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (src < 0) return failure("open", path);
+  OwnedFd src{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (src.fd < 0) return failure("open", path);
   struct stat st {};
-  if (::fstat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (errno == 0) errno = EINVAL;
-    Error e = failure("not a regular file", path);
-    ::close(src);
-    return e;
+  if (::fstat(src.fd, &st) != 0) return failure("stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    errno = EINVAL;
+    return failure("not a regular file", path);
   }
   // The name shows in /proc/<pid>/exe of what runs from it: "/memfd:runc (deleted)".
   std::string name = path.substr(path.rfind('/') + 1);
-  int fd = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    Error e = failure("memfd_create", path);
-    ::close(src);
-    return e;
-  }
+  OwnedFd copy{::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+  if (copy.fd < 0) return failure("memfd_create", path);
   off_t offset = 0;
   while (offset < st.st_size) {
-    ssize_t n = ::sendfile(fd, src, &offset, static_cast<size_t>(st.st_size - offset));
+    ssize_t n = ::sendfile(copy.fd, src.fd, &offset, static_cast<size_t>(st.st_size - offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = EIO;  // the file shrank under us
-      Error e = failure("copy", path);
-      ::close(src);
-      ::close(fd);
-      return e;
-    }
+    if (n == 0) errno = EIO;  // the file shrank under us
+    if (n <= 0) return failure("copy", path);
   }
-  ::close(src);
   // Executable by everyone who could run the original; no one can write it from here on.
-  if (::fchmod(fd, st.st_mode & 0755) != 0 || ::fcntl(fd, F_ADD_SEALS, runc_memfd_seals()) != 0) {
-    Error e = failure("seal", path);
-    ::close(fd);
-    return e;
+  if (::fchmod(copy.fd, st.st_mode & 0755) != 0 ||
+      ::fcntl(copy.fd, F_ADD_SEALS, runc_memfd_seals()) != 0) {
+    return failure("seal", path);
   }
+  int fd = copy.release();
   return SealedBinary(fd, "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd));
 }
 
