@@ -10,7 +10,7 @@ packages="
   libspdlog-dev libfmt-dev libcli11-dev uuid-dev
   libssl-dev libboost-dev libboost-system-dev zlib1g-dev
   libarchive-dev libcurl4-openssl-dev runc busybox-static docker-registry
-  libjemalloc-dev
+  libjemalloc-dev liburing-dev
 "
 missing=""
 for p in $packages; do

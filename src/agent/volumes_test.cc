@@ -457,7 +457,9 @@ TEST_F(ApiVolumes, SecretDecodedOnTmpfsAndTornDown) {
   EXPECT_EQ(read_all(path + "/pw"), "s3cr3t");
   EXPECT_EQ(mode_of(path + "/pw"), 0400u);
   EXPECT_FALSE(fs::exists(path + "/user"));
-  if (is_root()) EXPECT_TRUE(mounted(path));
+  if (is_root()) {
+    EXPECT_TRUE(mounted(path));
+  }
   auto missing_key = vm.setup(
       pod_with(Json::array({{{"name", "t"},
                              {"secret",

@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "apiserver/apiserver.h"
 #include "apiserver/gzip.h"
@@ -61,6 +66,14 @@ struct StreamProbe {
     std::unique_lock lock(mu);
     cv.wait_for(lock, std::chrono::seconds(10), [&] { return ended.has_value(); });
     return ended;
+  }
+
+  // The streams of /many, in the order their requests arrived.
+  std::vector<std::shared_ptr<ResponseStream>> many;
+  std::vector<std::shared_ptr<ResponseStream>> wait_many(size_t n) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return many.size() >= n; });
+    return many;
   }
 };
 
@@ -134,6 +147,13 @@ class HttpServerTest : public ::testing::Test {
                                 probe_.cv.notify_all();
                               },
                               /*may_block=*/false});
+    r.handle("/many", Route{[this](const std::shared_ptr<Exchange>& ex) {
+                              auto stream = ex->start_stream(StreamHead{});
+                              std::lock_guard lock(probe_.mu);
+                              probe_.many.push_back(stream);
+                              probe_.cv.notify_all();
+                            },
+                            /*may_block=*/false});
     r.handle("/slow", Route{[this](const std::shared_ptr<Exchange>& ex) {
                slow_started_.open();
                slow_.wait(std::chrono::seconds(30));
@@ -483,6 +503,137 @@ TEST_F(HttpServerTest, ABatchOfSharedChunksGoesOutInOrderAsSeparateChunks) {
   EXPECT_FALSE(end->has_value());
   EXPECT_FALSE(stream->write_shared_batch(batch));
   EXPECT_EQ(get(*c, "/version").status, 200);
+}
+
+// Streams opened one after another on /many, so that client i holds stream i.
+std::vector<std::unique_ptr<TestClient>> open_many(
+    size_t n, const std::function<std::unique_ptr<TestClient>()>& connect, StreamProbe& probe) {
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (size_t i = 0; i < n; ++i) {
+    clients.push_back(connect());
+    if (!clients.back() || !clients.back()->start_stream("GET", "/many").ok()) return {};
+    if (probe.wait_many(i + 1).size() != i + 1) return {};
+  }
+  return clients;
+}
+
+// Field `index` of a sysctl file of numbers (tcp_wmem: min, default, max); 0 when unreadable.
+size_t sysctl_number(const std::string& path, int index) {
+  std::ifstream in(path);
+  size_t value = 0;
+  for (int i = 0; i <= index; ++i) {
+    if (!(in >> value)) return 0;
+  }
+  return value;
+}
+
+// Reads chunks until `n` arrived (or the stream broke); their data in order.
+std::vector<std::string> read_chunks(TestClient& c, size_t n) {
+  std::vector<std::string> got;
+  while (got.size() < n) {
+    auto chunk = c.read_chunk();
+    if (!chunk.ok() || !chunk->has_value()) break;
+    got.push_back(**chunk);
+  }
+  return got;
+}
+
+// The watch fan-out's path: writes to many streams gathered in a SendBatch (one system call per
+// batch), interleaved with streams' own direct writes, reach every client whole and in order.
+TEST_F(HttpServerTest, BatchedWritesReachEveryStreamInOrderWithItsOwnWrites) {
+  SendBatch* batch = SendBatch::for_this_thread();
+  if (batch == nullptr) {
+    GTEST_SKIP() << "io_uring is not available on this kernel";
+  }
+  constexpr size_t kStreams = 12;
+  constexpr int kRounds = 30;
+  auto clients = open_many(
+      kStreams, [&] { return connect(admin()); }, probe_);
+  ASSERT_EQ(clients.size(), kStreams);
+  auto streams = probe_.wait_many(kStreams);
+  std::vector<std::vector<std::string>> expected(kStreams);
+  for (int r = 0; r < kRounds; ++r) {
+    auto line = SharedChunk::make("event " + std::to_string(r) + "\n");
+    std::vector<SharedChunkPtr> lines = {line};
+    if (r % 4 == 0) lines.push_back(SharedChunk::make("and more " + std::to_string(r) + "\n"));
+    for (size_t i = 0; i < kStreams; ++i) {
+      if (r % 5 == 0 && i % 3 == 0) {
+        std::string own = "own " + std::to_string(r) + "/" + std::to_string(i) + "\n";
+        ASSERT_TRUE(streams[i]->write(own));
+        expected[i].push_back(own);
+      }
+      ASSERT_TRUE(streams[i]->write_shared_batch(lines, *batch));
+      for (const auto& l : lines) expected[i].push_back(std::string(l->data()));
+    }
+    // Every other round flushes mid-way through the next one's writes instead.
+    if (r % 2 == 1) batch->flush();
+  }
+  batch->flush();
+  for (size_t i = 0; i < kStreams; ++i) {
+    EXPECT_EQ(read_chunks(*clients[i], expected[i].size()), expected[i]) << "stream " << i;
+  }
+  for (auto& s : streams) s->finish();
+  for (auto& c : clients) {
+    auto end = c->read_chunk();
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_FALSE(end->has_value());
+    EXPECT_EQ(get(*c, "/version").status, 200);
+  }
+}
+
+// A client that stops reading: its socket fills, the batch's sends take part of a write or
+// nothing, and the rest waits in the stream behind whatever came later, while the batch keeps
+// serving the clients that read. Once it reads again everything arrives, whole and in order.
+TEST_F(HttpServerTest, BatchedWritesToAClientThatStopsReadingWaitAndArriveWhole) {
+  SendBatch* batch = SendBatch::for_this_thread();
+  if (batch == nullptr) {
+    GTEST_SKIP() << "io_uring is not available on this kernel";
+  }
+  constexpr size_t kStreams = 4;  // stream 0's client reads only at the end
+  // More than the socket buffers can hold: the sender's grows up to tcp_wmem's maximum, the
+  // receiver's stays at tcp_rmem's default while nothing is read.
+  const size_t buffers = sysctl_number("/proc/sys/net/ipv4/tcp_wmem", 2) +
+                         sysctl_number("/proc/sys/net/ipv4/tcp_rmem", 1);
+  ASSERT_GT(buffers, 0u);
+  constexpr size_t kChunk = 64 * 1024;
+  const int kRounds = static_cast<int>((buffers + (2u << 20)) / kChunk);
+  auto clients = open_many(
+      kStreams, [&] { return connect(admin()); }, probe_);
+  ASSERT_EQ(clients.size(), kStreams);
+  auto streams = probe_.wait_many(kStreams);
+  std::vector<std::string> expected;
+  for (int r = 0; r < kRounds; ++r) {
+    expected.push_back(std::string(kChunk, static_cast<char>('a' + r % 26)) + "\n");
+  }
+  std::vector<std::string> all;  // what each client receives
+  for (int r = 0; r < kRounds; ++r) {
+    all.push_back(expected[static_cast<size_t>(r)]);
+    if (r % 16 == 15) all.push_back(expected[static_cast<size_t>(r)]);
+  }
+  std::vector<std::vector<std::string>> got(kStreams);
+  std::vector<std::thread> readers;
+  for (size_t i = 1; i < kStreams; ++i) {
+    readers.emplace_back([&, i] { got[i] = read_chunks(*clients[i], all.size()); });
+  }
+  for (int r = 0; r < kRounds; ++r) {
+    auto chunk = SharedChunk::make(expected[static_cast<size_t>(r)]);
+    for (size_t i = 0; i < kStreams; ++i) {
+      ASSERT_TRUE(streams[i]->write_shared_batch(std::span(&chunk, 1), *batch));
+      // The stream's own bytes too, now and then, behind what waits.
+      if (r % 16 == 15) {
+        ASSERT_TRUE(streams[i]->write_shared(chunk));
+      }
+    }
+    batch->flush();
+  }
+  // What the socket buffers could not hold waits in the server.
+  EXPECT_GT(streams[0]->queued_bytes(), 1u << 20);
+  got[0] = read_chunks(*clients[0], all.size());
+  for (auto& t : readers) t.join();
+  for (size_t i = 0; i < kStreams; ++i) {
+    ASSERT_EQ(got[i].size(), all.size()) << "stream " << i;
+    EXPECT_TRUE(got[i] == all) << "stream " << i << " differs";
+  }
 }
 
 TEST_F(HttpServerTest, StreamNoticesWhenTheClientGoesAway) {

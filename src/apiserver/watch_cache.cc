@@ -24,6 +24,8 @@ constexpr size_t kInitialWriteBytes = 64 * 1024;
 
 // Below this many watchers per thread, splitting a fan-out costs more than it saves.
 constexpr size_t kWatchersPerSlice = 512;
+// From this many watchers in a slice, their writes go out through a SendBatch.
+constexpr size_t kMinBatchedWatchers = 8;
 
 // Threads that help the watch caches' dispatchers deliver to large numbers of watchers, one fewer
 // than the machine has cores (the dispatcher is the other). Shared by every cache; never stopped
@@ -451,10 +453,12 @@ void WatchCache::send(Watcher& w, std::string line) {
   if (keeps_up(w) && !w.request.stream->write(std::move(line))) close(w);
 }
 
-void WatchCache::send_shared(Watcher& w, std::span<const SharedChunkPtr> lines) {
+void WatchCache::send_shared(Watcher& w, std::span<const SharedChunkPtr> lines, SendBatch* batch) {
   if (lines.empty() || !keeps_up(w)) return;
-  bool ok = lines.size() == 1 ? w.request.stream->write_shared(lines[0])
-                              : w.request.stream->write_shared_batch(lines);
+  ResponseStream& stream = *w.request.stream;
+  bool ok = batch != nullptr    ? stream.write_shared_batch(lines, *batch)
+            : lines.size() == 1 ? stream.write_shared(lines[0])
+                                : stream.write_shared_batch(lines);
   if (!ok) close(w);
 }
 
@@ -667,6 +671,8 @@ void WatchCache::process(const store::EventList& batch) {
     std::vector<Encodings> encoded(applied.size());
     std::vector<CachedObjectPtr> prev_at_rev(applied.size());
     std::vector<SharedChunkPtr> lines;  // one watcher's, reused
+    // Many watchers' writes leave in batches of sends, one system call each.
+    SendBatch* batch = end - begin >= kMinBatchedWatchers ? SendBatch::for_this_thread() : nullptr;
     for (size_t i = begin; i < end; ++i) {
       Watcher& w = *watchers_[i];
       if (w.gone.load(std::memory_order_relaxed)) {
@@ -679,8 +685,9 @@ void WatchCache::process(const store::EventList& batch) {
         deliver(w, applied[k].event, encoded[k], want_parsed ? &applied[k].parsed : nullptr,
                 prev_at_rev[k], lines);
       }
-      send_shared(w, lines);
+      send_shared(w, lines, batch);
     }
+    if (batch != nullptr) batch->flush();
   };
   const size_t n = watchers_.size();
   FanOutPool& pool = FanOutPool::instance();

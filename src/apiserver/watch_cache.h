@@ -220,8 +220,9 @@ class WatchCache {
   // False (and the watcher closed) when the watcher cannot take more.
   bool keeps_up(Watcher& w);
   void send(Watcher& w, std::string line);
-  // A watcher's lines of one batch, handed to its stream together (one write to the client).
-  void send_shared(Watcher& w, std::span<const SharedChunkPtr> lines);
+  // A watcher's lines of one batch, handed to its stream together (one write to the client),
+  // through `batch` when given.
+  void send_shared(Watcher& w, std::span<const SharedChunkPtr> lines, SendBatch* batch = nullptr);
   void close(Watcher& w);
   // Ends the streams of the consistent watches still waiting for their barrier.
   void end_awaiting_fresh();

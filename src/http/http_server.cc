@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/openssl_init.h"
 #include "common/thread_random.h"
+#include "http/batch_sender.h"
 #include "http/huge_pages.h"
 #include "http/worker_pool.h"
 
@@ -306,13 +307,67 @@ class DirectTls {
     *buffered = after > before ? after - before : 0;
     return ok;
   }
+  enum class Collected { kYes, kNotNow, kBroken };
+  // Encrypts `plain` onto the end of `arena` for a batched send (SendBatch) instead of sending it.
+  // Until complete_collected(), later writes wait in out_ behind it, and close() waits. kNotNow,
+  // with nothing written, when the connection cannot take part now: bytes wait for the socket or
+  // a batched send is already in flight. kBroken once the connection is closed or broken.
+  Collected collect(std::string_view plain, std::string& arena) {
+    std::lock_guard lock(mu_);
+    if (closed_ || broken_) return Collected::kBroken;
+    if (inflight_ || out_off_ != out_.size()) return Collected::kNotNow;
+    trim_out();
+    const size_t start = arena.size();
+    collect_ = &arena;
+    bool ok = write_locked(plain);
+    collect_ = nullptr;
+    if (!ok) {
+      arena.resize(start);
+      return Collected::kBroken;
+    }
+    inflight_ = true;
+    inflight_owner_ = std::this_thread::get_id();
+    return Collected::kYes;
+  }
+  // The batched send of `data` (collected above) is done: `res` bytes went, or -errno. What the
+  // socket did not take goes ahead of anything written meanwhile. Returns the ciphertext bytes of
+  // `data` left waiting; `waiting` receives all that waits now, `ok` false once the connection
+  // broke.
+  size_t complete_collected(std::string_view data, int res, size_t* waiting, bool* ok) {
+    std::lock_guard lock(mu_);
+    inflight_ = false;
+    size_t sent = 0;
+    if (res >= 0) {
+      sent = std::min(static_cast<size_t>(res), data.size());
+    } else if (res != -EAGAIN && res != -EWOULDBLOCK && res != -EINTR) {
+      broken_ = true;
+    }
+    size_t left = data.size() - sent;
+    if (left > 0 && !broken_ && !closed_) out_.insert(out_off_, data.substr(sent));
+    idle_.notify_all();
+    *waiting = out_.size() - out_off_;
+    *ok = !broken_ && !closed_;
+    return broken_ || closed_ ? 0 : left;
+  }
+  bool in_flight() const {
+    std::lock_guard lock(mu_);
+    return inflight_;
+  }
+  // The socket for the batched send of collected bytes: -1 once the batch's own thread closed the
+  // connection meanwhile (see close()), so that the send fails instead of reaching whatever
+  // socket took the number since.
+  int batch_fd() const {
+    std::lock_guard lock(mu_);
+    return closed_ ? -1 : fd_;
+  }
   // Sends what the socket did not take before; `sent` receives the number of bytes sent. Returns
-  // false once the connection broke.
+  // false once the connection broke. While a batched send is in flight nothing may overtake it:
+  // `left` then tells what waits, and the batch's completion flushes the stream again.
   bool send_buffered(size_t* sent, size_t* left) {
     std::lock_guard lock(mu_);
     *sent = 0;
     if (closed_ || broken_) return false;
-    while (out_off_ < out_.size()) {
+    while (!inflight_ && out_off_ < out_.size()) {
       ssize_t n =
           ::send(fd_, out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
@@ -359,15 +414,24 @@ class DirectTls {
   // bytes still waiting for the socket); the connection must then close.
   bool leave() {
     std::lock_guard lock(mu_);
-    if (closed_ || broken_ || out_off_ != out_.size() || saved_ == nullptr) return false;
+    if (closed_ || broken_ || inflight_ || out_off_ != out_.size() || saved_ == nullptr) {
+      return false;
+    }
     SSL_set_bio(ssl_, saved_, saved_);  // hands our reference of the pair back to the SSL
     saved_ = nullptr;
     closed_ = true;  // nothing may use the SSL through this object any more
     return true;
   }
-  // The connection is closing (or gone): no further use of the SSL object or the socket.
+  // The connection is closing (or gone): no further use of the SSL object or the socket. Waits
+  // for a batched send in flight from another thread, which completes within one batch
+  // (microseconds), so that the caller cannot close the socket, and the kernel give its number to
+  // a new one, under it. The batch's own thread (where the last reference to a connection may
+  // drop) does not wait for itself: its flush finds the connection closed and skips the send.
   void close() {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (inflight_owner_ != std::this_thread::get_id()) {
+      idle_.wait(lock, [&] { return !inflight_; });
+    }
     closed_ = true;
   }
 
@@ -404,8 +468,12 @@ class DirectTls {
     BIO_clear_retry_flags(b);
     auto* d = static_cast<DirectTls*>(BIO_get_data(b));
     if (d == nullptr || d->closed_ || d->broken_ || len < 0) return -1;
+    if (d->collect_ != nullptr) {
+      d->collect_->append(data, static_cast<size_t>(len));
+      return len;
+    }
     size_t n = 0;
-    if (d->out_off_ == d->out_.size()) {
+    if (!d->inflight_ && d->out_off_ == d->out_.size()) {
       for (;;) {
         ssize_t r = ::send(d->fd_, data, static_cast<size_t>(len), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r >= 0) {
@@ -466,15 +534,52 @@ class DirectTls {
   BIO* saved_;             // Asio's BIO pair end, given back by leave()
   std::string out_;        // ciphertext the socket did not take yet, from out_off_
   size_t out_off_ = 0;
+  std::string* collect_ = nullptr;  // set during collect(): where SSL_write's records go
+  bool inflight_ = false;           // a batched send of collected bytes is under way
+  std::thread::id inflight_owner_;  // the thread whose batch holds it
+  std::condition_variable idle_;    // signalled when inflight_ clears
   bool broken_ = false;
   bool closed_ = false;
 };
+
+}  // namespace
+
+// A thread's gathered stream writes: each stream's ciphertext back to back in one arena, sent by
+// one BatchSender call when the batch fills or its owner flushes.
+struct SendBatch::Impl {
+  static constexpr unsigned kEntries = 64;  // sends per system call
+  // An arena grown past this by a burst of large writes is released after the flush.
+  static constexpr size_t kKeepArenaBytes = 1 << 20;
+
+  struct Entry {
+    std::shared_ptr<DirectTls> tls;
+    std::shared_ptr<StreamImpl> stream;
+    size_t offset = 0;
+    size_t size = 0;
+  };
+
+  explicit Impl(std::unique_ptr<BatchSender> s) : sender(std::move(s)) {}
+  // Encrypts a write of `stream` into the arena when its connection can take part (see
+  // DirectTls::collect).
+  DirectTls::Collected collect(const std::shared_ptr<DirectTls>& tls,
+                               std::shared_ptr<StreamImpl> stream, std::string_view bytes);
+  bool full() const { return entries.size() >= sender->capacity(); }
+  void flush();
+
+  std::unique_ptr<BatchSender> sender;
+  std::string arena;
+  std::vector<Entry> entries;
+  std::vector<BatchSender::Send> sends;  // flush's, kept for their capacity
+  std::vector<int> results;
+};
+
+namespace {
 
 // A chunked response body produced over time. Producer threads call write()/finish(); the
 // connection's strand drains the queue. mu_ guards the queue and the end state; everything else is
 // the connection's. While the connection is direct (DirectTls) a producer writing to an idle stream
 // encrypts and sends the chunk itself.
-class StreamImpl final : public ResponseStream {
+class StreamImpl final : public ResponseStream, public std::enable_shared_from_this<StreamImpl> {
  public:
   // Holds its connection weakly, and no executor: a producer may keep its stream after the server
   // is gone.
@@ -493,10 +598,13 @@ class StreamImpl final : public ResponseStream {
     return enqueue(frame(data), false);
   }
   bool write_shared(const SharedChunkPtr& chunk) override {
-    return enqueue_shared(std::span<const SharedChunkPtr>(&chunk, 1));
+    return enqueue_shared(std::span<const SharedChunkPtr>(&chunk, 1), nullptr);
   }
   bool write_shared_batch(std::span<const SharedChunkPtr> chunks) override {
-    return enqueue_shared(chunks);
+    return enqueue_shared(chunks, nullptr);
+  }
+  bool write_shared_batch(std::span<const SharedChunkPtr> chunks, SendBatch& batch) override {
+    return enqueue_shared(chunks, &batch.impl());
   }
   bool write_blocking(std::string data) override {
     BOSUN_CHECK(!t_on_io_thread, "ResponseStream::write_blocking called on an io thread");
@@ -606,6 +714,25 @@ class StreamImpl final : public ResponseStream {
     cv_.notify_all();
     if (drain) drain();
   }
+  // A batched send of this stream's bytes (SendBatch) completed with `res` (bytes sent, or -errno):
+  // what the socket did not take waits like any write's leftover, and the strand flushes it, or
+  // ends the stream when the connection broke.
+  void batch_sent(DirectTls& direct, std::string_view data, int res) {
+    bool flush = false;
+    {
+      std::lock_guard lock(mu_);
+      size_t waiting = 0;
+      bool ok = true;
+      size_t left = direct.complete_collected(data, res, &waiting, &ok);
+      if (left > 0) {
+        size_t q = queued_.load(std::memory_order_relaxed) + left;
+        queued_.store(q, std::memory_order_relaxed);
+        if (q > high_) above_high_ = true;
+      }
+      flush = !ok || waiting > 0;
+    }
+    if (flush) schedule_flush();
+  }
   // Server shutdown: no more producer writes; what is queued is still flushed, then the terminating
   // chunk.
   void finish_for_shutdown() {
@@ -672,8 +799,8 @@ class StreamImpl final : public ResponseStream {
   static constexpr size_t kKeepScratchBytes = 256 * 1024;
 
   // Shared chunks (empty ones skipped) join the queue, or go straight to an idle direct stream
-  // joined into one write.
-  bool enqueue_shared(std::span<const SharedChunkPtr> chunks) {
+  // joined into one write: sent now, or gathered in `batch` (when given) and sent with it.
+  bool enqueue_shared(std::span<const SharedChunkPtr> chunks, SendBatch::Impl* batch) {
     size_t size = 0;
     size_t count = 0;
     const SharedChunk* only = nullptr;
@@ -683,29 +810,36 @@ class StreamImpl final : public ResponseStream {
       ++count;
       only = c.get();
     }
+    bool gathered = false;
     {
       std::lock_guard lock(mu_);
       if (ended_ || finishing_) return false;
       if (count == 0) return true;
       if (direct_ && pending_.empty() && !flush_scheduled_) {
-        size_t buffered = 0;
-        bool ok;
-        if (count == 1) {
-          ok = direct_->write(only->framed(), &buffered);
-        } else {
-          std::string& joined = scratch();
-          joined.reserve(size);
+        std::string_view bytes = only->framed();
+        std::string* joined = nullptr;
+        if (count > 1) {
+          joined = &scratch();
+          joined->reserve(size);
           for (const SharedChunkPtr& c : chunks) {
-            if (c) joined += c->framed();
+            if (c) *joined += c->framed();
           }
-          ok = direct_->write(joined, &buffered);
-          release_scratch(joined);
+          bytes = *joined;
         }
-        if (ok && buffered == 0) return true;
-        size_t q = queued_.load(std::memory_order_relaxed) + buffered;
-        queued_.store(q, std::memory_order_relaxed);
-        if (q > high_) above_high_ = true;
-        // A broken connection is ended by the strand, which the flush wakes.
+        auto collected = batch != nullptr ? batch->collect(direct_, shared_from_this(), bytes)
+                                          : DirectTls::Collected::kNotNow;
+        size_t buffered = 0;
+        bool ok = collected != DirectTls::Collected::kBroken;
+        if (collected == DirectTls::Collected::kNotNow) ok = direct_->write(bytes, &buffered);
+        if (joined != nullptr) release_scratch(*joined);
+        gathered = collected == DirectTls::Collected::kYes;
+        if (!gathered) {
+          if (ok && buffered == 0) return true;
+          size_t q = queued_.load(std::memory_order_relaxed) + buffered;
+          queued_.store(q, std::memory_order_relaxed);
+          if (q > high_) above_high_ = true;
+          // A broken connection is ended by the strand, which the flush wakes.
+        }
       } else {
         for (const SharedChunkPtr& c : chunks) {
           if (c && !c->framed().empty()) pending_.push_back(Piece{c, {}});
@@ -714,6 +848,11 @@ class StreamImpl final : public ResponseStream {
         queued_.store(q, std::memory_order_relaxed);
         if (q > high_) above_high_ = true;
       }
+    }
+    if (gathered) {
+      // Sent with the batch, whose completion settles it (batch_sent).
+      if (batch->full()) batch->flush();
+      return true;
     }
     schedule_flush();
     return true;
@@ -1297,7 +1436,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       stream_impl_->end(StreamEnd::kClientGone);
       return close();
     }
-    if (left > 0) return wait_writable();
+    if (left > 0) {
+      // A batched send in flight holds the rest back; its completion flushes the stream again.
+      if (direct_->in_flight()) return;
+      return wait_writable();
+    }
     if (direct_last_) return on_stream_complete();
     flush_stream();
   }
@@ -1820,6 +1963,63 @@ void Connection::flush_stream() {
 }
 
 }  // namespace
+
+DirectTls::Collected SendBatch::Impl::collect(const std::shared_ptr<DirectTls>& tls,
+                                              std::shared_ptr<StreamImpl> stream,
+                                              std::string_view bytes) {
+  const size_t offset = arena.size();
+  DirectTls::Collected c = tls->collect(bytes, arena);
+  if (c == DirectTls::Collected::kYes) {
+    entries.push_back(Entry{tls, std::move(stream), offset, arena.size() - offset});
+  }
+  return c;
+}
+
+void SendBatch::Impl::flush() {
+  if (entries.empty()) return;
+  sends.clear();
+  for (const Entry& e : entries) {
+    sends.push_back(
+        BatchSender::Send{e.tls->batch_fd(), std::string_view(arena).substr(e.offset, e.size)});
+  }
+  results.resize(entries.size());
+  sender->send_all(sends, results);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    entries[i].stream->batch_sent(*entries[i].tls, sends[i].bytes, results[i]);
+  }
+  entries.clear();
+  if (arena.capacity() > kKeepArenaBytes) {
+    std::string().swap(arena);
+  } else {
+    arena.clear();
+  }
+}
+
+SendBatch::SendBatch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SendBatch::~SendBatch() { impl_->flush(); }
+
+void SendBatch::flush() { impl_->flush(); }
+
+SendBatch* SendBatch::for_this_thread() {
+  thread_local std::unique_ptr<SendBatch> batch;
+  thread_local bool unavailable = false;
+  if (batch) return batch->impl_->sender->usable() ? batch.get() : nullptr;
+  if (unavailable) return nullptr;
+  std::string error;
+  std::unique_ptr<BatchSender> sender = BatchSender::create(Impl::kEntries, &error);
+  if (!sender) {
+    unavailable = true;
+    static std::once_flag logged;
+    std::call_once(logged, [&] {
+      SPDLOG_INFO("http: io_uring is not available ({}); streams are written one send() each",
+                  error);
+    });
+    return nullptr;
+  }
+  batch.reset(new SendBatch(std::make_unique<Impl>(std::move(sender))));
+  return batch.get();
+}
 
 HttpServer::Impl::Impl(HttpServerOptions o) : options(std::move(o)), metrics(*options.metrics) {}
 
