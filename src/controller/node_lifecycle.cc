@@ -186,6 +186,13 @@ std::optional<Clock::WallTime> NodeLifecycleController::probe_time(std::string_v
   return it->second.probe_time;
 }
 
+std::optional<NodeLifecycleController::Seen> NodeLifecycleController::seen(std::string_view node) {
+  std::lock_guard lock(mu_);
+  auto it = health_.find(node);
+  if (it == health_.end()) return std::nullopt;
+  return Seen{it->second.lease_renew_time, it->second.ready_heartbeat};
+}
+
 Result<void> NodeLifecycleController::reconcile(const std::string& key) {
   auto cached = nodes_.get(key);
   if (!cached) {

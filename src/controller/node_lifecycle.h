@@ -46,6 +46,14 @@ class NodeLifecycleController final : public Controller {
   // When the node's kubelet was last seen alive (a Lease renewal or Ready heartbeat observed), on
   // the controller's clock; nullopt for a node not looked at yet. For tests and diagnostics.
   std::optional<Clock::WallTime> probe_time(std::string_view node);
+  // The Lease renewTime and Ready lastHeartbeatTime the controller last took as signs of life (""
+  // for none), so that a test can wait until it has seen what it wrote; nullopt for a node not
+  // looked at yet.
+  struct Seen {
+    std::string lease_renew_time;
+    std::string ready_heartbeat;
+  };
+  std::optional<Seen> seen(std::string_view node);
 
   // The pods informer index of spec.nodeName, shared with other controllers that want it.
   static constexpr std::string_view kNodeNameIndex = "spec.nodeName";

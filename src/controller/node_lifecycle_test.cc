@@ -77,7 +77,21 @@ class NodeLifecycleTest : public ::testing::Test {
                                     {"leaseDurationSeconds", 40},
                                     {"renewTime", format_rfc3339_micro(clock_.now())}}}});
     ASSERT_TRUE(l.ok()) << l.error().message;
-    ASSERT_TRUE(eventually([&] { return controller_->probe_time(name).has_value(); }));
+    // Until the controller has seen both signs of life: one seen only after the test moves the
+    // clock on would count as fresh then, and the node would not go stale when the test expects.
+    auto written = client_->get(client::kNodes, "", name);
+    ASSERT_TRUE(written.ok()) << written.error().message;
+    const Json* condition = nullptr;
+    for (const Json& c : (*written)["status"]["conditions"]) {
+      if (c["type"] == "Ready") condition = &c;
+    }
+    ASSERT_NE(condition, nullptr);
+    const std::string heartbeat = (*condition)["lastHeartbeatTime"].get<std::string>();
+    const std::string renewed = (*l)["spec"]["renewTime"].get<std::string>();
+    ASSERT_TRUE(eventually([&] {
+      auto seen = controller_->seen(name);
+      return seen && seen->lease_renew_time == renewed && seen->ready_heartbeat == heartbeat;
+    }));
   }
   // What the kubelet's status loop writes.
   void post_status(std::string_view name, std::string_view ready) {
