@@ -1,7 +1,7 @@
 // The API server's TLS sessions. It issues no TLS 1.3 session tickets: no client of this server
 // resumes (client-go leaves crypto/tls' ClientSessionCache unset, Bosun's client keeps no
 // sessions), and OpenSSL 3 copies the whole session, client certificate included, for each
-// ticket: CPU on every connection for nothing. It chooses the cipher, the cheaper AES-128-GCM
+// ticket: CPU on every connection for nothing. It chooses the cipher in Go's order, AES-128-GCM
 // first, and serves TLS 1.2 only with forward-secret AEAD suites. A plain OpenSSL client
 // authenticates with the admin certificate, makes one request (tickets would arrive by then) and
 // looks at its session.

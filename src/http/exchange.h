@@ -67,10 +67,10 @@ using SharedChunkPtr = std::shared_ptr<const SharedChunk>;
 // Writes to many streams gathered on one thread and sent together: io_uring submits them with one
 // system call instead of one send() each. The watch fan-out hands the same event to thousands of
 // streams, and on this project's machines (a paravirtualised VM, where every system call traps to
-// the hypervisor) the batch costs a third less CPU per send than a send() each (bench/results.md,
-// session 12). A stream that cannot take part (bytes still waiting for its socket, not on the
-// direct TLS path) writes as usual, so the batch only changes when its bytes leave, never their
-// order. One per thread, never shared.
+// the hypervisor) the batch costs a third less CPU per send than a send() each
+// (bench/stream_send_bench.cc, BM_LoopbackSends). A stream that cannot take part (bytes still
+// waiting for its socket, not on the direct TLS path) writes as usual, so the batch only changes
+// when its bytes leave, never their order. One per thread, never shared.
 class SendBatch {
  public:
   // This thread's batch, or null where io_uring is not available (an old kernel, a seccomp
