@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -59,6 +58,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/openssl_init.h"
+#include "http/socket_ring.h"
 #include "tls_load.h"
 
 // The watcher benchmark's client stands in for 10,000 remote watchers but shares this machine's
@@ -479,73 +479,49 @@ struct WatcherReadBio {
   }
 };
 
-// Receives from many watchers' sockets with one io_uring submission, into one buffer per slot; each
-// watcher's BIO then serves its bytes to OpenSSL.
+// Receives from many watchers' sockets with one io_uring submission (SocketRing), into one buffer
+// per slot; each watcher's BIO then serves its bytes to OpenSSL.
 class PrefetchRing {
  public:
-  explicit PrefetchRing(unsigned slots) : slots_(slots), buffers_(slots * kSlotBytes) {
-    ready_ = io_uring_queue_init(slots, &ring_, 0) == 0;
-  }
-  ~PrefetchRing() {
-    if (ready_) io_uring_queue_exit(&ring_);
-  }
-  PrefetchRing(const PrefetchRing&) = delete;
-  PrefetchRing& operator=(const PrefetchRing&) = delete;
-  bool ready() const { return ready_; }
+  explicit PrefetchRing(unsigned slots)
+      : ring_(bosun::apiserver::SocketRing::create(slots, nullptr)),
+        buffers_(slots * kSlotBytes),
+        recvs_(slots),
+        results_(slots) {}
+  bool ready() const { return ring_ != nullptr; }
 
   void read(std::span<const epoll_event> events, std::vector<std::unique_ptr<Watcher>>& ws) {
-    size_t n = std::min(events.size(), static_cast<size_t>(slots_));
-    size_t prepared = 0;
-    for (; prepared < n; ++prepared) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-      if (sqe == nullptr) break;
-      Watcher& w = *ws[events[prepared].data.u32];
-      io_uring_prep_recv(sqe, w.fd, slot(prepared), kSlotBytes, MSG_DONTWAIT);
-      io_uring_sqe_set_data64(sqe, prepared);
+    const size_t n = std::min(events.size(), recvs_.size());
+    for (size_t k = 0; k < n; ++k) {
+      recvs_[k] = {ws[events[k].data.u32]->fd,
+                   std::span(buffers_).subspan(k * kSlotBytes, kSlotBytes)};
     }
-    int submitted = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(prepared));
-    if (submitted != static_cast<int>(prepared)) {
-      // SQEs left in the ring would be submitted later over reused slots: no figure is better
-      // than a wrong one.
-      std::fprintf(stderr, "io_uring_submit_and_wait: %d of %zu\n", submitted, prepared);
-      std::exit(1);
-    }
-    size_t reaped = 0;
-    while (submitted > 0 && reaped < static_cast<size_t>(submitted)) {
-      io_uring_cqe* cqe = nullptr;
-      if (io_uring_wait_cqe(&ring_, &cqe) < 0) continue;
-      unsigned head = 0;
-      unsigned seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        size_t k = io_uring_cqe_get_data64(cqe);
-        Watcher& w = *ws[events[k].data.u32];
-        int res = cqe->res;
-        if (res > 0) {
-          w.prefetch = Watcher::Prefetch::kData;
-          w.prefetched = std::string_view(slot(k), static_cast<size_t>(res));
-          w.prefetch_short = static_cast<size_t>(res) < kSlotBytes;
-        } else if (res == 0) {
-          w.prefetch = Watcher::Prefetch::kEof;
-        } else if (res == -EAGAIN) {
-          w.prefetch = Watcher::Prefetch::kDrained;
-        } else {
-          w.prefetch = Watcher::Prefetch::kError;
-        }
-        ++seen;
+    ring_->recv_all(std::span(recvs_).first(n), std::span(results_).first(n));
+    for (size_t k = 0; k < n; ++k) {
+      Watcher& w = *ws[events[k].data.u32];
+      int res = results_[k];
+      if (res > 0) {
+        w.prefetch = Watcher::Prefetch::kData;
+        w.prefetched = std::string_view(recvs_[k].into.data(), static_cast<size_t>(res));
+        w.prefetch_short = static_cast<size_t>(res) < kSlotBytes;
+      } else if (res == 0) {
+        w.prefetch = Watcher::Prefetch::kEof;
+      } else if (res == -EAGAIN) {
+        // Nothing there, or not read by the ring: OpenSSL's own recv() finds out which.
+        w.prefetch = Watcher::Prefetch::kNone;
+      } else {
+        w.prefetch = Watcher::Prefetch::kError;
       }
-      io_uring_cq_advance(&ring_, seen);
-      reaped += seen;
     }
   }
 
  private:
   static constexpr size_t kSlotBytes = 16384;
-  char* slot(size_t k) { return buffers_.data() + k * kSlotBytes; }
 
-  const unsigned slots_;
+  std::unique_ptr<bosun::apiserver::SocketRing> ring_;
   std::vector<char> buffers_;
-  io_uring ring_{};
-  bool ready_ = false;
+  std::vector<bosun::apiserver::SocketRing::Recv> recvs_;
+  std::vector<int> results_;
 };
 
 // Connects, shakes hands and sends the watch request, blocking; then makes the socket

@@ -5,7 +5,7 @@
 //   Both cost the same here; the first run of a program on this VM can be much slower, which is
 //   why a quick two-program comparison once suggested otherwise (bench/results.md, session 12).
 // - BM_LoopbackSends: a 900-byte write to each of 4,096 loopback TCP sockets, one send() each (the
-//   baseline, in the same run) against BatchSender's io_uring batches of 64. The kernel's TCP path,
+//   baseline, in the same run) against SocketRing's io_uring batches of 64. The kernel's TCP path,
 //   the receiver's included, runs in the sender's thread on loopback, so CPU time per send is what
 //   the fan-out pays. Counter: s_per_send (printed as us/ns).
 #include <arpa/inet.h>
@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "common/openssl_init.h"
-#include "http/batch_sender.h"
+#include "http/socket_ring.h"
 
 namespace {
 
@@ -185,14 +185,14 @@ void BM_LoopbackSends(benchmark::State& state) {
   setrlimit(RLIMIT_NOFILE, &nofile);
   Sockets sockets(n);
   if (sockets.fds.size() != n) return state.SkipWithError("could not connect the sockets");
-  std::unique_ptr<bosun::apiserver::BatchSender> sender;
+  std::unique_ptr<bosun::apiserver::SocketRing> sender;
   if (batched) {
     std::string error;
-    sender = bosun::apiserver::BatchSender::create(64, &error);
+    sender = bosun::apiserver::SocketRing::create(64, &error);
     if (!sender) return state.SkipWithError(("io_uring: " + error).c_str());
   }
   const std::string line(900, 'e');
-  std::vector<bosun::apiserver::BatchSender::Send> sends(n);
+  std::vector<bosun::apiserver::SocketRing::Send> sends(n);
   for (size_t i = 0; i < n; ++i) sends[i] = {sockets.fds[i], line};
   std::vector<int> results(64);
   size_t failed = 0;

@@ -40,8 +40,8 @@
 #include "common/log.h"
 #include "common/openssl_init.h"
 #include "common/thread_random.h"
-#include "http/batch_sender.h"
 #include "http/huge_pages.h"
+#include "http/socket_ring.h"
 #include "http/worker_pool.h"
 
 namespace bosun::apiserver {
@@ -545,7 +545,7 @@ class DirectTls {
 }  // namespace
 
 // A thread's gathered stream writes: each stream's ciphertext back to back in one arena, sent by
-// one BatchSender call when the batch fills or its owner flushes.
+// one SocketRing call when the batch fills or its owner flushes.
 struct SendBatch::Impl {
   static constexpr unsigned kEntries = 64;  // sends per system call
   // An arena grown past this by a burst of large writes is released after the flush.
@@ -558,7 +558,7 @@ struct SendBatch::Impl {
     size_t size = 0;
   };
 
-  explicit Impl(std::unique_ptr<BatchSender> s) : sender(std::move(s)) {}
+  explicit Impl(std::unique_ptr<SocketRing> s) : sender(std::move(s)) {}
   // Encrypts a write of `stream` into the arena when its connection can take part (see
   // DirectTls::collect).
   DirectTls::Collected collect(const std::shared_ptr<DirectTls>& tls,
@@ -566,10 +566,10 @@ struct SendBatch::Impl {
   bool full() const { return entries.size() >= sender->capacity(); }
   void flush();
 
-  std::unique_ptr<BatchSender> sender;
+  std::unique_ptr<SocketRing> sender;
   std::string arena;
   std::vector<Entry> entries;
-  std::vector<BatchSender::Send> sends;  // flush's, kept for their capacity
+  std::vector<SocketRing::Send> sends;  // flush's, kept for their capacity
   std::vector<int> results;
 };
 
@@ -1980,7 +1980,7 @@ void SendBatch::Impl::flush() {
   sends.clear();
   for (const Entry& e : entries) {
     sends.push_back(
-        BatchSender::Send{e.tls->batch_fd(), std::string_view(arena).substr(e.offset, e.size)});
+        SocketRing::Send{e.tls->batch_fd(), std::string_view(arena).substr(e.offset, e.size)});
   }
   results.resize(entries.size());
   sender->send_all(sends, results);
@@ -2007,7 +2007,7 @@ SendBatch* SendBatch::for_this_thread() {
   if (batch) return batch->impl_->sender->usable() ? batch.get() : nullptr;
   if (unavailable) return nullptr;
   std::string error;
-  std::unique_ptr<BatchSender> sender = BatchSender::create(Impl::kEntries, &error);
+  std::unique_ptr<SocketRing> sender = SocketRing::create(Impl::kEntries, &error);
   if (!sender) {
     unavailable = true;
     static std::once_flag logged;

@@ -1,4 +1,4 @@
-#include "http/batch_sender.h"
+#include "http/socket_ring.h"
 
 #include <sys/socket.h>
 
@@ -10,14 +10,15 @@
 namespace bosun::apiserver {
 
 namespace {
-// Interrupted or short-of-memory submissions are tried again this many times.
+// Interrupted or short-of-memory submissions, and interrupted waits, are tried again this many
+// times.
 constexpr int kRetries = 3;
-// A submitted send whose completion has not been read yet.
+// A submitted operation whose completion has not been read yet.
 constexpr int kPending = INT_MIN;
 }  // namespace
 
-std::unique_ptr<BatchSender> BatchSender::create(unsigned entries, std::string* error) {
-  std::unique_ptr<BatchSender> s(new BatchSender(entries));
+std::unique_ptr<SocketRing> SocketRing::create(unsigned entries, std::string* error) {
+  std::unique_ptr<SocketRing> s(new SocketRing(entries));
   int r = io_uring_queue_init(entries, &s->ring_, 0);
   if (r < 0) {
     if (error != nullptr) *error = std::strerror(-r);
@@ -27,25 +28,25 @@ std::unique_ptr<BatchSender> BatchSender::create(unsigned entries, std::string* 
   return s;
 }
 
-BatchSender::~BatchSender() {
+SocketRing::~SocketRing() {
   if (ring_ready_) io_uring_queue_exit(&ring_);
 }
 
-void BatchSender::send_all(std::span<const Send> sends, std::span<int> results) {
+template <class Prep>
+void SocketRing::run(size_t n, std::span<int> results, Prep prep) {
   std::fill(results.begin(), results.end(), -EAGAIN);
   if (!usable_) return;
-  const size_t n = std::min({sends.size(), results.size(), static_cast<size_t>(entries_)});
+  n = std::min({n, results.size(), static_cast<size_t>(entries_)});
   size_t prepared = 0;
   for (; prepared < n; ++prepared) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe == nullptr) break;
-    const Send& s = sends[prepared];
-    io_uring_prep_send(sqe, s.fd, s.bytes.data(), s.bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    prep(sqe, prepared);
     io_uring_sqe_set_data64(sqe, prepared);
   }
   if (prepared == 0) return;
-  // One system call: the kernel issues every send as it takes it, and since none may block, all
-  // completions are posted before it returns.
+  // One system call: the kernel issues every operation as it takes it, and since none may block,
+  // all completions are posted before it returns.
   size_t submitted = 0;
   for (int failures = 0; submitted < prepared && failures <= kRetries;) {
     int r = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(prepared));
@@ -84,14 +85,27 @@ void BatchSender::send_all(std::span<const Send> sends, std::span<int> results) 
     io_uring_cq_advance(&ring_, seen);
   }
   if (submitted < prepared || reaped < submitted) {
-    // The ring misbehaves: sends it never took stay -EAGAIN (their SQEs, left in the ring, are
-    // never submitted since the ring is not entered again); a taken one whose result never came
-    // is -EIO.
+    // The ring misbehaves: operations it never took stay -EAGAIN (their SQEs, left in the ring,
+    // are never submitted since the ring is not entered again); a taken one whose result never
+    // came is -EIO.
     usable_ = false;
     for (size_t i = 0; i < submitted; ++i) {
       if (results[i] == kPending) results[i] = -EIO;
     }
   }
+}
+
+void SocketRing::send_all(std::span<const Send> sends, std::span<int> results) {
+  run(sends.size(), results, [&](io_uring_sqe* sqe, size_t i) {
+    io_uring_prep_send(sqe, sends[i].fd, sends[i].bytes.data(), sends[i].bytes.size(),
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+  });
+}
+
+void SocketRing::recv_all(std::span<const Recv> recvs, std::span<int> results) {
+  run(recvs.size(), results, [&](io_uring_sqe* sqe, size_t i) {
+    io_uring_prep_recv(sqe, recvs[i].fd, recvs[i].into.data(), recvs[i].into.size(), MSG_DONTWAIT);
+  });
 }
 
 }  // namespace bosun::apiserver

@@ -1,6 +1,6 @@
-// BatchSender on real sockets: Unix stream socket pairs, whose send path io_uring drives like a
-// TCP socket's.
-#include "http/batch_sender.h"
+// SocketRing on real sockets: Unix stream socket pairs, whose send and receive paths io_uring
+// drives like a TCP socket's.
+#include "http/socket_ring.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -37,20 +37,20 @@ struct Pair {
   bool ok = false;
 };
 
-std::unique_ptr<BatchSender> make_sender(unsigned entries) {
+std::unique_ptr<SocketRing> make_sender(unsigned entries) {
   std::string error;
-  auto s = BatchSender::create(entries, &error);
+  auto s = SocketRing::create(entries, &error);
   if (!s) ADD_FAILURE() << "io_uring_queue_init: " << error;
   return s;
 }
 
-TEST(BatchSenderTest, SendsToEverySocketInOneCall) {
+TEST(SocketRingTest, SendsToEverySocketInOneCall) {
   auto sender = make_sender(32);
   ASSERT_NE(sender, nullptr);
   EXPECT_EQ(sender->capacity(), 32u);
   std::vector<std::unique_ptr<Pair>> pairs;
   std::vector<std::string> payloads;
-  std::vector<BatchSender::Send> sends;
+  std::vector<SocketRing::Send> sends;
   for (int i = 0; i < 20; ++i) {
     pairs.push_back(std::make_unique<Pair>());
     ASSERT_TRUE(pairs.back()->ok);
@@ -69,7 +69,7 @@ TEST(BatchSenderTest, SendsToEverySocketInOneCall) {
   EXPECT_TRUE(sender->usable());
 }
 
-TEST(BatchSenderTest, AFullSocketTakesWhatFitsAndThenNothingWithoutBlocking) {
+TEST(SocketRingTest, AFullSocketTakesWhatFitsAndThenNothingWithoutBlocking) {
   auto sender = make_sender(8);
   ASSERT_NE(sender, nullptr);
   Pair full;
@@ -79,7 +79,7 @@ TEST(BatchSenderTest, AFullSocketTakesWhatFitsAndThenNothingWithoutBlocking) {
   ASSERT_EQ(::setsockopt(full.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
   const std::string big(1 << 20, 'b');
   const std::string hello = "hello";
-  std::vector<BatchSender::Send> sends = {{full.fds[0], big}, {other.fds[0], hello}};
+  std::vector<SocketRing::Send> sends = {{full.fds[0], big}, {other.fds[0], hello}};
   std::vector<int> results(2, 0);
   sender->send_all(sends, results);
   // A part of the megabyte (never blocking for the rest); the other socket is unaffected.
@@ -93,7 +93,7 @@ TEST(BatchSenderTest, AFullSocketTakesWhatFitsAndThenNothingWithoutBlocking) {
   EXPECT_TRUE(sender->usable());
 }
 
-TEST(BatchSenderTest, ABadDescriptorFailsOnlyItsOwnSend) {
+TEST(SocketRingTest, ABadDescriptorFailsOnlyItsOwnSend) {
   auto sender = make_sender(8);
   ASSERT_NE(sender, nullptr);
   Pair a;
@@ -105,7 +105,7 @@ TEST(BatchSenderTest, ABadDescriptorFailsOnlyItsOwnSend) {
   ASSERT_TRUE(closed.ok);
   ::close(closed.fds[1]);  // the peer is gone: EPIPE, and no SIGPIPE (MSG_NOSIGNAL)
   closed.fds[1] = -1;
-  std::vector<BatchSender::Send> sends = {
+  std::vector<SocketRing::Send> sends = {
       {a.fds[0], "one"}, {-1, "x"}, {not_a_socket, "y"}, {closed.fds[0], "z"}, {b.fds[0], "two"}};
   std::vector<int> results(sends.size(), 0);
   sender->send_all(sends, results);
@@ -120,11 +120,11 @@ TEST(BatchSenderTest, ABadDescriptorFailsOnlyItsOwnSend) {
   ::close(not_a_socket);
 }
 
-TEST(BatchSenderTest, SendsBeyondCapacityAreLeftForTheCaller) {
+TEST(SocketRingTest, SendsBeyondCapacityAreLeftForTheCaller) {
   auto sender = make_sender(4);
   ASSERT_NE(sender, nullptr);
   std::vector<std::unique_ptr<Pair>> pairs;
-  std::vector<BatchSender::Send> sends;
+  std::vector<SocketRing::Send> sends;
   for (int i = 0; i < 6; ++i) {
     pairs.push_back(std::make_unique<Pair>());
     ASSERT_TRUE(pairs.back()->ok);
@@ -137,6 +137,31 @@ TEST(BatchSenderTest, SendsBeyondCapacityAreLeftForTheCaller) {
   EXPECT_EQ(results[4], -EAGAIN);
   EXPECT_EQ(results[5], -EAGAIN);
   EXPECT_EQ(pairs[4]->drain(), "");
+}
+
+TEST(SocketRingTest, ReceivesFromEverySocketInOneCall) {
+  auto ring = make_sender(8);
+  ASSERT_NE(ring, nullptr);
+  Pair with_data;
+  Pair empty;
+  Pair closed;
+  ASSERT_TRUE(with_data.ok && empty.ok && closed.ok);
+  ASSERT_EQ(::send(with_data.fds[1], "event\n", 6, 0), 6);
+  ::close(closed.fds[1]);  // the peer is gone: end of stream
+  closed.fds[1] = -1;
+  std::vector<char> a(64);
+  std::vector<char> b(64);
+  std::vector<char> c(64);
+  std::vector<SocketRing::Recv> recvs = {
+      {with_data.fds[0], a}, {empty.fds[0], b}, {closed.fds[0], c}, {-1, c}};
+  std::vector<int> results(recvs.size(), 0);
+  ring->recv_all(recvs, results);
+  EXPECT_EQ(results[0], 6);
+  EXPECT_EQ(std::string(a.data(), 6), "event\n");
+  EXPECT_EQ(results[1], -EAGAIN);  // nothing there, and the call did not wait for it
+  EXPECT_EQ(results[2], 0);
+  EXPECT_EQ(results[3], -EBADF);
+  EXPECT_TRUE(ring->usable());
 }
 
 }  // namespace
