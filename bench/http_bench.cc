@@ -20,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -68,7 +69,15 @@ struct Server {
 };
 
 Server& server() {
-  static Server* s = new Server();  // lives for the whole run; the process exit reclaims it
+  // Lives for the whole run; the process exit reclaims it, all but its data directory.
+  static Server* s = [] {
+    auto* server = new Server();
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(s->dir, ec);
+    });
+    return server;
+  }();
   return *s;
 }
 
