@@ -69,13 +69,10 @@ struct Server {
 };
 
 Server& server() {
-  // Lives for the whole run; the process exit reclaims it, all but its data directory.
+  // Lives for the whole run; the process exit reclaims it, and then its data directory goes too.
   static Server* s = [] {
     auto* server = new Server();
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(s->dir, ec);
-    });
+    remove_at_exit(server->dir);
     return server;
   }();
   return *s;

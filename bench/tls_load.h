@@ -19,6 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -43,6 +44,20 @@ inline std::string make_temp_dir(const char* prefix) {
   std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) std::abort();
   return tmpl;
+}
+
+// Removes `dir` when the process exits: the data directory of what a benchmark keeps for the whole
+// run and never destroys (an in-process server), which would otherwise stay in /tmp.
+inline void remove_at_exit(std::string dir) {
+  static std::vector<std::string>* dirs = [] {
+    auto* v = new std::vector<std::string>();
+    std::atexit([] {
+      std::error_code ec;
+      for (const std::string& d : *dirs) std::filesystem::remove_all(d, ec);
+    });
+    return v;
+  }();
+  dirs->push_back(std::move(dir));
 }
 
 inline ssl::context client_context(const bosun::apiserver::Pki& pki) {
