@@ -19,12 +19,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -231,6 +233,54 @@ PodFixture& pod_fixture() {
   return f;
 }
 
+// Machine-wide CPU time from /proc/stat (all CPUs, in clock ticks): busy and idle (idle + iowait).
+struct CpuTicks {
+  long long busy = 0;
+  long long idle = 0;
+
+  static CpuTicks now() {
+    CpuTicks t;
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    in >> cpu;
+    for (long long& x : v) in >> x;
+    t.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];  // user nice system irq softirq steal
+    t.idle = v[3] + v[4];                              // idle iowait
+    return t;
+  }
+};
+
+// CPU time of this process (the in-process runtime and the benchmark's threads), in ms.
+double self_cpu_ms() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+// What the machine did while a burst ran: CPU milliseconds per container (every process, the
+// benchmark's own threads included), this process's share of it, and the share of CPU time left
+// idle.
+struct BurstCpu {
+  long long busy = 0;
+  long long idle = 0;
+  double self_ms = 0;
+
+  void add(const CpuTicks& from, const CpuTicks& to, double self_from) {
+    busy += to.busy - from.busy;
+    idle += to.idle - from.idle;
+    self_ms += self_cpu_ms() - self_from;
+  }
+  void report(benchmark::State& state, int containers) const {
+    if (busy + idle <= 0 || containers <= 0) return;
+    state.counters["cpu_ms_per_pod"] =
+        1000.0 * static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / containers;
+    state.counters["idle_pct"] = 100.0 * static_cast<double>(idle) / static_cast<double>(busy + idle);
+    state.counters["self_cpu_ms_per_pod"] = self_ms / containers;
+  }
+};
+
 // Where one pod's start-up time goes, summed over the pods started.
 struct Phases {
   double sandbox_ms = 0;
@@ -316,7 +366,10 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
     return;
   }
   int round = 0;
+  BurstCpu cpu;
   for (auto _ : state) {
+    CpuTicks t0 = CpuTicks::now();
+    double self0 = self_cpu_ms();
     std::atomic<int> next{0};
     std::mutex mu;
     std::string failure;
@@ -334,6 +387,7 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
       });
     }
     for (std::thread& t : workers) t.join();
+    cpu.add(t0, CpuTicks::now(), self0);
     state.PauseTiming();
     for (int i = 0; i < kPods; ++i) (void)f.rt->remove_pod_sandbox(prefix + std::to_string(i));
     state.ResumeTiming();
@@ -342,6 +396,7 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
       break;
     }
   }
+  cpu.report(state, kPods * round);
 }
 
 void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
@@ -354,6 +409,7 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
   }
   Runc runc(RuncOptions{kRunc, f.dir + "/state-many"});
   int round = 0;
+  BurstCpu cpu;
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<std::string> ids;
@@ -369,6 +425,8 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
     }
     ++round;
     state.ResumeTiming();
+    CpuTicks t0 = CpuTicks::now();
+    double self0 = self_cpu_ms();
     std::atomic<int> next{0};
     std::atomic<bool> failed{false};
     std::vector<std::thread> workers;
@@ -383,6 +441,7 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
       });
     }
     for (std::thread& t : workers) t.join();
+    cpu.add(t0, CpuTicks::now(), self0);
     state.PauseTiming();
     for (const std::string& id : ids) {
       (void)runc.remove(id, true);
@@ -395,6 +454,7 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
       break;
     }
   }
+  cpu.report(state, kContainers * round);
 }
 
 void BM_RuncRunImageBaseline(benchmark::State& state) {
