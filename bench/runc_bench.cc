@@ -274,9 +274,10 @@ struct BurstCpu {
   }
   void report(benchmark::State& state, int containers) const {
     if (busy + idle <= 0 || containers <= 0) return;
-    state.counters["cpu_ms_per_pod"] =
-        1000.0 * static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / containers;
-    state.counters["idle_pct"] = 100.0 * static_cast<double>(idle) / static_cast<double>(busy + idle);
+    state.counters["cpu_ms_per_pod"] = 1000.0 * static_cast<double>(busy) /
+                                       static_cast<double>(::sysconf(_SC_CLK_TCK)) / containers;
+    state.counters["idle_pct"] =
+        100.0 * static_cast<double>(idle) / static_cast<double>(busy + idle);
     state.counters["self_cpu_ms_per_pod"] = self_ms / containers;
   }
 };

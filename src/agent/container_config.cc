@@ -1,6 +1,7 @@
 #include "agent/container_config.h"
 #include "common/json_fields.h"
 
+#include <cctype>
 #include <optional>
 
 #include "api/quantity.h"
@@ -23,6 +24,17 @@ std::optional<api::Quantity> quantity(const Json& resources, const char* kind, c
 const Json& effective(const Json& pod_sc, const Json& container_sc, const char* key) {
   const Json& c = member(container_sc, key);
   return c.is_null() ? member(pod_sc, key) : c;
+}
+
+// Whether capabilities.add grants CAP_SYS_ADMIN, by any of the spellings containerd accepts
+// ("CAP_SYS_ADMIN", "SYS_ADMIN", "ALL", in any case).
+bool adds_sys_admin(const std::vector<std::string>& add) {
+  for (std::string name : add) {
+    for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (name.starts_with("CAP_")) name.erase(0, 4);
+    if (name == "SYS_ADMIN" || name == "ALL") return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -117,9 +129,13 @@ void apply_security_context(const Json& pod, const Json& container, ContainerCon
   config->privileged = member(sc, "privileged").is_boolean() && sc["privileged"].get<bool>();
   config->read_only_root_filesystem =
       member(sc, "readOnlyRootFilesystem").is_boolean() && sc["readOnlyRootFilesystem"].get<bool>();
+  // Secure by default: no_new_privs unless allowPrivilegeEscalation is true (Kubernetes sets it
+  // only for an explicit false). Escalation stays allowed, as Kubernetes requires, for a privileged
+  // container and one granted CAP_SYS_ADMIN (its validation refuses false with either).
   const Json& escalation = member(sc, "allowPrivilegeEscalation");
+  bool allowed = escalation.is_boolean() && escalation.get<bool>();
   config->no_new_privileges =
-      !config->privileged && escalation.is_boolean() && !escalation.get<bool>();
+      !allowed && !config->privileged && !adds_sys_admin(config->capabilities.add);
 }
 
 Result<void> apply_resources(const Json& pod, const Json& container, int64_t node_memory_bytes,

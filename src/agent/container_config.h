@@ -32,9 +32,10 @@ std::string container_log_path(std::string_view data_dir, std::string_view ns,
                                std::string_view container, int attempt);
 
 // Sets run_as_user/group, supplemental_groups (pod supplementalGroups then fsGroup),
-// capabilities, privileged, read_only_root_filesystem and no_new_privileges
-// (allowPrivilegeEscalation false and not privileged, as the kubelet's AddNoNewPrivileges) from the
-// merged securityContext.
+// capabilities, privileged, read_only_root_filesystem and no_new_privileges from the merged
+// securityContext. no_new_privileges is on unless allowPrivilegeEscalation is true, the container
+// is privileged or it is granted CAP_SYS_ADMIN: secure by default, where the kubelet's
+// AddNoNewPrivileges sets it only for an explicit false.
 void apply_security_context(const Json& pod, const Json& container, ContainerConfig* config);
 
 // Sets resources (cpu request/limit in millicores, memory limit) and oom_score_adj (by QoS and the

@@ -431,5 +431,25 @@ TEST(PodSecurityContext, PodAndContainerLevelsMerge) {
   EXPECT_TRUE(config.read_only_root_filesystem);
 }
 
+TEST(PodSecurityContext, NoNewPrivsUnlessEscalationIsAllowed) {
+  Json pod = Json::parse(R"js({"spec": {}})js");
+  auto no_new_privs = [&](const char* container) {
+    ContainerConfig config;
+    apply_security_context(pod, Json::parse(container), &config);
+    return config.no_new_privileges;
+  };
+  EXPECT_TRUE(no_new_privs(R"js({})js"));
+  EXPECT_TRUE(no_new_privs(R"js({"securityContext": {"runAsUser": 1000}})js"));
+  EXPECT_TRUE(no_new_privs(R"js({"securityContext": {"allowPrivilegeEscalation": false}})js"));
+  EXPECT_TRUE(no_new_privs(R"js({"securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}})js"));
+  EXPECT_FALSE(no_new_privs(R"js({"securityContext": {"allowPrivilegeEscalation": true}})js"));
+  EXPECT_FALSE(no_new_privs(R"js({"securityContext": {"privileged": true}})js"));
+  for (const char* cap : {"CAP_SYS_ADMIN", "SYS_ADMIN", "cap_sys_admin", "ALL"}) {
+    std::string c =
+        std::string(R"js({"securityContext": {"capabilities": {"add": [")js") + cap + "\"]}}}";
+    EXPECT_FALSE(no_new_privs(c.c_str())) << cap;
+  }
+}
+
 }  // namespace
 }  // namespace bosun::agent

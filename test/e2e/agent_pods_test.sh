@@ -3,7 +3,8 @@
 # sharing the pod's network namespace (one serves HTTP, the other fetches it from localhost) and an
 # emptyDir; hostPath data that outlives its pod; a crashing container in CrashLoopBackOff; a memory
 # limit ending in OOMKilled; a failing liveness probe restarting its container; readiness gating
-# Ready; configMap and secret volumes and env; init containers first; a Deployment rolled to an
+# Ready; configMap and secret volumes and env; init containers first; no_new_privs unless
+# allowPrivilegeEscalation is true; a Deployment rolled to an
 # image that cannot start stopping at its progress deadline, and undone; an agent restart that keeps
 # the running containers (same containerID, same restartCount); and a deletion that leaves no
 # container, mount or sandbox behind. Every pod is created up front so their waits overlap.
@@ -121,6 +122,19 @@ spec:
   - {name: second, image: $IMAGE, command: [sh, -c, 'echo second >> /work/order'], volumeMounts: [{name: work, mountPath: /work}]}
   containers:
   - {name: app, image: $IMAGE, command: [sh, -c, 'echo app >> /work/order; cat /work/order > /dev/termination-log'], volumeMounts: [{name: work, mountPath: /work}]}
+---
+# no_new_privs by default; off where privilege escalation is allowed outright.
+apiVersion: v1
+kind: Pod
+metadata: {name: privs}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: default, image: $IMAGE, command: [sh, -c, 'grep NoNewPrivs /proc/self/status > /dev/termination-log']}
+  - name: escalates
+    image: $IMAGE
+    command: [sh, -c, 'grep NoNewPrivs /proc/self/status > /dev/termination-log']
+    securityContext: {allowPrivilegeEscalation: true}
 YAML
 
 # Readiness gates Ready: the probe's file appears only after a few seconds (or when the test
@@ -197,6 +211,13 @@ expect_eq "$(jp reader '{.status.containerStatuses[0].state.terminated.message}'
 wait_for 30 phase_is config Succeeded
 expect_eq "$(jp config '{.status.containerStatuses[0].state.terminated.message}')" \
   "hello s3cret hello s3cret" "env and files from the ConfigMap and the Secret"
+
+# no_new_privs: set unless allowPrivilegeEscalation is true.
+wait_for 30 phase_is privs Succeeded
+expect_eq "$(jp privs '{.status.containerStatuses[?(@.name=="default")].state.terminated.message}')" \
+  $'NoNewPrivs:\t1' "no_new_privs of a container without a securityContext"
+expect_eq "$(jp privs '{.status.containerStatuses[?(@.name=="escalates")].state.terminated.message}')" \
+  $'NoNewPrivs:\t0' "no_new_privs with allowPrivilegeEscalation: true"
 
 # Init containers run first, in order.
 wait_for 30 phase_is init Succeeded
