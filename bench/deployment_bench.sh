@@ -4,7 +4,9 @@
 #   real-50     a 50-replica Deployment on the real agent of `bosun server` (runc, busybox image
 #               imported): kubectl apply -> readyReplicas 50 (root and runc needed; else skipped);
 #               a second line gives the cluster's part alone, from the Deployment's ADDED event to
-#               the one with readyReplicas 50 on a watch opened beforehand
+#               the one with readyReplicas 50 on a watch opened beforehand; a third its floor in
+#               the same minutes: bare `runc run --detach` of 50 containers, 8 at a time
+#               (build/bench/runc_bench's BM_RuncRun50AtOnceBaseline, after each run), and the ratio
 #   hollow-10k  10,000 replicas on 100 hollow nodes: apply -> readyReplicas 10000
 #   rolling-1k  a rolling update of 1,000 replicas (maxSurge 25%) on 100 hollow nodes: the
 #               template change -> `kubectl rollout status` exits 0
@@ -130,6 +132,13 @@ run_real_50() {
   awk 'NR == 1 {t0 = $1} $2 == 50 && !done {printf "%.3f\n", $1 - t0; done = 1}' "$dir/watch" \
     >>"$WORK/cluster-times"
   stop_all
+  # The floor, with no cluster left running: bare runc for the same 50 containers.
+  if [[ -x "$ROOT/build/bench/runc_bench" ]]; then
+    "$ROOT/build/bench/runc_bench" --benchmark_filter='BM_RuncRun50AtOnceBaseline/workers:8' \
+      --benchmark_format=json 2>/dev/null |
+      python3 -c 'import json, sys; print("%.3f" % (json.load(sys.stdin)["benchmarks"][0]["real_time"] / 1000))' \
+        >>"$WORK/floor-times"
+  fi
 }
 
 run_hollow_10k() {
@@ -166,6 +175,14 @@ bench() { # NAME FUNCTION
     printf '%-12s median %6.3f s  runs: %s  (cluster only: Deployment stored -> readyReplicas seen)\n' \
       "$name" "$(median <"$WORK/cluster-times")" "$(tr '\n' ' ' <"$WORK/cluster-times")"
     rm -f "$WORK/cluster-times"
+  fi
+  if [[ -s "$WORK/floor-times" ]]; then
+    local floor
+    floor=$(median <"$WORK/floor-times")
+    printf '%-12s median %6.3f s  runs: %s  (floor: bare runc run --detach of 50 containers; apply -> ready is %.2fx)\n' \
+      "$name" "$floor" "$(tr '\n' ' ' <"$WORK/floor-times")" \
+      "$(awk -v a="$(printf '%s\n' "${times[@]}" | median)" -v b="$floor" 'BEGIN {print a / b}')"
+    rm -f "$WORK/floor-times"
   fi
 }
 
