@@ -1,6 +1,7 @@
 #include "client/informer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "client/handler_pool.h"
 #include "client/watch_loop.h"
@@ -200,23 +201,40 @@ int Informer::list_count() const {
   return list_count_;
 }
 
-void Informer::index_locked(const std::string& key, const ObjectPtr& object, bool add) {
-  auto file = [&](std::string_view index, const std::vector<std::string>& values) {
-    auto& by_value = indices_[std::string(index)];
-    for (const auto& v : values) {
-      if (add) {
-        by_value[v].insert(key);
-      } else {
-        auto it = by_value.find(v);
-        if (it == by_value.end()) continue;
-        it->second.erase(key);
-        if (it->second.empty()) by_value.erase(it);
-      }
+void Informer::file_locked(std::string_view index, const std::string& key,
+                           const std::vector<std::string>& values, bool add) {
+  auto idx = indices_.find(index);
+  if (idx == indices_.end()) idx = indices_.emplace(std::string(index), IndexMap()).first;
+  auto& by_value = idx->second;
+  for (const auto& v : values) {
+    if (add) {
+      by_value[v].insert(key);
+    } else {
+      auto it = by_value.find(v);
+      if (it == by_value.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) by_value.erase(it);
     }
-  };
+  }
+}
+
+void Informer::index_locked(const std::string& key, const ObjectPtr& object, bool add) {
   std::string ns = namespace_of_key(key);
-  if (!ns.empty()) file(kNamespaceIndex, {ns});
-  for (const auto& [name, fn] : index_funcs_) file(name, fn(*object));
+  if (!ns.empty()) file_locked(kNamespaceIndex, key, {ns}, add);
+  for (const auto& [name, fn] : index_funcs_) file_locked(name, key, fn(*object), add);
+}
+
+void Informer::reindex_locked(const std::string& key, const ObjectPtr& old, const ObjectPtr& now) {
+  // The namespace is part of the key, so only what the index functions give can move. Most updates
+  // (a status, an annotation) move nothing, and two lookups in sets as large as a namespace are
+  // skipped for each index.
+  for (const auto& [name, fn] : index_funcs_) {
+    std::vector<std::string> before = fn(*old);
+    std::vector<std::string> after = fn(*now);
+    if (before == after) continue;
+    file_locked(name, key, before, false);
+    file_locked(name, key, after, true);
+  }
 }
 
 void Informer::notify_locked(Notification n) {
@@ -248,21 +266,23 @@ void Informer::apply(std::string_view type, Json object) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!rv.empty()) resource_version_ = rv;
   auto it = items_.find(key);
-  ObjectPtr old = it == items_.end() ? nullptr : it->second;
-  if (old) index_locked(key, old, false);
   if (type == "DELETED") {
-    if (!old) return;
+    if (it == items_.end()) return;
+    ObjectPtr old = std::move(it->second);
+    index_locked(key, old, false);
     items_.erase(it);
-    notify_locked({Notification::kDelete, old, nullptr});
+    notify_locked({Notification::kDelete, std::move(old), nullptr});
     return;
   }
-  items_[key] = ptr;
-  index_locked(key, ptr, true);
-  if (old) {
-    notify_locked({Notification::kUpdate, old, ptr});
-  } else {
-    notify_locked({Notification::kAdd, nullptr, ptr});
+  if (it == items_.end()) {
+    items_.emplace(key, ptr);
+    index_locked(key, ptr, true);
+    notify_locked({Notification::kAdd, nullptr, std::move(ptr)});
+    return;
   }
+  ObjectPtr old = std::exchange(it->second, ptr);
+  reindex_locked(key, old, ptr);
+  notify_locked({Notification::kUpdate, std::move(old), std::move(ptr)});
 }
 
 void Informer::replace(std::vector<Json> objects, std::string resource_version) {
@@ -282,9 +302,10 @@ void Informer::replace(std::vector<Json> objects, std::string resource_version) 
   for (auto& [key, ptr] : fresh) {
     auto it = items_.find(key);
     if (it == items_.end()) {
+      index_locked(key, ptr, true);
       notify_locked({Notification::kAdd, nullptr, ptr});
     } else {
-      index_locked(key, it->second, false);
+      reindex_locked(key, it->second, ptr);
       // A re-list reports only objects that changed while the watch was away (client-go reports
       // every object as an update on re-list; handlers here never need the no-op ones).
       if (meta_string(*it->second, "resourceVersion") != meta_string(*ptr, "resourceVersion") ||
@@ -292,7 +313,6 @@ void Informer::replace(std::vector<Json> objects, std::string resource_version) 
         notify_locked({Notification::kUpdate, it->second, ptr});
       }
     }
-    index_locked(key, ptr, true);
   }
   items_ = std::move(fresh);
   resource_version_ = std::move(resource_version);

@@ -137,8 +137,12 @@ class Informer {
   void reset_backoff() { backoff_ = options_.initial_backoff; }
   void apply(std::string_view type, Json object);
   void replace(std::vector<Json> objects, std::string resource_version);
-  // Callers hold mu_.
+  // Callers hold mu_. index_locked files the object under every index (or takes it out);
+  // reindex_locked moves it only in the indexes whose values differ between the two versions.
+  void file_locked(std::string_view index, const std::string& key,
+                   const std::vector<std::string>& values, bool add);
   void index_locked(const std::string& key, const ObjectPtr& object, bool add);
+  void reindex_locked(const std::string& key, const ObjectPtr& old, const ObjectPtr& now);
   void notify_locked(Notification n);
   ObjectPtr prepare(Json object, std::string* key) const;
 
@@ -151,8 +155,9 @@ class Informer {
   uint64_t next_seq_ = 0;  // the number of the next notification
   mutable std::condition_variable cv_;
   std::map<std::string, ObjectPtr, std::less<>> items_;
-  std::map<std::string, std::map<std::string, std::set<std::string>, std::less<>>, std::less<>>
-      indices_;
+  // index name -> value -> keys of the objects filed under it
+  using IndexMap = std::map<std::string, std::set<std::string>, std::less<>>;
+  std::map<std::string, IndexMap, std::less<>> indices_;
   std::deque<Notification> pending_;
   std::string resource_version_;
   bool synced_ = false;

@@ -130,6 +130,53 @@ TEST_F(InformerTest, PagedListThenOrderedEventsIntoAnIndexedCache) {
   informer.stop();
 }
 
+TEST_F(InformerTest, AnUpdateMovesTheObjectOnlyWhereItsIndexValuesChanged) {
+  create("default", config_map("m", "a"));
+  create("default", config_map("n", "a"));
+  InformerOptions o;
+  o.resource = kConfigMaps;
+  o.namespace_name = "default";
+  Informer informer(*client_, o);
+  Recorder recorder;
+  informer.add_event_handler(recorder.handler());
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(20)));
+  size_t initial = recorder.wait_for(informer.size()).size();
+  auto names = [&](std::string_view index, std::string_view value) {
+    std::vector<std::string> out;
+    for (const auto& p : informer.by_index(index, value)) out.push_back(p->at("metadata")["name"]);
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  auto patch = [&](std::string_view name, std::string_view body) {
+    ASSERT_TRUE(client_->patch(kConfigMaps, "default", name, PatchType::kMerge, body).ok());
+  };
+
+  // Data only: every index keeps the object, and the cached copy is the new one.
+  patch("m", R"({"data":{"k":"1"}})");
+  // A label moves: out of app=a, into app=b; the namespace index keeps it.
+  patch("n", R"({"metadata":{"labels":{"app":"b"}}})");
+  // An owner added: into the owner index, labels unchanged.
+  patch("m", R"({"metadata":{"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet",)"
+             R"("name":"rs","uid":"uid-9"}]}})");
+  ASSERT_EQ(recorder.wait_for(initial + 3).size(), initial + 3);
+  EXPECT_EQ((*informer.get("default/m"))["data"]["k"], "1");
+  EXPECT_EQ(names(Informer::kLabelIndex, "app=a"), Names{"m"});
+  EXPECT_EQ(names(Informer::kLabelIndex, "app=b"), Names{"n"});
+  EXPECT_EQ(names(Informer::kOwnerUidIndex, "uid-9"), Names{"m"});
+  EXPECT_EQ(names(Informer::kNamespaceIndex, "default").size(), informer.size());
+  // The pointers the index hands out are the current versions.
+  EXPECT_EQ(informer.by_index(Informer::kOwnerUidIndex, "uid-9")[0], informer.get("default/m"));
+
+  // A deletion takes it out of every index.
+  ASSERT_TRUE(client_->remove(kConfigMaps, "default", "m").ok());
+  ASSERT_EQ(recorder.wait_for(initial + 4).size(), initial + 4);
+  EXPECT_TRUE(names(Informer::kLabelIndex, "app=a").empty());
+  EXPECT_TRUE(names(Informer::kOwnerUidIndex, "uid-9").empty());
+  EXPECT_EQ(names(Informer::kNamespaceIndex, "default").size(), informer.size());
+  informer.stop();
+}
+
 TEST_F(InformerTest, AHandlerOrIndexAddedWhileRunningStartsFromTheCache) {
   for (int i = 0; i < 3; ++i) create("default", config_map("c" + std::to_string(i)));
   InformerOptions o;
