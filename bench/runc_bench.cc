@@ -204,7 +204,9 @@ struct PodFixture {
       error = f.error;
       return;
     }
-    auto opened = bosun::agent::RuncRuntime::open({f.dir + "/agent"});
+    bosun::agent::RuncRuntimeOptions options;
+    options.data_dir = f.dir + "/agent";
+    auto opened = bosun::agent::RuncRuntime::open(options);
     if (!opened.ok()) {
       error = opened.error().message;
       return;
@@ -261,27 +263,36 @@ double self_cpu_ms() {
   return ms(u.ru_utime) + ms(u.ru_stime);
 }
 
-// What the machine did while a burst ran: CPU milliseconds per container (every process, the
-// benchmark's own threads included), this process's share of it, and the share of CPU time left
-// idle.
-struct BurstCpu {
-  long long busy = 0;
-  long long idle = 0;
-  double self_ms = 0;
-
-  void add(const CpuTicks& from, const CpuTicks& to, double self_from) {
-    busy += to.busy - from.busy;
-    idle += to.idle - from.idle;
-    self_ms += self_cpu_ms() - self_from;
+// What the machine did while a burst ran (from each start() to its stop()): CPU milliseconds per
+// container (every process, the benchmark's own threads included), this process's share of it,
+// and the share of CPU time left idle.
+class BurstCpu {
+ public:
+  void start() {
+    from_ = CpuTicks::now();
+    self_from_ = self_cpu_ms();
+  }
+  void stop() {
+    CpuTicks to = CpuTicks::now();
+    busy_ += to.busy - from_.busy;
+    idle_ += to.idle - from_.idle;
+    self_ms_ += self_cpu_ms() - self_from_;
   }
   void report(benchmark::State& state, int containers) const {
-    if (busy + idle <= 0 || containers <= 0) return;
-    state.counters["cpu_ms_per_pod"] = 1000.0 * static_cast<double>(busy) /
+    if (busy_ + idle_ <= 0 || containers <= 0) return;
+    state.counters["cpu_ms_per_pod"] = 1000.0 * static_cast<double>(busy_) /
                                        static_cast<double>(::sysconf(_SC_CLK_TCK)) / containers;
     state.counters["idle_pct"] =
-        100.0 * static_cast<double>(idle) / static_cast<double>(busy + idle);
-    state.counters["self_cpu_ms_per_pod"] = self_ms / containers;
+        100.0 * static_cast<double>(idle_) / static_cast<double>(busy_ + idle_);
+    state.counters["self_cpu_ms_per_pod"] = self_ms_ / containers;
   }
+
+ private:
+  CpuTicks from_;
+  double self_from_ = 0;
+  long long busy_ = 0;
+  long long idle_ = 0;
+  double self_ms_ = 0;
 };
 
 // Where one pod's start-up time goes, summed over the pods started.
@@ -362,7 +373,7 @@ void BM_RuncRuntimePodStart(benchmark::State& state) {
 
 void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
   constexpr int kPods = 50;
-  const int kWorkers = static_cast<int>(state.range(0));
+  const int workers_count = static_cast<int>(state.range(0));
   PodFixture& f = pod_fixture();
   if (!f.error.empty()) {
     state.SkipWithError(f.error.c_str());
@@ -371,14 +382,13 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
   int round = 0;
   BurstCpu cpu;
   for (auto _ : state) {
-    CpuTicks t0 = CpuTicks::now();
-    double self0 = self_cpu_ms();
+    cpu.start();
     std::atomic<int> next{0};
     std::mutex mu;
     std::string failure;
     std::vector<std::thread> workers;
     std::string prefix = "bench-many-" + std::to_string(round++) + "-";
-    for (int w = 0; w < kWorkers; ++w) {
+    for (int w = 0; w < workers_count; ++w) {
       workers.emplace_back([&] {
         for (int i = next++; i < kPods; i = next++) {
           std::string error = start_pod(*f.rt, prefix + std::to_string(i));
@@ -390,7 +400,7 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
       });
     }
     for (std::thread& t : workers) t.join();
-    cpu.add(t0, CpuTicks::now(), self0);
+    cpu.stop();
     state.PauseTiming();
     for (int i = 0; i < kPods; ++i) (void)f.rt->remove_pod_sandbox(prefix + std::to_string(i));
     state.ResumeTiming();
@@ -404,7 +414,7 @@ void BM_RuncRuntime50PodsAtOnce(benchmark::State& state) {
 
 void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
   constexpr int kContainers = 50;
-  const int kWorkers = static_cast<int>(state.range(0));
+  const int workers_count = static_cast<int>(state.range(0));
   Fixture& f = fixture();
   if (!f.error.empty()) {
     state.SkipWithError(f.error.c_str());
@@ -428,12 +438,11 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
     }
     ++round;
     state.ResumeTiming();
-    CpuTicks t0 = CpuTicks::now();
-    double self0 = self_cpu_ms();
+    cpu.start();
     std::atomic<int> next{0};
     std::atomic<bool> failed{false};
     std::vector<std::thread> workers;
-    for (int w = 0; w < kWorkers; ++w) {
+    for (int w = 0; w < workers_count; ++w) {
       workers.emplace_back([&] {
         for (int i = next++; i < kContainers; i = next++) {
           const std::string& id = ids[static_cast<size_t>(i)];
@@ -444,7 +453,7 @@ void BM_RuncRun50AtOnceBaseline(benchmark::State& state) {
       });
     }
     for (std::thread& t : workers) t.join();
-    cpu.add(t0, CpuTicks::now(), self0);
+    cpu.stop();
     state.PauseTiming();
     for (const std::string& id : ids) {
       (void)runc.remove(id, true);
