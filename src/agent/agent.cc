@@ -149,9 +149,13 @@ client::ObjectPtr unpack_pod(const client::ObjectPtr& pod) {
 AgentPool::AgentPool(AgentPoolOptions options)
     : options_(std::move(options)), clock_(options_.clock ? *options_.clock : Clock::real()) {
   // Pod syncs are retried at the times the syncer asks for, not by the controller rate limiter.
-  queue_ = std::make_unique<client::WorkQueue>(
-      clock_, std::make_unique<client::ExponentialFailureRateLimiter>(std::chrono::milliseconds(5),
-                                                                      std::chrono::seconds(10)));
+  auto make_queue = [this] {
+    return std::make_unique<client::WorkQueue>(
+        clock_, std::make_unique<client::ExponentialFailureRateLimiter>(
+                    std::chrono::milliseconds(5), std::chrono::seconds(10)));
+  };
+  queue_ = make_queue();
+  node_queue_ = make_queue();
   if (options_.post_events && options_.client) {
     events_ = std::make_unique<ApiEventRecorder>(*options_.client, clock_);
   }
@@ -167,6 +171,9 @@ void AgentPool::start() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { run_worker(); });
   }
+  for (int i = 0; i < std::max(1, options_.node_workers); ++i) {
+    node_workers_.emplace_back([this] { run_node_worker(); });
+  }
   ticker_ = std::thread([this] { run_ticker(); });
 }
 
@@ -179,7 +186,11 @@ void AgentPool::stop() {
   stop_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   queue_->shut_down();
+  node_queue_->shut_down();
   for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  for (auto& w : node_workers_) {
     if (w.joinable()) w.join();
   }
   if (events_) events_->stop();
@@ -217,21 +228,23 @@ void AgentPool::enqueue_pod_after(const Agent& agent, const std::string& pod_uid
   queue_->add_after(agent.node_name() + kKeySeparator + pod_uid, delay);
 }
 
-void AgentPool::enqueue_node(const Agent& agent) { queue_->add(agent.node_name() + kKeySeparator); }
+void AgentPool::enqueue_node(const Agent& agent) {
+  node_queue_->add(agent.node_name() + kKeySeparator);
+}
 
 void AgentPool::run_worker() {
   while (auto key = queue_->get()) {
     const size_t sep = key->find(kKeySeparator);
     Agent* agent = sep == std::string::npos ? nullptr : agent_for(key->substr(0, sep));
-    if (agent) {
-      const std::string uid = key->substr(sep + 1);
-      if (uid.empty()) {
-        agent->node_work();
-      } else {
-        agent->sync_pod(uid);
-      }
-    }
+    if (agent) agent->sync_pod(key->substr(sep + 1));
     queue_->done(*key);
+  }
+}
+
+void AgentPool::run_node_worker() {
+  while (auto key = node_queue_->get()) {
+    if (Agent* agent = agent_for(key->substr(0, key->find(kKeySeparator)))) agent->node_work();
+    node_queue_->done(*key);
   }
 }
 
@@ -349,6 +362,13 @@ void Agent::stop() {
   if (informer_) informer_->stop();
   if (services_) services_->stop();
   started_ = false;
+  // The pods' stops under way end (each within its grace period); none begins from now on.
+  std::map<std::string, Killer> killers;
+  {
+    std::lock_guard lock(mu_);
+    killers.swap(killers_);
+  }
+  for (auto& [uid, killer] : killers) killer.thread.join();
 }
 
 Json Agent::node() const {
@@ -448,8 +468,11 @@ void Agent::sync_pod(const std::string& uid) {
     return;
   }
   if (!stored) {
-    // Deleted from the API: make sure nothing of it still runs, then forget it.
+    // Deleted from the API: make sure nothing of it still runs, then forget it. A graceful stop
+    // begun while the pod was terminating ends first (force-deleted meanwhile); its thread
+    // enqueues the pod when it is over.
     prober_->remove_pod(uid);
+    if (kill_running(uid)) return;
     deleted = unpack_pod(deleted);
     const Json* last = deleted.get();
     auto r = syncer_->kill_pod(uid, last, std::chrono::seconds(0));
@@ -470,7 +493,7 @@ void Agent::sync_pod(const std::string& uid) {
   if (member(meta, "deletionTimestamp").is_string()) {
     // The kubelet stops probing a terminating pod's containers (no liveness restarts mid-kill).
     prober_->remove_pod(uid);
-    (void)finish_deleted_pod(*pod, *entry);
+    (void)finish_deleted_pod(pod, *entry);
     return;
   }
   const bool was_terminal = entry->state.terminal;
@@ -538,12 +561,61 @@ void Agent::sync_pod(const std::string& uid) {
   if (result.resync_after) pool_.enqueue_pod_after(*this, uid, *result.resync_after);
 }
 
-Result<void> Agent::finish_deleted_pod(const Json& pod, PodEntry& entry) {
+std::optional<Result<void>> Agent::kill_pod_async(const std::string& uid, client::ObjectPtr pod,
+                                                  std::chrono::milliseconds grace) {
+  Killer finished;
+  {
+    std::lock_guard lock(mu_);
+    auto it = killers_.find(uid);
+    if (it == killers_.end()) {
+      // Stopping (stop() joins every stop's thread): the stop runs here, as no thread would join.
+      if (!started_.load()) return syncer_->kill_pod(uid, pod.get(), grace);
+      auto outcome = std::make_shared<KillOutcome>();
+      try {
+        std::thread thread([this, outcome, uid, pod = std::move(pod), grace] {
+          outcome->result = syncer_->kill_pod(uid, pod.get(), grace);
+          outcome->done = true;
+          if (started_.load()) pool_.enqueue_pod(*this, uid);
+        });
+        killers_[uid] = Killer{std::move(thread), std::move(outcome)};
+      } catch (const std::system_error& e) {
+        // No thread to be had (a thread limit): the stop holds this worker, as it did before.
+        SPDLOG_WARN("node {}: stopping pod {} on a pod worker: {}", node_name(), uid, e.what());
+        return syncer_->kill_pod(uid, pod.get(), grace);
+      }
+      return std::nullopt;
+    }
+    if (!it->second.outcome->done.load()) return std::nullopt;
+    finished = std::move(it->second);
+    killers_.erase(it);
+  }
+  finished.thread.join();
+  return std::move(finished.outcome->result);
+}
+
+bool Agent::kill_running(const std::string& uid) {
+  Killer finished;
+  {
+    std::lock_guard lock(mu_);
+    auto it = killers_.find(uid);
+    if (it == killers_.end()) return false;
+    if (!it->second.outcome->done.load()) return true;
+    finished = std::move(it->second);
+    killers_.erase(it);
+  }
+  finished.thread.join();
+  return false;
+}
+
+Result<void> Agent::finish_deleted_pod(const client::ObjectPtr& pod_ptr, PodEntry& entry) {
+  const Json& pod = *pod_ptr;
   const Json& meta = member(pod, "metadata");
   const std::string uid = string_at(meta, "uid");
   if (!entry.killed) {
     const auto grace = std::chrono::seconds(pod_termination_grace_seconds(pod));
-    auto killed = syncer_->kill_pod(uid, &pod, grace);
+    std::optional<Result<void>> stopped = kill_pod_async(uid, pod_ptr, grace);
+    if (!stopped) return {};  // stopping; its thread enqueues the pod when it is over
+    Result<void> killed = std::move(*stopped);
     if (!killed.ok()) {
       SPDLOG_WARN("node {}: cannot stop pod {}: {}", node_name(), format_pod(pod),
                   killed.error().message);

@@ -256,6 +256,53 @@ TEST_F(AgentTest, DeletionStopsThePodThenRemovesTheObject) {
   ASSERT_TRUE(eventually([&] { return agent_->pod_count() == 0; }));
 }
 
+// The kubelet stops each deleted pod in a goroutine of its own. Here the containers ignore SIGTERM,
+// so each stop waits out the 30 s grace period: the three stops wait together (two pod workers
+// here), and neither a new pod nor the node's lease waits for them.
+TEST_F(AgentTest, PodsWaitingOutTheirGracePeriodHoldUpNeitherOtherPodsNorTheLease) {
+  start_agent();
+  const std::vector<std::string> names = {"slow-a", "slow-b", "slow-c"};
+  for (const std::string& name : names) create_pod(name, simple_spec());
+  ASSERT_TRUE(eventually([&] {
+    for (const std::string& name : names) {
+      if (!container_status(get_pod(name)).value("ready", false)) return false;
+    }
+    return true;
+  }));
+  runtime_->set_ignore_sigterm(true);
+  for (const std::string& name : names) {
+    ASSERT_TRUE(client_->remove(client::kPods, "default", name).ok());
+  }
+  // Each stop sleeps on the clock until its grace period is over: all three at once.
+  ASSERT_TRUE(eventually([&] { return clock_.sleepers() == 3; })) << clock_.sleepers();
+
+  create_pod("newcomer", simple_spec());
+  ASSERT_TRUE(
+      eventually([&] { return container_status(get_pod("newcomer")).value("ready", false); }));
+
+  auto lease = client_->get(client::kLeases, "kube-node-lease", "node-a");
+  ASSERT_TRUE(lease.ok()) << lease.error().message;
+  const std::string before = (*lease)["spec"]["renewTime"];
+  clock_.advance(seconds(10));
+  ASSERT_TRUE(eventually([&] {
+    auto l = client_->get(client::kLeases, "kube-node-lease", "node-a");
+    return l.ok() && (*l)["spec"]["renewTime"] != before;
+  }));
+  for (const std::string& name : names) {
+    EXPECT_TRUE(client_->get(client::kPods, "default", name).ok()) << name << " went early";
+  }
+
+  clock_.advance(seconds(20));  // the grace period is over: SIGKILL, then the objects go
+  ASSERT_TRUE(eventually([&] {
+    for (const std::string& name : names) {
+      auto r = client_->get(client::kPods, "default", name);
+      if (r.ok() || r.error().code != ErrorCode::kNotFound) return false;
+    }
+    return true;
+  }));
+  ASSERT_TRUE(eventually([&] { return agent_->pod_count() == 1; }));
+}
+
 TEST_F(AgentTest, NeverAndOnFailurePodsComplete) {
   start_agent();
   Json never = create_pod("never", simple_spec("Never"));

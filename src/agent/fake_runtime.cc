@@ -209,24 +209,46 @@ Result<void> FakeRuntime::start_container(std::string_view id) {
 
 Result<void> FakeRuntime::stop_container(std::string_view id, std::chrono::milliseconds grace,
                                          std::string_view stop_signal) {
-  (void)grace;
-  std::lock_guard lock(mu_);
-  record_locked("stop_container " + std::string(id) + (stop_signal.empty() ? "" : " ") +
-                std::string(stop_signal));
-  auto it = containers_.find(id);
-  if (it == containers_.end()) {
-    return make_error(ErrorCode::kNotFound, "container " + std::string(id) + " not found");
+  {
+    std::lock_guard lock(mu_);
+    record_locked("stop_container " + std::string(id) + (stop_signal.empty() ? "" : " ") +
+                  std::string(stop_signal));
+    auto it = containers_.find(id);
+    if (it == containers_.end()) {
+      return make_error(ErrorCode::kNotFound, "container " + std::string(id) + " not found");
+    }
+    Container& c = it->second;
+    refresh_locked(c);
+    if (c.status.state == ContainerState::kExited) return {};
+    if (!ignore_sigterm_ || grace <= std::chrono::milliseconds::zero()) {
+      // A fake process obeys SIGTERM at once: exit code 143 (128 + SIGTERM), as a shell does.
+      c.status.state = ContainerState::kExited;
+      c.status.finished_at = clock_.now();
+      c.status.exit_code = 143;
+      c.status.reason = "Error";
+      c.start_requested.reset();
+      return {};
+    }
   }
+  // SIGTERM is ignored: SIGKILL once the grace period is over.
+  clock_.sleep_until(clock_.monotonic() + grace);
+  std::lock_guard lock(mu_);
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return {};
   Container& c = it->second;
   refresh_locked(c);
   if (c.status.state == ContainerState::kExited) return {};
-  // A fake process obeys SIGTERM at once: exit code 143 (128 + SIGTERM), as a shell does.
   c.status.state = ContainerState::kExited;
   c.status.finished_at = clock_.now();
-  c.status.exit_code = 143;
+  c.status.exit_code = 137;
   c.status.reason = "Error";
   c.start_requested.reset();
   return {};
+}
+
+void FakeRuntime::set_ignore_sigterm(bool ignore) {
+  std::lock_guard lock(mu_);
+  ignore_sigterm_ = ignore;
 }
 
 Result<void> FakeRuntime::remove_container(std::string_view id) {

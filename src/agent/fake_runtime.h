@@ -75,6 +75,9 @@ class FakeRuntime final : public ContainerRuntime {
   // no running container of that name.
   Result<void> exit_container(std::string_view pod_uid, std::string_view name, int exit_code,
                               bool oom = false, std::string message = {});
+  // From now on running containers ignore SIGTERM, as a shell that is PID 1 without a trap does:
+  // stop_container() waits out the grace period on the clock, then kills them (exit code 137).
+  void set_ignore_sigterm(bool ignore);
   // What exec_sync() returns from now on.
   void set_exec_result(int exit_code, std::string output = {});
   // pull_image() of `image` fails with `error` until cleared (nullopt).
@@ -117,6 +120,7 @@ class FakeRuntime final : public ContainerRuntime {
   std::map<std::string, std::vector<std::string>, std::less<>> pod_containers_;  // uid -> ids
   uint64_t next_id_ = 1;
   ExecSyncResult exec_result_;
+  bool ignore_sigterm_ = false;
   std::vector<std::string> calls_;
 };
 
