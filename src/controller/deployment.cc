@@ -77,27 +77,9 @@ struct DeploymentController::Sync {
 
   Clock::WallTime now() const { return clock.now(); }
 
-  // Kubernetes writes the revision annotation with the status (the status strategy of apps/v1
-  // Deployments keeps metadata changes); our status subresource keeps only the status, so a
-  // changed revision is patched onto the Deployment first.
-  std::string stored_revision;
-
+  // The revision annotation goes with the status, as Kubernetes writes it: a Deployment's status
+  // writes may change its annotations (deploymentStatusStrategy), and cost no generation.
   Result<void> update_status() {
-    std::string revision = annotation_or_empty(d, kRevisionAnnotation);
-    if (revision != stored_revision) {
-      Json body = {{"metadata", {{"annotations", {{std::string(kRevisionAnnotation), revision}}}}}};
-      BOSUN_ASSIGN_OR_RETURN(Json patched, client.patch(kDeploymentsGvr, ns, name_of(d),
-                                                        client::PatchType::kMerge, body.dump()));
-      Json status = std::move(d["status"]);
-      // The patch bumped the generation; having made that change ourselves, we have seen it.
-      if (status.is_object() &&
-          status.value("observedGeneration", int64_t{0}) == int_at(d, "metadata", "generation")) {
-        status["observedGeneration"] = int_at(patched, "metadata", "generation");
-      }
-      d = std::move(patched);
-      d["status"] = std::move(status);
-      stored_revision = revision;
-    }
     BOSUN_ASSIGN_OR_RETURN(Json updated, client.update_status(kDeploymentsGvr, ns, d));
     d = std::move(updated);
     return {};
@@ -772,13 +754,7 @@ void DeploymentController::on_pod_deleted(const Json& pod) {
 Result<void> DeploymentController::reconcile(const std::string& key) {
   auto cached = deployments_.get(key);
   if (!cached) return {};  // deleted: the garbage collector removes its ReplicaSets
-  Sync s{*this,
-         ctx_.client,
-         ctx_.clock,
-         key,
-         *cached,
-         str_at(*cached, "metadata", "namespace"),
-         annotation_or_empty(*cached, kRevisionAnnotation)};
+  Sync s{*this, ctx_.client, ctx_.clock, key, *cached, str_at(*cached, "metadata", "namespace")};
   if (!s.d["status"].is_object()) s.d["status"] = Json::object();
 
   auto selector = selector_of(s.d);

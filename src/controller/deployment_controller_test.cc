@@ -328,6 +328,9 @@ TEST_F(DeploymentControllerTest, CreatesHashNamedReplicaSetAtRevisionOne) {
   EXPECT_EQ(ref["controller"], true);
 
   EXPECT_EQ(current["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+  // The annotation went with a status write: only the user's writes move the generation.
+  EXPECT_EQ(current["metadata"]["generation"], 1);
+  EXPECT_EQ(current["status"]["observedGeneration"], 1);
   const Json& status = current["status"];
   EXPECT_EQ(status["replicas"], 3);
   EXPECT_EQ(status["updatedReplicas"], 3);
@@ -493,6 +496,7 @@ TEST_F(DeploymentControllerTest, RollbackToIdenticalTemplateReusesTheOldReplicaS
     Json cur = get("web");
     return rollout_status(cur).done && du::annotation_or_empty(cur, du::kRevisionAnnotation) == "3";
   })) << get("web").dump();
+  EXPECT_EQ(get("web")["metadata"]["generation"], 3);  // create, set_image, the undo's patch
 
   std::vector<Json> after = replica_sets();
   ASSERT_EQ(after.size(), 2u);  // no third ReplicaSet
