@@ -312,6 +312,11 @@ Result<void> recheck_owner(client::RestClient& client, const client::GroupVersio
 
 // ---- Pods.
 
+bool has_status_cause(const Error& e, std::string_view reason) {
+  return std::any_of(e.causes.begin(), e.causes.end(),
+                     [&](const Cause& c) { return c.reason == reason; });
+}
+
 std::string object_key(const Json& object) { return client::Informer::key_of(object); }
 
 bool is_pod_active(const Json& pod) {

@@ -134,6 +134,12 @@ ClaimResult claim_objects(const ClaimContext& ctx,
 Result<void> recheck_owner(client::RestClient& client, const client::GroupVersionResource& gvr,
                            std::string_view kind, const Json& owner);
 
+// errors.HasStatusCause: one of the error's causes has this reason (e.g. "NamespaceTerminating",
+// v1.NamespaceTerminatingCause: creates in a namespace being deleted fail, and controllers let
+// them fail quietly).
+bool has_status_cause(const Error& e, std::string_view reason);
+inline constexpr std::string_view kNamespaceTerminatingCause = "NamespaceTerminating";
+
 // ---- Pods.
 
 // "namespace/name" (controller.PodKey).

@@ -9,6 +9,7 @@
 #include "api/object_meta.h"
 #include "common/log.h"
 #include "common/time_format.h"
+#include "controller/controller_utils.h"
 #include "controller/deployment_util.h"
 
 namespace bosun::controller {
@@ -249,10 +250,12 @@ struct DeploymentController::Sync {
           }
           return e;
         }
+      } else if (has_status_cause(e, kNamespaceTerminatingCause)) {
+        return e;  // every later create fails too: nothing to report
       } else {
         std::string message =
             fmt::format("Failed to create new replica set \"{}\": {}", name_of(*rs), e.message);
-        if (has_progress_deadline(d) && e.code != ErrorCode::kForbidden) {
+        if (has_progress_deadline(d)) {
           set_condition(d["status"], new_condition(kProgressing, "False", kFailedRSCreateReason,
                                                    message, now()));
           (void)update_status();

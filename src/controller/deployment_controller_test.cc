@@ -617,6 +617,29 @@ TEST_F(DeploymentControllerTest, ProgressDeadlineExceededOnTheInjectedClock) {
   EXPECT_EQ(condition("web", du::kAvailable)["reason"], "MinimumReplicasUnavailable");
 }
 
+// A ReplicaSet the API server refuses (its name, the Deployment's plus "-" and the hash, is over
+// 253 characters): Progressing=False with ReplicaSetCreateError and the server's message, as
+// getNewReplicaSet reports it.
+TEST_F(DeploymentControllerTest, AReplicaSetTheServerRefusesIsReportedAsReplicaSetCreateError) {
+  start();
+  const std::string name(250, 'a');
+  Json d = deployment(name, 1, "nginx:1");
+  d["spec"]["selector"]["matchLabels"]["app"] = "long";  // a label value stops at 63
+  d["spec"]["template"]["metadata"]["labels"]["app"] = "long";
+  create(d);
+  ASSERT_TRUE(eventually([&] {
+    return condition(name, du::kProgressing).value("reason", "") == "ReplicaSetCreateError";
+  })) << get(name).dump();
+  Json progressing = condition(name, du::kProgressing);
+  EXPECT_EQ(progressing["status"], "False");
+  const std::string rs_name =
+      name + "-" + du::compute_hash(get(name)["spec"]["template"], std::nullopt);
+  EXPECT_TRUE(progressing["message"].get<std::string>().starts_with(
+      "Failed to create new replica set \"" + rs_name + "\": "))
+      << progressing.dump();
+  EXPECT_TRUE(replica_sets().empty());
+}
+
 // The same rollout with the real ReplicaSet controller in place of the simulator, and a "kubelet"
 // that marks every pod Ready through pods/status: what `bosun controller-manager` runs.
 TEST(DeploymentWithReplicaSetControllerTest, RollingUpdateKeepsReplicasReady) {

@@ -15,14 +15,6 @@ namespace bosun::controller {
 namespace {
 
 constexpr std::string_view kReplicaFailure = "ReplicaFailure";
-constexpr std::string_view kNamespaceTerminatingCause = "NamespaceTerminating";
-
-bool has_cause(const Error& e, std::string_view reason) {
-  for (const Cause& c : e.causes) {
-    if (c.reason == reason) return true;
-  }
-  return false;
-}
 
 // Runs fn(i) for i in [0, n) on at most `parallelism` threads.
 void run_parallel(int n, int parallelism, const std::function<void(int)>& fn) {
@@ -300,7 +292,7 @@ Result<void> ReplicaSetController::manage_replicas(const std::string& key, const
                              ? ctx_.client.create(client::kPods, ns, pod)
                              : create_pod_from_template(ctx_.client, ns, pod_template, owner, &ref);
           // Nothing can be created in a terminating namespace; that is not a failure to report.
-          if (!created.ok() && has_cause(created.error(), kNamespaceTerminatingCause)) {
+          if (!created.ok() && has_status_cause(created.error(), kNamespaceTerminatingCause)) {
             return ok_result();
           }
           if (!created.ok()) {
