@@ -32,6 +32,7 @@ struct ControllerManagerFlags {
   int concurrent_namespace_syncs = 10;
   std::string node_monitor_grace_period = "40s";
   std::string pod_eviction_timeout = "5m0s";
+  int terminated_pod_gc_threshold = 12500;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -73,6 +74,7 @@ void run(const ControllerManagerFlags& f) {
   options.retry_period = millis(f.retry_period);
   options.node_monitor_grace_period = parse_go_duration(f.node_monitor_grace_period).value();
   options.pod_eviction_timeout = parse_go_duration(f.pod_eviction_timeout).value();
+  options.terminated_pod_gc_threshold = f.terminated_pod_gc_threshold;
   if (auto selected = controller::select_controllers(options.controllers); !selected.ok()) {
     fail(selected.error().message);
   }
@@ -150,6 +152,9 @@ void add_controller_manager_command(CLI::App& app) {
                   "Default toleration of pods for unreachable or not-ready nodes")
       ->capture_default_str()
       ->check(check_duration);
+  cmd->add_option("--terminated-pod-gc-threshold", flags->terminated_pod_gc_threshold,
+                  "Terminated pods kept before the oldest are deleted; 0 or less: none deleted")
+      ->capture_default_str();
   cmd->callback([flags] { run(*flags); });
 }
 

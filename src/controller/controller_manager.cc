@@ -89,8 +89,10 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
        1,
        true,
        [](ControllerContext ctx,
-          const ControllerManagerOptions&) -> Result<std::unique_ptr<Controller>> {
-         return std::unique_ptr<Controller>(new PodGCController(ctx));
+          const ControllerManagerOptions& o) -> Result<std::unique_ptr<Controller>> {
+         PodGCOptions options;
+         options.terminated_pod_gc_threshold = o.terminated_pod_gc_threshold;
+         return std::unique_ptr<Controller>(new PodGCController(ctx, options));
        }},
   };
   return kDescriptors;

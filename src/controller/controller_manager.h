@@ -42,6 +42,8 @@ struct ControllerManagerOptions {
   // Node lifecycle (--node-monitor-grace-period, --pod-eviction-timeout).
   std::chrono::nanoseconds node_monitor_grace_period = std::chrono::seconds(40);
   std::chrono::nanoseconds pod_eviction_timeout = std::chrono::minutes(5);
+  // Pod garbage collection (--terminated-pod-gc-threshold; 0 or less: terminated pods are kept).
+  int terminated_pod_gc_threshold = 12500;
   // How long to wait for the informers' first lists before giving up.
   std::chrono::milliseconds sync_timeout{60'000};
   Clock* clock = nullptr;  // real when null

@@ -4,8 +4,9 @@
 # matching pods made before it; a Deployment rolled with maxUnavailable 0 while a pod watch shows
 # Ready pods never dropping below replicas; rollout status, history (change-cause), undo
 # (--to-revision), pause/resume and restart; a rollout stuck at its progress deadline and undone;
-# deletion with each propagation policy; a namespace deleted with everything in it; a node that
-# stops and whose pods are replaced elsewhere. Runs `bosun apiserver` with `bosun scheduler` and
+# deletion with each propagation policy; a namespace deleted with everything in it; terminated
+# pods over the garbage collector's threshold deleted, oldest first; a node that stops and whose
+# pods are replaced elsewhere. Runs `bosun apiserver` with `bosun scheduler` and
 # `bosun controller-manager` beside it, so the node monitor grace period and the eviction timeout
 # can be short.
 set -euo pipefail
@@ -56,7 +57,7 @@ start_server
 background scheduler "$BOSUN" scheduler --kubeconfig "$KUBECONFIG"
 # Grace period above the hollow nodes' 10 s Lease renewal; pods below tolerate 2 s.
 background controller-manager "$BOSUN" controller-manager --kubeconfig "$KUBECONFIG" \
-  --node-monitor-grace-period 15s --pod-eviction-timeout 2s
+  --node-monitor-grace-period 15s --pod-eviction-timeout 2s --terminated-pod-gc-threshold 3
 background hollow-a "$BOSUN" hollow-nodes --kubeconfig "$KUBECONFIG" --count 2 --name-prefix a-
 background hollow-b "$BOSUN" hollow-nodes --kubeconfig "$KUBECONFIG" --count 1 --name-prefix b-
 node_ready() {
@@ -354,6 +355,20 @@ wait_for 30 ns_gone
 out=$(must_fail k get namespace doomed)
 expect_contains "$out" 'namespaces "doomed" not found' "get of the deleted namespace"
 expect_eq "$(k get pods,rs,deploy,configmaps -n doomed --no-headers 2>/dev/null | wc -l)" 0 "objects left in doomed"
+
+# ---- Pod garbage collection: terminated pods over --terminated-pod-gc-threshold (3 here) ----
+# Pods no node can take, marked Failed through the status subresource as a kubelet would; the
+# oldest go first (a second apart, as creation times are in seconds).
+for i in 1 2 3 4 5; do
+  k run "done-$i" --image=registry.k8s.io/pause:3.10 --restart=Never \
+    --overrides='{"apiVersion": "v1", "spec": {"nodeSelector": {"nowhere": "true"}}}' >/dev/null
+  k patch pod "done-$i" --subresource=status --type=merge -p '{"status": {"phase": "Failed"}}' >/dev/null
+  sleep 1
+done
+done_pods() { k get pods -o name | grep '^pod/done-' | sort | tr '\n' ' '; }
+gc_done() { [[ "$(done_pods)" == "pod/done-3 pod/done-4 pod/done-5 " ]]; }
+wait_for 60 gc_done
+k delete pods done-3 done-4 done-5 >/dev/null
 
 # ---- A node stops: its pods are replaced on the others ----
 # Pods tolerate an unreachable or not-ready node for 2 s (the default is 300 s).
