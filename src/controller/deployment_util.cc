@@ -572,7 +572,12 @@ void remove_condition(Json& status, std::string_view type) {
       if (as_str(member(c, "type")) != type) kept.push_back(c);
     }
   }
-  status["conditions"] = std::move(kept);
+  // Kubernetes' conditions field is omitempty: the last condition removed takes the field along.
+  if (kept.empty()) {
+    if (status.is_object()) status.erase("conditions");
+  } else {
+    status["conditions"] = std::move(kept);
+  }
 }
 
 bool has_progress_deadline(const Json& d) {

@@ -129,6 +129,12 @@ TEST(DeploymentUtilTest, ConditionsKeepTransitionTimeWhileTheStatusHolds) {
                                       t0 + std::chrono::seconds(9)));
   EXPECT_EQ((*get_condition(status, kProgressing))["message"], "b");
   EXPECT_EQ(status["conditions"].size(), 1u);
+  // The last one removed takes the field along (omitempty), as progressDeadlineSeconds unset does.
+  set_condition(status, new_condition(kAvailable, "True", "MinimumReplicasAvailable", "", t0));
+  remove_condition(status, kProgressing);
+  EXPECT_EQ(status["conditions"].size(), 1u);
+  remove_condition(status, kAvailable);
+  EXPECT_FALSE(status.contains("conditions")) << status.dump();
 }
 
 TEST(DeploymentUtilTest, TimesOutOnlyAfterTheDeadline) {

@@ -358,7 +358,10 @@ Result<void> NodeLifecycleController::update_taints(Json& node, std::string_view
       return m.key == str(t, "key") && m.effect == str(t, "effect");
     });
     if (present) continue;
-    taints.push_back({{"key", m.key}, {"effect", m.effect}, {"timeAdded", at}});
+    // Only NoExecute taints carry the time they were added (tolerationSeconds count from it).
+    Json taint = {{"key", m.key}, {"effect", m.effect}};
+    if (m.effect == "NoExecute") taint["timeAdded"] = at;
+    taints.push_back(std::move(taint));
     changed = true;
   }
   if (!changed) return {};
