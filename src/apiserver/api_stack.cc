@@ -13,9 +13,10 @@
 
 namespace bosun::apiserver {
 
-std::shared_ptr<const api::ResourceRegistry> served_registry(const Clock& clock) {
+std::shared_ptr<const api::ResourceRegistry> served_registry(
+    const Clock& clock, api::resources::PodAdmissionOptions pod_admission) {
   auto registry = std::make_shared<api::ResourceRegistry>(api::ResourceRegistry::make_builtin());
-  api::resources::install_core_resources(*registry, clock);
+  api::resources::install_core_resources(*registry, clock, pod_admission);
   api::resources::install_workloads(*registry, clock);
   return registry;
 }
@@ -36,7 +37,7 @@ Result<std::unique_ptr<ApiStack>> ApiStack::start(ApiStackOptions options) {
   so.durable = options.durable;
   BOSUN_ASSIGN_OR_RETURN(stack->store_, store::Store::open_sqlite(so));
 
-  auto registry = served_registry(clock);
+  auto registry = served_registry(clock, options.pod_admission);
   RestApiOptions ro;
   ro.store = stack->store_.get();
   ro.registry = registry;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/registry.h"
+#include "api/resources/resources.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/event_ttl.h"
 #include "apiserver/rest_api.h"
@@ -42,6 +43,9 @@ struct ApiStackOptions {
   uint64_t allocator_seed = 0;
   // Events unchanged for this long are deleted (kube-apiserver's --event-ttl); 0 keeps them.
   std::chrono::seconds event_ttl = kDefaultEventTtl;
+  // The tolerations pods get for not-ready and unreachable nodes unless they have their own
+  // (--default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds).
+  api::resources::PodAdmissionOptions pod_admission;
 };
 
 class ApiStack {
@@ -69,6 +73,7 @@ class ApiStack {
 };
 
 // The registry Bosun serves: the builtin resources with every per-type strategy installed.
-std::shared_ptr<const api::ResourceRegistry> served_registry(const Clock& clock);
+std::shared_ptr<const api::ResourceRegistry> served_registry(
+    const Clock& clock, api::resources::PodAdmissionOptions pod_admission = {});
 
 }  // namespace bosun::apiserver

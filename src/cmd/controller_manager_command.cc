@@ -149,7 +149,8 @@ void add_controller_manager_command(CLI::App& app) {
       ->capture_default_str()
       ->check(check_duration);
   cmd->add_option("--pod-eviction-timeout", flags->pod_eviction_timeout,
-                  "Default toleration of pods for unreachable or not-ready nodes")
+                  "Toleration assumed for pods that have none for unreachable or not-ready nodes "
+                  "(the API server adds one: see its --default-*-toleration-seconds)")
       ->capture_default_str()
       ->check(check_duration);
   cmd->add_option("--terminated-pod-gc-threshold", flags->terminated_pod_gc_threshold,

@@ -40,6 +40,8 @@ struct ServeFlags {
   size_t handler_threads = 0;
   std::string service_cidr = "10.43.0.0/16";
   std::string event_ttl = "1h0m0s";
+  int64_t default_not_ready_toleration_seconds = 300;
+  int64_t default_unreachable_toleration_seconds = 300;
   // `bosun server` only: the in-process scheduler and controllers, and the local agent.
   bool with_control_loops = false;
   bool disable_agent = false;
@@ -70,6 +72,15 @@ void add_serve_flags(CLI::App* cmd, ServeFlags& f) {
         auto d = bosun::parse_go_duration(v);
         return d.ok() ? "" : d.error().message;
       });
+  cmd->add_option("--default-not-ready-toleration-seconds", f.default_not_ready_toleration_seconds,
+                  "tolerationSeconds of the not-ready toleration added to pods without one")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--default-unreachable-toleration-seconds",
+                  f.default_unreachable_toleration_seconds,
+                  "tolerationSeconds of the unreachable toleration added to pods without one")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 // Runs the control plane until SIGTERM or SIGINT. `component` names it in messages.
@@ -93,6 +104,10 @@ int serve(const ServeFlags& f, const char* component) {
   options.service_cidr = f.service_cidr;
   options.event_ttl = std::chrono::duration_cast<std::chrono::seconds>(
       bosun::parse_go_duration(f.event_ttl).value());
+  options.pod_admission.default_not_ready_toleration_seconds =
+      f.default_not_ready_toleration_seconds;
+  options.pod_admission.default_unreachable_toleration_seconds =
+      f.default_unreachable_toleration_seconds;
   auto server = bosun::apiserver::ApiStack::start(std::move(options));
   if (!server.ok()) {
     std::fprintf(stderr, "bosun %s: %s\n", component, server.error().message.c_str());

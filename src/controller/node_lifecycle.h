@@ -29,9 +29,10 @@ struct NodeLifecycleOptions {
   Clock::Duration node_startup_grace_period = std::chrono::seconds(60);
   // --node-monitor-period: how often each node is looked at without any event.
   Clock::Duration node_monitor_period = std::chrono::seconds(5);
-  // The toleration the DefaultTolerationSeconds admission plugin gives pods for the not-ready and
-  // unreachable NoExecute taints (300 s). The API server does not add it yet, so pods without
-  // their own toleration for those taints are treated as having it; nullopt: they are not.
+  // What a pod without a toleration of the not-ready and unreachable NoExecute taints is treated
+  // as tolerating (--pod-eviction-timeout, which kube-controller-manager dropped in 1.27). Our API
+  // server's DefaultTolerationSeconds admission gives every pod such tolerations (300 s, or its
+  // --default-*-toleration-seconds), so this covers only pods stored without it; nullopt: none.
   std::optional<Clock::Duration> default_toleration = std::chrono::seconds(300);
 };
 

@@ -7,8 +7,8 @@
 # deletion with each propagation policy; a namespace deleted with everything in it; terminated
 # pods over the garbage collector's threshold deleted, oldest first; a node that stops and whose
 # pods are replaced elsewhere. Runs `bosun apiserver` with `bosun scheduler` and
-# `bosun controller-manager` beside it, so the node monitor grace period and the eviction timeout
-# can be short.
+# `bosun controller-manager` beside it, so the node monitor grace period and the default
+# tolerations can be short.
 set -euo pipefail
 E2E_COMMAND=apiserver
 source "$(dirname "$0")/lib.sh"
@@ -53,11 +53,12 @@ background() {
   PID_OF[$name]=$!
 }
 
-start_server
+# Pods tolerate a not-ready or unreachable node for 2 s unless they say otherwise (300 s by default).
+start_server --default-not-ready-toleration-seconds 2 --default-unreachable-toleration-seconds 2
 background scheduler "$BOSUN" scheduler --kubeconfig "$KUBECONFIG"
-# Grace period above the hollow nodes' 10 s Lease renewal; pods below tolerate 2 s.
+# Grace period above the hollow nodes' 10 s Lease renewal.
 background controller-manager "$BOSUN" controller-manager --kubeconfig "$KUBECONFIG" \
-  --node-monitor-grace-period 15s --pod-eviction-timeout 2s --terminated-pod-gc-threshold 3
+  --node-monitor-grace-period 15s --terminated-pod-gc-threshold 3
 background hollow-a "$BOSUN" hollow-nodes --kubeconfig "$KUBECONFIG" --count 2 --name-prefix a-
 background hollow-b "$BOSUN" hollow-nodes --kubeconfig "$KUBECONFIG" --count 1 --name-prefix b-
 node_ready() {
@@ -371,7 +372,7 @@ wait_for 60 gc_done
 k delete pods done-3 done-4 done-5 >/dev/null
 
 # ---- A node stops: its pods are replaced on the others ----
-# Pods tolerate an unreachable or not-ready node for 2 s (the default is 300 s).
+# The API server gave the pods tolerations of 2 s for an unreachable or not-ready node.
 k cordon a-0 >/dev/null
 k cordon a-1 >/dev/null
 k apply -f - >/dev/null <<'YAML'
@@ -385,11 +386,11 @@ spec:
     metadata: {labels: {app: survivor}}
     spec:
       containers: [{name: app, image: registry.k8s.io/pause:3.10}]
-      tolerations:
-      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
-      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
 YAML
 wait_for 30 running_is app=survivor 2
+expect_eq "$(k get pods -l app=survivor -o jsonpath='{.items[0].spec.tolerations[*].tolerationSeconds}')" \
+  "2 2" "tolerations the API server added"
+
 expect_eq "$(k get pods -l app=survivor -o jsonpath='{.items[*].spec.nodeName}')" "b-0 b-0" "nodes before the failure"
 k uncordon a-0 >/dev/null
 k uncordon a-1 >/dev/null

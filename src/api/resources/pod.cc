@@ -77,10 +77,10 @@ void default_pod(Json& pod) {
 }
 
 // The DefaultTolerationSeconds admission plugin: a pod that does not tolerate the not-ready and
-// unreachable NoExecute taints gets tolerations for them of 300 s, so the node lifecycle
-// controller evicts its pods five minutes after a node goes away. An empty key or effect in an
-// existing toleration covers the taint.
-void add_default_toleration_seconds(Json& spec) {
+// unreachable NoExecute taints gets tolerations for them (of 300 s unless the API server is told
+// otherwise), so the node lifecycle controller evicts its pods five minutes after a node goes away.
+// An empty key or effect in an existing toleration covers the taint.
+void add_default_toleration_seconds(Json& spec, const PodAdmissionOptions& admission) {
   bool not_ready = false;
   bool unreachable = false;
   for (const Json& t : get_array(spec, "tolerations")) {
@@ -93,20 +93,24 @@ void add_default_toleration_seconds(Json& spec) {
   if (not_ready && unreachable) return;
   Json& tolerations = spec["tolerations"];
   if (!tolerations.is_array()) tolerations = Json::array();
-  auto add = [&](const char* key) {
+  auto add = [&](const char* key, int64_t seconds) {
     tolerations.push_back({{"key", key},
                            {"operator", "Exists"},
                            {"effect", "NoExecute"},
-                           {"tolerationSeconds", 300}});
+                           {"tolerationSeconds", seconds}});
   };
-  if (!not_ready) add("node.kubernetes.io/not-ready");
-  if (!unreachable) add("node.kubernetes.io/unreachable");
+  if (!not_ready) {
+    add("node.kubernetes.io/not-ready", admission.default_not_ready_toleration_seconds);
+  }
+  if (!unreachable) {
+    add("node.kubernetes.io/unreachable", admission.default_unreachable_toleration_seconds);
+  }
 }
 
-void prepare_pod_for_create(Json& pod, const Clock& clock) {
+void prepare_pod_for_create(Json& pod, const Clock& clock, const PodAdmissionOptions& admission) {
   if (!pod.is_object()) return;
   Json& spec = ensure_object(pod, "spec");
-  add_default_toleration_seconds(spec);
+  add_default_toleration_seconds(spec, admission);
   // Pods carry metadata.generation since 1.33 (KEP-5067).
   set_generation(pod, 1);
   pod["status"] = Json{{"phase", "Pending"}, {"qosClass", std::string(compute_pod_qos(spec))}};
@@ -130,10 +134,10 @@ void prepare_pod_for_create(Json& pod, const Clock& clock) {
   }
 }
 
-void prepare_pod_for_update(Json& pod, const Json& old) {
+void prepare_pod_for_update(Json& pod, const Json& old, const PodAdmissionOptions& admission) {
   if (!pod.is_object()) return;
   // The admission plugin runs on updates too, so a replaced manifest stays valid.
-  add_default_toleration_seconds(ensure_object(pod, "spec"));
+  add_default_toleration_seconds(ensure_object(pod, "spec"), admission);
   // The Priority admission plugin keeps what it set at create when an update leaves it out.
   if (const Json* old_spec = get(old, "spec"); old_spec && old_spec->is_object()) {
     Json& spec = ensure_object(pod, "spec");
@@ -203,11 +207,15 @@ void prepare_pod_status_update(Json& pod, const Json& old) {
 
 }  // namespace
 
-void install_pod(ResourceType& t, const Clock& clock) {
+void install_pod(ResourceType& t, const Clock& clock, PodAdmissionOptions admission) {
   const Clock* c = &clock;
   t.strategy.default_fields = default_pod;
-  t.strategy.prepare_for_create = [c](Json& obj) { prepare_pod_for_create(obj, *c); };
-  t.strategy.prepare_for_update = prepare_pod_for_update;
+  t.strategy.prepare_for_create = [c, admission](Json& obj) {
+    prepare_pod_for_create(obj, *c, admission);
+  };
+  t.strategy.prepare_for_update = [admission](Json& obj, const Json& old) {
+    prepare_pod_for_update(obj, old, admission);
+  };
   t.strategy.validate_create = pod::validate_create;
   t.strategy.validate_update = pod::validate_update;
   t.strategy.table_columns = pod::table_columns();

@@ -96,6 +96,25 @@ TEST_F(PodStrategyTest, DefaultTolerationSecondsRespectsOwnTolerations) {
   EXPECT_EQ(create(pod)["spec"]["tolerations"].size(), 3u);
 }
 
+// kube-apiserver's --default-not-ready-toleration-seconds and
+// --default-unreachable-toleration-seconds set what the plugin adds, on create and on update.
+TEST_F(PodStrategyTest, DefaultTolerationSecondsAreTheServersSettings) {
+  PodAdmissionOptions admission;
+  admission.default_not_ready_toleration_seconds = 30;
+  admission.default_unreachable_toleration_seconds = 7;
+  install_pod(*pods_, clock_, admission);
+  Json got = create(minimal_pod());
+  ASSERT_EQ(got["spec"]["tolerations"].size(), 2u) << got.dump();
+  EXPECT_EQ(got["spec"]["tolerations"][0]["key"], "node.kubernetes.io/not-ready");
+  EXPECT_EQ(got["spec"]["tolerations"][0]["tolerationSeconds"], 30);
+  EXPECT_EQ(got["spec"]["tolerations"][1]["key"], "node.kubernetes.io/unreachable");
+  EXPECT_EQ(got["spec"]["tolerations"][1]["tolerationSeconds"], 7);
+  Json updated = got;
+  updated["spec"].erase("tolerations");
+  s().prepare_for_update(updated, got);
+  EXPECT_EQ(updated["spec"]["tolerations"], got["spec"]["tolerations"]);
+}
+
 TEST_F(PodStrategyTest, ImagePullPolicyFollowsTheTag) {
   EXPECT_EQ(default_image_pull_policy("nginx"), "Always");
   EXPECT_EQ(default_image_pull_policy("nginx:latest"), "Always");

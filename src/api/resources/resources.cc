@@ -3,14 +3,14 @@
 
 namespace bosun::api::resources {
 
-void install_core_resources(ResourceRegistry& registry, const Clock& clock) {
+void install_core_resources(ResourceRegistry& registry, const Clock& clock,
+                            PodAdmissionOptions pod_admission) {
   struct Entry {
     const char* group;
     const char* plural;
     void (*install)(ResourceType&, const Clock&);
   };
   static constexpr Entry kEntries[] = {
-      {"", "pods", install_pod},
       {"", "nodes", install_node},
       {"", "namespaces", install_namespace},
       {"", "events", install_event},
@@ -26,6 +26,9 @@ void install_core_resources(ResourceRegistry& registry, const Clock& clock) {
       {"rbac.authorization.k8s.io", "rolebindings", install_role_binding},
       {"rbac.authorization.k8s.io", "clusterrolebindings", install_cluster_role_binding},
   };
+  if (ResourceType* t = registry.find_mutable("", "v1", "pods")) {
+    install_pod(*t, clock, pod_admission);
+  }
   for (const Entry& e : kEntries) {
     if (ResourceType* t = registry.find_mutable(e.group, "v1", e.plural)) e.install(*t, clock);
   }

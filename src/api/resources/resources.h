@@ -36,7 +36,15 @@ namespace bosun::api::resources {
 // gates and a negative grace period may change: `pod updates may not change fields other than
 // ...`). The table is printPod: Name, Ready, Status, Restarts, Age, and with -o wide IP, Node,
 // Nominated Node, Readiness Gates.
-void install_pod(ResourceType& t, const Clock& clock = Clock::real());
+// The DefaultTolerationSeconds admission plugin's settings (kube-apiserver's
+// --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds): how long
+// pods tolerate, unless they say otherwise, a node that is not ready or unreachable.
+struct PodAdmissionOptions {
+  int64_t default_not_ready_toleration_seconds = 300;
+  int64_t default_unreachable_toleration_seconds = 300;
+};
+void install_pod(ResourceType& t, const Clock& clock = Clock::real(),
+                 PodAdmissionOptions admission = {});
 // core/v1 nodes: status may be set on create, the main endpoint keeps the old status; taints,
 // podCIDRs, providerID and resource quantities validated; Status/Roles/Age/Version table.
 void install_node(ResourceType& t, const Clock& clock = Clock::real());
@@ -67,7 +75,8 @@ void install_role_binding(ResourceType& t, const Clock& clock = Clock::real());
 void install_cluster_role_binding(ResourceType& t, const Clock& clock = Clock::real());
 
 // Installs all of the above on the entries of `registry` that exist.
-void install_core_resources(ResourceRegistry& registry, const Clock& clock = Clock::real());
+void install_core_resources(ResourceRegistry& registry, const Clock& clock = Clock::real(),
+                            PodAdmissionOptions pod_admission = {});
 
 // ---- Subresources that write the whole object.
 
