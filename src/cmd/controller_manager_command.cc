@@ -33,6 +33,10 @@ struct ControllerManagerFlags {
   std::string node_monitor_grace_period = "40s";
   std::string pod_eviction_timeout = "5m0s";
   int terminated_pod_gc_threshold = 12500;
+  double node_eviction_rate = 0.1;
+  double secondary_node_eviction_rate = 0.01;
+  double unhealthy_zone_threshold = 0.55;
+  int large_cluster_size_threshold = 50;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -75,6 +79,10 @@ void run(const ControllerManagerFlags& f) {
   options.node_monitor_grace_period = parse_go_duration(f.node_monitor_grace_period).value();
   options.pod_eviction_timeout = parse_go_duration(f.pod_eviction_timeout).value();
   options.terminated_pod_gc_threshold = f.terminated_pod_gc_threshold;
+  options.node_eviction_rate = f.node_eviction_rate;
+  options.secondary_node_eviction_rate = f.secondary_node_eviction_rate;
+  options.unhealthy_zone_threshold = f.unhealthy_zone_threshold;
+  options.large_cluster_size_threshold = f.large_cluster_size_threshold;
   if (auto selected = controller::select_controllers(options.controllers); !selected.ok()) {
     fail(selected.error().message);
   }
@@ -156,6 +164,23 @@ void add_controller_manager_command(CLI::App& app) {
   cmd->add_option("--terminated-pod-gc-threshold", flags->terminated_pod_gc_threshold,
                   "Terminated pods kept before the oldest are deleted; 0 or less: none deleted")
       ->capture_default_str();
+  cmd->add_option("--node-eviction-rate", flags->node_eviction_rate,
+                  "Nodes per second given NoExecute taints in a healthy zone")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--secondary-node-eviction-rate", flags->secondary_node_eviction_rate,
+                  "The same in an unhealthy zone of more than --large-cluster-size-threshold nodes")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--unhealthy-zone-threshold", flags->unhealthy_zone_threshold,
+                  "Share of not-ready nodes (at least 3) that makes a zone unhealthy")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option(
+         "--large-cluster-size-threshold", flags->large_cluster_size_threshold,
+         "Nodes above which an unhealthy zone is still evicted from, at the secondary rate")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([flags] { run(*flags); });
 }
 

@@ -82,6 +82,10 @@ const std::vector<ControllerDescriptor>& controller_descriptors() {
          NodeLifecycleOptions options;
          options.node_monitor_grace_period = o.node_monitor_grace_period;
          options.default_toleration = o.pod_eviction_timeout;
+         options.node_eviction_rate = o.node_eviction_rate;
+         options.secondary_node_eviction_rate = o.secondary_node_eviction_rate;
+         options.unhealthy_zone_threshold = o.unhealthy_zone_threshold;
+         options.large_cluster_size_threshold = o.large_cluster_size_threshold;
          return std::unique_ptr<Controller>(new NodeLifecycleController(ctx, options));
        }},
       {"pod-garbage-collector-controller",

@@ -44,6 +44,12 @@ struct ControllerManagerOptions {
   std::chrono::nanoseconds pod_eviction_timeout = std::chrono::minutes(5);
   // Pod garbage collection (--terminated-pod-gc-threshold; 0 or less: terminated pods are kept).
   int terminated_pod_gc_threshold = 12500;
+  // --node-eviction-rate, --secondary-node-eviction-rate, --unhealthy-zone-threshold,
+  // --large-cluster-size-threshold (NodeLifecycleOptions).
+  double node_eviction_rate = 0.1;
+  double secondary_node_eviction_rate = 0.01;
+  double unhealthy_zone_threshold = 0.55;
+  int large_cluster_size_threshold = 50;
   // How long to wait for the informers' first lists before giving up.
   std::chrono::milliseconds sync_timeout{60'000};
   Clock* clock = nullptr;  // real when null

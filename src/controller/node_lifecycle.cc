@@ -122,6 +122,26 @@ bool being_deleted(const Json& obj) {
   return !str_at(obj, "metadata", "deletionTimestamp").empty();
 }
 
+// utilnode.GetZoneKey: region and zone from the topology labels (or their beta forerunners);
+// "" for a node with neither.
+std::string zone_key(const Json& node) {
+  const Json* labels = nullptr;
+  if (node.is_object() && node.contains("metadata") && node["metadata"].is_object()) {
+    auto it = node["metadata"].find("labels");
+    if (it != node["metadata"].end() && it->is_object()) labels = &*it;
+  }
+  auto label = [&](std::string_view ga, std::string_view beta) {
+    if (!labels) return std::string();
+    std::string v = str(*labels, ga);
+    return v.empty() ? str(*labels, beta) : v;
+  };
+  std::string region =
+      label("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region");
+  std::string zone = label("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone");
+  if (region.empty() && zone.empty()) return {};
+  return region + ":" + std::string(1, '\0') + ":" + zone;
+}
+
 }  // namespace
 
 NodeLifecycleController::NodeLifecycleController(ControllerContext ctx,
@@ -139,7 +159,10 @@ NodeLifecycleController::NodeLifecycleController(ControllerContext ctx,
     return node.empty() ? std::vector<std::string>{} : std::vector<std::string>{node};
   });
   client::EventHandler nodes;
-  auto on_node = [this](const client::ObjectPtr& n) { enqueue(str_at(*n, "metadata", "name")); };
+  auto on_node = [this](const client::ObjectPtr& n) {
+    enqueue(str_at(*n, "metadata", "name"));
+    enqueue("");  // the zone pass (one in the queue at a time)
+  };
   nodes.on_add = on_node;
   nodes.on_update = [on_node](const client::ObjectPtr&, const client::ObjectPtr& n) { on_node(n); };
   nodes.on_delete = on_node;
@@ -193,7 +216,115 @@ std::optional<NodeLifecycleController::Seen> NodeLifecycleController::seen(std::
   return Seen{it->second.lease_renew_time, it->second.ready_heartbeat};
 }
 
+bool NodeLifecycleController::master_disruption() {
+  std::lock_guard lock(mu_);
+  return master_disruption_;
+}
+
+void NodeLifecycleController::zone_pass() {
+  struct Count {
+    int ready = 0;
+    int not_ready = 0;
+  };
+  std::map<std::string, Count, std::less<>> counts;
+  std::vector<std::string> names;
+  bool entered = false;
+  bool exited = false;
+  const Clock::WallTime now = ctx_.clock.now();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& cached : nodes_.list()) {
+      const std::string name = str_at(*cached, "metadata", "name");
+      names.push_back(name);
+      // The Ready status the controller last acted on, else the node's own (a node without one
+      // counts as not ready, as ComputeZoneState has it). A node past its grace period counts
+      // as not ready even before its own sync marks it so: upstream updates every node's health
+      // before it judges the zones, so nodes lost together are judged together.
+      std::string ready;
+      if (auto it = health_.find(name); it != health_.end()) {
+        ready = now > it->second.probe_time + options_.node_monitor_grace_period
+                    ? "Unknown"
+                    : it->second.zone_ready;
+      }
+      if (ready.empty()) {
+        const Json* c = find_condition(array_at(*cached, "status", "conditions"), "Ready");
+        ready = c ? str(*c, "status") : std::string();
+      }
+      Count& count = counts[zone_key(*cached)];
+      (ready == "True" ? count.ready : count.not_ready)++;
+    }
+    bool all_full = !counts.empty();
+    for (const auto& [key, count] : counts) {
+      Zone& zone = zones_[key];
+      const int size = count.ready + count.not_ready;
+      if (count.ready == 0 && count.not_ready > 0) {
+        zone.state = ZoneState::kFullDisruption;
+      } else if (count.not_ready > 2 &&
+                 static_cast<double>(count.not_ready) / size >= options_.unhealthy_zone_threshold) {
+        zone.state = ZoneState::kPartialDisruption;
+      } else {
+        zone.state = ZoneState::kNormal;
+      }
+      if (zone.state != ZoneState::kFullDisruption) all_full = false;
+      // setLimiterInZone: HealthyQPSFunc for normal and fully disrupted zones, ReducedQPSFunc for
+      // partly disrupted ones.
+      if (zone.state == ZoneState::kPartialDisruption) {
+        zone.qps = size > options_.large_cluster_size_threshold
+                       ? options_.secondary_node_eviction_rate
+                       : 0;
+      } else {
+        zone.qps = options_.node_eviction_rate;
+      }
+    }
+    std::erase_if(zones_, [&](const auto& z) { return counts.find(z.first) == counts.end(); });
+    if (all_full && !master_disruption_) {
+      entered = true;
+    } else if (!all_full && master_disruption_) {
+      exited = true;
+      // When exiting disruption mode every node gets a fresh grace period to report in.
+      for (auto& [name, h] : health_) h.probe_time = now;
+    }
+    master_disruption_ = all_full;
+  }
+  if (entered) {
+    SPDLOG_WARN(
+        "node-lifecycle: every node is not ready: entering master disruption mode (no NoExecute "
+        "taints, no evictions)");
+  }
+  if (exited) SPDLOG_INFO("node-lifecycle: some nodes are ready: exiting master disruption mode");
+  // The nodes' taints follow the mode at once.
+  if (entered || exited) {
+    for (const std::string& name : names) enqueue(name);
+  }
+  if (!names.empty()) queue().add_after("", options_.node_monitor_period);
+}
+
+std::optional<Clock::Duration> NodeLifecycleController::no_execute_wait(const std::string& key) {
+  const Clock::WallTime now = ctx_.clock.now();
+  std::lock_guard lock(mu_);
+  if (master_disruption_) return options_.node_monitor_period;
+  auto it = zones_.find(key);
+  if (it == zones_.end()) return options_.node_monitor_period;  // not counted yet
+  Zone& zone = it->second;
+  if (zone.qps <= 0) return options_.node_monitor_period;
+  if (zone.refilled != Clock::WallTime{} && now > zone.refilled) {
+    const double elapsed = std::chrono::duration<double>(now - zone.refilled).count();
+    zone.tokens = std::min(1.0, zone.tokens + elapsed * zone.qps);
+  }
+  zone.refilled = now;
+  if (zone.tokens >= 1) {
+    zone.tokens -= 1;
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<Clock::Duration>(
+      std::chrono::duration<double>((1 - zone.tokens) / zone.qps));
+}
+
 Result<void> NodeLifecycleController::reconcile(const std::string& key) {
+  if (key.empty()) {
+    zone_pass();
+    return {};
+  }
   auto cached = nodes_.get(key);
   if (!cached) {
     std::optional<Health> known;
@@ -237,7 +368,18 @@ Result<void> NodeLifecycleController::reconcile(const std::string& key) {
     health_[key] = health;
   }
   if (!ready.ok()) return ready.error();
-  BOSUN_RETURN_IF_ERROR(update_taints(node, *ready));
+  // A node whose Ready changed counts with its new status before its taints are decided (a lone
+  // node lost is a cluster wholly down, not a node to evict from).
+  bool zone_changed = false;
+  {
+    std::lock_guard lock(mu_);
+    Health& h = health_[key];
+    zone_changed = h.zone_ready != *ready;
+    h.zone_ready = *ready;
+  }
+  if (zone_changed) zone_pass();
+  std::optional<Clock::Duration> taint_retry;
+  BOSUN_RETURN_IF_ERROR(update_taints(node, *ready, &taint_retry));
   if (health.ready_status == "True" && *ready == "Unknown") {
     // RecordNodeStatusChange: only when the controller itself turned the node not ready (a
     // kubelet reporting Ready=False records its own event).
@@ -260,9 +402,11 @@ Result<void> NodeLifecycleController::reconcile(const std::string& key) {
   Clock::WallTime now = ctx_.clock.now();
   Clock::Duration delay = options_.node_monitor_period;
   Clock::WallTime expiry = health.probe_time + options_.node_monitor_grace_period;
-  if (expiry > now)
+  // At the very expiry the node is still fresh (now <= probe + grace): look again just after.
+  if (expiry >= now)
     delay = std::min<Clock::Duration>(delay, expiry - now + std::chrono::seconds(1));
   if (next_eviction) delay = std::min<Clock::Duration>(delay, *next_eviction - now);
+  if (taint_retry) delay = std::min<Clock::Duration>(delay, *taint_retry);
   queue().add_after(key, std::max<Clock::Duration>(delay, std::chrono::milliseconds(1)));
   return {};
 }
@@ -323,7 +467,8 @@ Result<std::string> NodeLifecycleController::update_health(Json& node, Health& h
 
 // doNoScheduleTaintingPass + doNoExecuteTaintingPass: not-ready for Ready=False, unreachable for
 // Unknown, none for True; unschedulable for a cordoned node.
-Result<void> NodeLifecycleController::update_taints(Json& node, std::string_view ready) {
+Result<void> NodeLifecycleController::update_taints(Json& node, std::string_view ready,
+                                                    std::optional<Clock::Duration>* retry) {
   struct Managed {
     std::string_view key;
     std::string_view effect;
@@ -332,10 +477,13 @@ Result<void> NodeLifecycleController::update_taints(Json& node, std::string_view
   bool unschedulable = node.contains("spec") && node["spec"].is_object() &&
                        node["spec"].value("unschedulable", false);
   std::vector<Managed> managed = {{kTaintUnschedulable, "NoSchedule", unschedulable}};
+  // In master disruption mode no node keeps a NoExecute taint of ours (markNodeAsReachable).
+  const bool no_execute_on = !master_disruption();
   if (!ready.empty()) {
     for (std::string_view effect : {"NoSchedule", "NoExecute"}) {
-      managed.push_back({kTaintNotReady, effect, ready == "False"});
-      managed.push_back({kTaintUnreachable, effect, ready == "Unknown"});
+      const bool on = effect == "NoSchedule" || no_execute_on;
+      managed.push_back({kTaintNotReady, effect, on && ready == "False"});
+      managed.push_back({kTaintUnreachable, effect, on && ready == "Unknown"});
     }
   }
   const Json& current = array_at(node, "spec", "taints");
@@ -358,6 +506,21 @@ Result<void> NodeLifecycleController::update_taints(Json& node, std::string_view
       return m.key == str(t, "key") && m.effect == str(t, "effect");
     });
     if (present) continue;
+    if (m.effect == "NoExecute") {
+      // A node that already has the other NoExecute taint of ours swaps it at once
+      // (swapNodeControllerTaint); a new one waits for its zone's rate.
+      bool swap = std::any_of(current.begin(), current.end(), [&](const Json& t) {
+        std::string key = str(t, "key");
+        return str(t, "effect") == "NoExecute" && key != m.key &&
+               (key == kTaintNotReady || key == kTaintUnreachable);
+      });
+      if (!swap) {
+        if (auto wait = no_execute_wait(zone_key(node))) {
+          *retry = retry->has_value() ? std::min(**retry, *wait) : *wait;
+          continue;
+        }
+      }
+    }
     // Only NoExecute taints carry the time they were added (tolerationSeconds count from it).
     Json taint = {{"key", m.key}, {"effect", m.effect}};
     if (m.effect == "NoExecute") taint["timeAdded"] = at;

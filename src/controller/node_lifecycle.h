@@ -34,6 +34,16 @@ struct NodeLifecycleOptions {
   // server's DefaultTolerationSeconds admission gives every pod such tolerations (300 s, or its
   // --default-*-toleration-seconds), so this covers only pods stored without it; nullopt: none.
   std::optional<Clock::Duration> default_toleration = std::chrono::seconds(300);
+  // Zones (topology.kubernetes.io/region and zone) and the NoExecute tainting rate:
+  // --node-eviction-rate nodes per second in a zone that is healthy, or wholly down while others
+  // are not; --secondary-node-eviction-rate in a partly disrupted zone (at least
+  // --unhealthy-zone-threshold of its nodes and more than 2 not ready) of more than
+  // --large-cluster-size-threshold nodes, none in a smaller one; none at all while every node of
+  // the cluster is not ready (the controller then assumes its own connectivity is at fault).
+  double node_eviction_rate = 0.1;
+  double secondary_node_eviction_rate = 0.01;
+  double unhealthy_zone_threshold = 0.55;
+  int large_cluster_size_threshold = 50;
 };
 
 class NodeLifecycleController final : public Controller {
@@ -59,8 +69,12 @@ class NodeLifecycleController final : public Controller {
   // The pods informer index of spec.nodeName, shared with other controllers that want it.
   static constexpr std::string_view kNodeNameIndex = "spec.nodeName";
 
+  // For tests and diagnostics: whether every node is not ready (no NoExecute taints, no
+  // evictions), as of the last zone pass.
+  bool master_disruption();
+
  protected:
-  // key: a node name.
+  // key: a node name; "" (no node has that name) is the zone pass.
   Result<void> reconcile(const std::string& key) override;
 
  private:
@@ -70,6 +84,7 @@ class NodeLifecycleController final : public Controller {
     std::string lease_renew_time;
     std::string ready_heartbeat;
     std::string ready_status;  // the Ready status we last acted on ("" before the first)
+    std::string zone_ready;    // the Ready status the zone pass counts (set before acting on it)
     std::string uid;           // for the RemovingNode event once the node is gone
   };
   // RecordNodeEvent: "Node <name> event: <what>" about the node.
@@ -77,8 +92,24 @@ class NodeLifecycleController final : public Controller {
                   std::string_view what);
 
   Result<std::string> update_health(Json& node, Health& health);
-  // Writes the taints the Ready status calls for; `node` becomes the stored object.
-  Result<void> update_taints(Json& node, std::string_view ready);
+  // Writes the taints the Ready status calls for; `node` becomes the stored object. A NoExecute
+  // taint the zone's rate does not allow yet is left out, and `retry` says when to look again.
+  Result<void> update_taints(Json& node, std::string_view ready,
+                             std::optional<Clock::Duration>* retry);
+  // monitorNodeHealth's handleDisruption, every node monitor period: each zone's state from the
+  // Ready status of its nodes, its NoExecute tainting rate, and the master disruption mode.
+  void zone_pass();
+  // Whether the node may be given a NoExecute taint now (the zone's token bucket, burst 1);
+  // when not, how long until it may.
+  std::optional<Clock::Duration> no_execute_wait(const std::string& zone);
+
+  enum class ZoneState { kNormal, kPartialDisruption, kFullDisruption };
+  struct Zone {
+    ZoneState state = ZoneState::kNormal;
+    double qps = 0;
+    double tokens = 1;
+    Clock::WallTime refilled{};
+  };
   Result<void> mark_pods_not_ready(const std::string& node);
   // Deletes the pods that do not tolerate the node's NoExecute taints now; returns when the next
   // toleration runs out.
@@ -94,8 +125,10 @@ class NodeLifecycleController final : public Controller {
   client::EventRecorder events_;
   client::EventRecorder eviction_events_;
 
-  std::mutex mu_;  // guards health_
+  std::mutex mu_;  // guards health_, zones_ and master_disruption_
   std::map<std::string, Health, std::less<>> health_;
+  std::map<std::string, Zone, std::less<>> zones_;  // by zone key
+  bool master_disruption_ = false;
 };
 
 }  // namespace bosun::controller

@@ -171,6 +171,17 @@ class NodeLifecycleTest : public ::testing::Test {
     return condition();
   }
   void advance(Clock::Duration d) { clock_.advance(d); }
+  // Moves the clock on by `d` in steps of 15 s, renewing the Lease of node `alive` after each, so
+  // that it stays Ready: a cluster whose every node is lost gets no NoExecute taints at all.
+  // (41 s is 15 + 15 + 11: the other nodes, created milliseconds apart, expire in the same step.)
+  void advance_keeping(Clock::Duration d, std::string_view alive = "n0") {
+    while (d > Clock::Duration::zero()) {
+      Clock::Duration step = std::min<Clock::Duration>(d, seconds(15));
+      clock_.advance(step);
+      d -= step;
+      renew_lease(alive);
+    }
+  }
   // The events about one object as `kubectl describe` lists them: "component type reason:
   // message", in the order written.
   std::vector<std::string> events_about(std::string_view ns, std::string_view kind,
@@ -225,9 +236,10 @@ TEST_F(NodeLifecycleTest, RenewedLeaseKeepsTheNodeReady) {
 
 TEST_F(NodeLifecycleTest, SilentNodeBecomesUnknownTaintedAndItsPodsNotReady) {
   start();
+  create_node("n0");  // stays Ready: the cluster is not wholly down
   create_node("n1");
   create_pod("p1", "n1");
-  advance(seconds(41));
+  advance_keeping(seconds(41));
   ASSERT_TRUE(eventually([&] { return taints("n1") == kUnreachable; })) << node("n1").dump();
   Json n = node("n1");
   const Json* ready = condition(n, "Ready");
@@ -271,6 +283,7 @@ TEST_F(NodeLifecycleTest, SilentNodeBecomesUnknownTaintedAndItsPodsNotReady) {
 
 TEST_F(NodeLifecycleTest, NotReadyNodeGetsNotReadyTaints) {
   start();
+  create_node("n0");  // stays Ready: the cluster is not wholly down
   create_node("n1", "False");
   std::vector<std::string> want = {"node.kubernetes.io/not-ready:NoExecute",
                                    "node.kubernetes.io/not-ready:NoSchedule"};
@@ -310,6 +323,7 @@ TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
   NodeLifecycleOptions options;
   options.default_toleration = std::nullopt;
   start(options);
+  create_node("n0");  // stays Ready: the cluster is not wholly down
   create_node("n1");
   // The API server gives every pod without its own the 300 s DefaultTolerationSeconds
   // tolerations: tolerationSeconds 0 is "evict at once".
@@ -324,7 +338,7 @@ TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
                            {"effect", "NoExecute"},
                            {"tolerationSeconds", 60}}}));
   create_pod("forever", "n1", Json::array({{{"operator", "Exists"}}}));
-  advance(seconds(41));
+  advance_keeping(seconds(41));
   ASSERT_TRUE(eventually([&] { return evicted("plain"); }));
   auto plain = client_->get(client::kPods, "default", "plain");
   if (plain.ok()) {
@@ -339,24 +353,93 @@ TEST_F(NodeLifecycleTest, NoExecuteEvictionFollowsTolerations) {
       << ::testing::PrintToString(events_about("default", "Pod", "plain"));
   std::this_thread::sleep_for(milliseconds(200));
   EXPECT_FALSE(evicted("sixty"));
-  advance(seconds(61));
+  advance_keeping(seconds(61));
   ASSERT_TRUE(eventually([&] { return evicted("sixty"); }));
-  advance(seconds(600));
+  advance_keeping(seconds(600));
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_FALSE(evicted("forever"));
 }
 
 TEST_F(NodeLifecycleTest, PodsWithoutTolerationsGetTheDefault300Seconds) {
   start();
+  create_node("n0");  // stays Ready: the cluster is not wholly down
   create_node("n1");
   create_pod("plain", "n1");
-  advance(seconds(41));
+  advance_keeping(seconds(41));
   ASSERT_TRUE(eventually([&] { return taints("n1") == kUnreachable; }));
-  advance(seconds(250));
+  advance_keeping(seconds(250));
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_FALSE(evicted("plain"));
-  advance(seconds(60));
+  advance_keeping(seconds(60));
   ASSERT_TRUE(eventually([&] { return evicted("plain"); }));
+}
+
+// Every node lost at once is taken for the controller's own connectivity failing (master
+// disruption mode): the nodes get their NoSchedule taints and their pods are marked not ready,
+// but no NoExecute taint is added and nothing is evicted, even with tolerationSeconds 0.
+TEST_F(NodeLifecycleTest, AClusterWhollyDownGetsNoNoExecuteTaints) {
+  start();
+  create_node("n1");
+  create_pod("p1", "n1",
+             Json::array({{{"key", "node.kubernetes.io/unreachable"},
+                           {"operator", "Exists"},
+                           {"effect", "NoExecute"},
+                           {"tolerationSeconds", 0}}}));
+  advance(seconds(41));
+  const std::vector<std::string> no_schedule = {"node.kubernetes.io/unreachable:NoSchedule"};
+  ASSERT_TRUE(eventually([&] { return taints("n1") == no_schedule; })) << node("n1").dump();
+  EXPECT_TRUE(controller_->master_disruption());
+  ASSERT_TRUE(eventually([&] {
+    auto p = client_->get(client::kPods, "default", "p1");
+    return p.ok() && (*condition(*p, "Ready"))["status"] == "False";
+  }));
+  advance(seconds(600));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_FALSE(evicted("p1"));
+  EXPECT_EQ(taints("n1"), no_schedule);
+
+  // The kubelet comes back: out of the mode, no taints.
+  renew_lease("n1");
+  post_status("n1", "True");
+  ASSERT_TRUE(eventually([&] { return taints("n1").empty(); })) << node("n1").dump();
+  ASSERT_TRUE(eventually([&] { return !controller_->master_disruption(); }));
+}
+
+// A zone's nodes get their NoExecute taints at --node-eviction-rate (0.1 per second: one, then
+// another 10 s later); in a small zone mostly down (3 of 4 here) none at all.
+TEST_F(NodeLifecycleTest, NoExecuteTaintsFollowTheZoneRate) {
+  start();
+  create_node("n0");
+  create_node("n1");
+  create_node("n2");
+  advance_keeping(seconds(41));
+  auto no_execute = [&](std::string_view n) {
+    auto t = taints(n);
+    return std::find(t.begin(), t.end(), "node.kubernetes.io/unreachable:NoExecute") != t.end();
+  };
+  ASSERT_TRUE(eventually([&] {
+    return (no_execute("n1") || no_execute("n2")) && taints("n1").size() + taints("n2").size() >= 3;
+  }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_NE(no_execute("n1"), no_execute("n2")) << "one node per 10 s";
+  advance_keeping(seconds(10));
+  ASSERT_TRUE(eventually([&] { return no_execute("n1") && no_execute("n2"); }));
+}
+
+TEST_F(NodeLifecycleTest, ASmallZoneMostlyDownGetsNoNoExecuteTaints) {
+  start();
+  for (const char* n : {"n0", "n1", "n2", "n3"}) create_node(n);
+  advance_keeping(seconds(41));
+  const std::vector<std::string> no_schedule = {"node.kubernetes.io/unreachable:NoSchedule"};
+  ASSERT_TRUE(eventually([&] {
+    return taints("n1") == no_schedule && taints("n2") == no_schedule &&
+           taints("n3") == no_schedule;
+  })) << ::testing::PrintToString(taints("n1"))
+      << ::testing::PrintToString(taints("n2")) << ::testing::PrintToString(taints("n3"));
+  advance_keeping(seconds(60));
+  std::this_thread::sleep_for(milliseconds(300));
+  for (const char* n : {"n1", "n2", "n3"}) EXPECT_EQ(taints(n), no_schedule) << n;
+  EXPECT_FALSE(controller_->master_disruption());
 }
 
 }  // namespace
