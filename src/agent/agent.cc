@@ -565,29 +565,33 @@ std::optional<Result<void>> Agent::kill_pod_async(const std::string& uid, client
                                                   std::chrono::milliseconds grace) {
   Killer finished;
   {
+    // The thread is made and registered under mu_, so that stop() (which clears started_ before
+    // it takes mu_) joins every one there is.
     std::lock_guard lock(mu_);
     auto it = killers_.find(uid);
-    if (it == killers_.end()) {
-      // Stopping (stop() joins every stop's thread): the stop runs here, as no thread would join.
-      if (!started_.load()) return syncer_->kill_pod(uid, pod.get(), grace);
+    if (it != killers_.end()) {
+      if (!it->second.outcome->done.load()) return std::nullopt;
+      finished = std::move(it->second);
+      killers_.erase(it);
+    } else if (started_.load()) {
       auto outcome = std::make_shared<KillOutcome>();
       try {
-        std::thread thread([this, outcome, uid, pod = std::move(pod), grace] {
+        std::thread thread([this, outcome, uid, pod, grace] {
           outcome->result = syncer_->kill_pod(uid, pod.get(), grace);
           outcome->done = true;
           if (started_.load()) pool_.enqueue_pod(*this, uid);
         });
         killers_[uid] = Killer{std::move(thread), std::move(outcome)};
+        return std::nullopt;
       } catch (const std::system_error& e) {
         // No thread to be had (a thread limit): the stop holds this worker, as it did before.
         SPDLOG_WARN("node {}: stopping pod {} on a pod worker: {}", node_name(), uid, e.what());
-        return syncer_->kill_pod(uid, pod.get(), grace);
       }
-      return std::nullopt;
     }
-    if (!it->second.outcome->done.load()) return std::nullopt;
-    finished = std::move(it->second);
-    killers_.erase(it);
+  }
+  if (!finished.thread.joinable()) {
+    // Stopping (no thread would be joined) or no thread to be had: the stop runs here, outside mu_.
+    return syncer_->kill_pod(uid, pod.get(), grace);
   }
   finished.thread.join();
   return std::move(finished.outcome->result);

@@ -222,11 +222,7 @@ Result<void> FakeRuntime::stop_container(std::string_view id, std::chrono::milli
     if (c.status.state == ContainerState::kExited) return {};
     if (!ignore_sigterm_ || grace <= std::chrono::milliseconds::zero()) {
       // A fake process obeys SIGTERM at once: exit code 143 (128 + SIGTERM), as a shell does.
-      c.status.state = ContainerState::kExited;
-      c.status.finished_at = clock_.now();
-      c.status.exit_code = 143;
-      c.status.reason = "Error";
-      c.start_requested.reset();
+      kill_locked(c, 143);
       return {};
     }
   }
@@ -238,12 +234,16 @@ Result<void> FakeRuntime::stop_container(std::string_view id, std::chrono::milli
   Container& c = it->second;
   refresh_locked(c);
   if (c.status.state == ContainerState::kExited) return {};
+  kill_locked(c, 137);
+  return {};
+}
+
+void FakeRuntime::kill_locked(Container& c, int exit_code) {
   c.status.state = ContainerState::kExited;
   c.status.finished_at = clock_.now();
-  c.status.exit_code = 137;
+  c.status.exit_code = exit_code;
   c.status.reason = "Error";
   c.start_requested.reset();
-  return {};
 }
 
 void FakeRuntime::set_ignore_sigterm(bool ignore) {

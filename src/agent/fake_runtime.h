@@ -105,6 +105,8 @@ class FakeRuntime final : public ContainerRuntime {
   // Callers hold mu_. Moves a started container to Running once its latency has passed.
   void refresh_locked(Container& c) const;
   void record_locked(std::string call);
+  // The container exits as killed by a signal: `exit_code` 143 (SIGTERM) or 137 (SIGKILL).
+  void kill_locked(Container& c, int exit_code);
   bool image_present_locked(std::string_view image) const;
   ImageInfo image_info(std::string_view image) const;
 
