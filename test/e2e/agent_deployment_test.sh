@@ -88,7 +88,7 @@ k delete deploy roll --wait=true --timeout=60s >/dev/null
 
 # ---- Pods that ignore SIGTERM are stopped together; the node stays Ready meanwhile.
 SLOW=6  # more than the agent's 4 pod workers
-GRACE=20
+GRACE=30
 k apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
 kind: Deployment
@@ -108,12 +108,12 @@ lease_before=$(lease_time)
 k delete deploy slow >/dev/null
 # sleep as PID 1 ignores SIGTERM: each pod waits out its grace period. Every pod's Killing event
 # comes well before the first grace period ends (pod workers holding one stop each would leave
-# two pods waiting for the first four).
+# two pods waiting 30 s for the first four).
 killing() {
   (($(k get events -o jsonpath='{.items[?(@.reason=="Killing")].involvedObject.name}' |
     tr ' ' '\n' | grep -c '^slow-') >= SLOW))
 }
-wait_for $((GRACE / 2)) killing
+wait_for $((GRACE * 2 / 3)) killing
 renewed() { [[ "$(lease_time)" != "$lease_before" ]]; }
 wait_for $((GRACE - 5)) renewed
 no_slow() { [[ -z "$(k get pods -l app=slow -o name)" ]]; }
