@@ -472,7 +472,7 @@ void Agent::sync_pod(const std::string& uid) {
     // begun while the pod was terminating ends first (force-deleted meanwhile); its thread
     // enqueues the pod when it is over.
     prober_->remove_pod(uid);
-    if (kill_running(uid)) return;
+    if (reap_kill(uid) == KillState::kRunning) return;
     deleted = unpack_pod(deleted);
     const Json* last = deleted.get();
     auto r = syncer_->kill_pod(uid, last, std::chrono::seconds(0));
@@ -561,19 +561,38 @@ void Agent::sync_pod(const std::string& uid) {
   if (result.resync_after) pool_.enqueue_pod_after(*this, uid, *result.resync_after);
 }
 
-std::optional<Result<void>> Agent::kill_pod_async(const std::string& uid, client::ObjectPtr pod,
-                                                  std::chrono::milliseconds grace) {
+Agent::KillState Agent::reap_kill(const std::string& uid, Result<void>* result) {
   Killer finished;
   {
-    // The thread is made and registered under mu_, so that stop() (which clears started_ before
-    // it takes mu_) joins every one there is.
     std::lock_guard lock(mu_);
     auto it = killers_.find(uid);
-    if (it != killers_.end()) {
-      if (!it->second.outcome->done.load()) return std::nullopt;
-      finished = std::move(it->second);
-      killers_.erase(it);
-    } else if (started_.load()) {
+    if (it == killers_.end()) return KillState::kNone;
+    if (!it->second.outcome->done.load()) return KillState::kRunning;
+    finished = std::move(it->second);
+    killers_.erase(it);
+  }
+  finished.thread.join();
+  if (result) *result = std::move(finished.outcome->result);
+  return KillState::kDone;
+}
+
+std::optional<Result<void>> Agent::kill_pod_async(const std::string& uid, client::ObjectPtr pod,
+                                                  std::chrono::milliseconds grace) {
+  // Only the pod's worker starts or reaps its stop, so nothing comes between the two.
+  Result<void> result;
+  switch (reap_kill(uid, &result)) {
+    case KillState::kRunning:
+      return std::nullopt;
+    case KillState::kDone:
+      return result;
+    case KillState::kNone:
+      break;
+  }
+  {
+    // Made and registered under mu_, so that stop() (which clears started_ before it takes mu_)
+    // joins every thread there is.
+    std::lock_guard lock(mu_);
+    if (started_.load()) {
       auto outcome = std::make_shared<KillOutcome>();
       try {
         std::thread thread([this, outcome, uid, pod, grace] {
@@ -589,26 +608,8 @@ std::optional<Result<void>> Agent::kill_pod_async(const std::string& uid, client
       }
     }
   }
-  if (!finished.thread.joinable()) {
-    // Stopping (no thread would be joined) or no thread to be had: the stop runs here, outside mu_.
-    return syncer_->kill_pod(uid, pod.get(), grace);
-  }
-  finished.thread.join();
-  return std::move(finished.outcome->result);
-}
-
-bool Agent::kill_running(const std::string& uid) {
-  Killer finished;
-  {
-    std::lock_guard lock(mu_);
-    auto it = killers_.find(uid);
-    if (it == killers_.end()) return false;
-    if (!it->second.outcome->done.load()) return true;
-    finished = std::move(it->second);
-    killers_.erase(it);
-  }
-  finished.thread.join();
-  return false;
+  // Stopping (no thread would be joined) or no thread to be had: the stop runs here, outside mu_.
+  return syncer_->kill_pod(uid, pod.get(), grace);
 }
 
 Result<void> Agent::finish_deleted_pod(const client::ObjectPtr& pod_ptr, PodEntry& entry) {

@@ -191,8 +191,10 @@ class Agent {
   // once it is over (forgetting it), nullopt while it runs (its thread enqueues the pod when done).
   std::optional<Result<void>> kill_pod_async(const std::string& uid, client::ObjectPtr pod,
                                              std::chrono::milliseconds grace);
-  // True while a stop of kill_pod_async() runs for the pod; one that is over is forgotten.
-  bool kill_running(const std::string& uid);
+  // Whether a stop of kill_pod_async() runs for the pod; one that is over is joined and forgotten
+  // (kDone), its result in `result` if given.
+  enum class KillState { kNone, kRunning, kDone };
+  KillState reap_kill(const std::string& uid, Result<void>* result = nullptr);
 
   AgentPool& pool_;
   const AgentConfig config_;

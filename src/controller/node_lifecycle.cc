@@ -159,13 +159,16 @@ NodeLifecycleController::NodeLifecycleController(ControllerContext ctx,
     return node.empty() ? std::vector<std::string>{} : std::vector<std::string>{node};
   });
   client::EventHandler nodes;
-  auto on_node = [this](const client::ObjectPtr& n) {
-    enqueue(str_at(*n, "metadata", "name"));
-    enqueue("");  // the zone pass (one in the queue at a time)
+  auto on_node = [this](const client::ObjectPtr& n) { enqueue(str_at(*n, "metadata", "name")); };
+  // The zone pass (one in the queue at a time) when a node comes or goes; a node's own sync runs
+  // it when its Ready changes, and it runs every node monitor period besides.
+  auto on_node_set = [this, on_node](const client::ObjectPtr& n) {
+    on_node(n);
+    enqueue("");
   };
-  nodes.on_add = on_node;
+  nodes.on_add = on_node_set;
   nodes.on_update = [on_node](const client::ObjectPtr&, const client::ObjectPtr& n) { on_node(n); };
-  nodes.on_delete = on_node;
+  nodes.on_delete = on_node_set;
   nodes_.add_event_handler(std::move(nodes));
 
   client::EventHandler leases;
