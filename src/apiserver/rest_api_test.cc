@@ -322,7 +322,9 @@ TEST_F(RestApiTest, LabelAndFieldSelectorsFilterLists) {
   ASSERT_EQ(post("/api/v1/namespaces/default/pods", pod("b", {{"env", "prod"}, {"tier", "front"}}))
                 .status,
             201);
-  ASSERT_EQ(post("/api/v1/namespaces/default/pods", pod("c", {{"env", "test"}})).status, 201);
+  Reply created_c = post("/api/v1/namespaces/default/pods", pod("c", {{"env", "test"}}));
+  ASSERT_EQ(created_c.status, 201);
+  const std::string c_rv = body_json(created_c)["metadata"]["resourceVersion"];
   auto names = [&](std::string_view target) {
     std::vector<std::string> out;
     Reply r = get(target);
@@ -338,8 +340,10 @@ TEST_F(RestApiTest, LabelAndFieldSelectorsFilterLists) {
             (std::vector<std::string>{"b"}));
   EXPECT_EQ(names("/api/v1/pods?fieldSelector=metadata.namespace%3Ddefault,metadata.name!%3Db"),
             (std::vector<std::string>{"a", "c"}));
-  // From the watch cache too.
-  EXPECT_EQ(names("/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=env%3Dtest"),
+  // From the watch cache too, once it holds c's revision ("0" alone may be served before the cache
+  // has seen c, as in Kubernetes).
+  EXPECT_EQ(names("/api/v1/namespaces/default/pods?resourceVersion=" + c_rv +
+                  "&resourceVersionMatch=NotOlderThan&labelSelector=env%3Dtest"),
             (std::vector<std::string>{"c"}));
 
   Reply bad_field = get("/api/v1/namespaces/default/configmaps?fieldSelector=data.x%3Dy");
