@@ -291,6 +291,20 @@ Agent::Agent(AgentPool& pool, AgentConfig config, ContainerRuntime& runtime)
   };
   syncer_ = std::make_unique<PodSyncer>(runtime_, clock_, std::move(node), events_.get(),
                                         std::move(lookup), &probes_, config_.volumes);
+  if (config_.max_parallel_image_pulls > 0) {
+    syncer_->enable_async_pulls(
+        [this](const std::string& uid) {
+          if (!started_.load()) return;
+          bool known = false;
+          {
+            std::lock_guard lock(mu_);
+            known = pods_.count(uid) > 0;
+          }
+          // A pod deleted meanwhile is not synced again: that would take it for an orphan.
+          if (known) pool_.enqueue_pod(*this, uid);
+        },
+        config_.max_parallel_image_pulls);
+  }
   if (config_.create_log_directories && config_.log_rotation.max_size_bytes >= 0) {
     logs_ = std::make_unique<ContainerLogManager>(runtime_, config_.log_rotation, clock_);
   }
@@ -369,6 +383,7 @@ void Agent::stop() {
     killers.swap(killers_);
   }
   for (auto& [uid, killer] : killers) killer.thread.join();
+  syncer_->stop_pulls();
 }
 
 Json Agent::node() const {
@@ -482,6 +497,7 @@ void Agent::sync_pod(const std::string& uid) {
     }
     remove_pod_directories(config_.data_dir, uid);
     pod_start_trace::drop(uid);
+    syncer_->forget_pulls(uid);
     std::lock_guard lock(mu_);
     pods_.erase(uid);
     deleted_pods_.erase(uid);

@@ -130,6 +130,10 @@ struct AgentConfig {
   // thousands of pods on a fake runtime, turn this off: every probe then passes once the container
   // runs, without a worker.
   bool run_probes = true;
+  // Image pulls run on threads of their own, at most this many at once, so that a slow pull holds
+  // up only its container (PodSyncer::enable_async_pulls); 0: on the pod workers (hollow nodes,
+  // whose fake pulls take no time).
+  int max_parallel_image_pulls = 4;
 };
 
 class Agent {

@@ -303,6 +303,54 @@ TEST_F(AgentTest, PodsWaitingOutTheirGracePeriodHoldUpNeitherOtherPodsNorTheLeas
   ASSERT_TRUE(eventually([&] { return agent_->pod_count() == 1; }));
 }
 
+TEST_F(AgentTest, PodsWaitingOnASlowPullHoldUpNoOtherPod) {
+  start_agent();  // two pod workers
+  const std::string slow_image = "registry.example/slow:1";
+  runtime_->hold_pulls(slow_image, true);
+  // Let go however the test ends, so that the pool's stop does not wait on a held pull.
+  struct LetGo {
+    FakeRuntime& runtime;
+    const std::string& image;
+    ~LetGo() { runtime.hold_pulls(image, false); }
+  } let_go{*runtime_, slow_image};
+  Json slow_spec = simple_spec();
+  slow_spec["containers"][0]["image"] = slow_image;
+  slow_spec["containers"][0]["imagePullPolicy"] = "Always";
+  const std::vector<std::string> names = {"slow-a", "slow-b", "slow-c"};
+  for (const std::string& name : names) create_pod(name, slow_spec);
+  auto pulls_of_slow = [&] {
+    size_t n = 0;
+    for (const std::string& call : runtime_->calls()) n += call == "pull_image " + slow_image;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return pulls_of_slow() == names.size(); })) << pulls_of_slow();
+
+  // More pods than workers wait on the registry, and a pod of a present image still starts.
+  create_pod("newcomer", simple_spec());
+  ASSERT_TRUE(
+      eventually([&] { return container_status(get_pod("newcomer")).value("ready", false); }));
+  for (const std::string& name : names) {
+    Json pod = get_pod(name);
+    EXPECT_EQ(phase_of(pod), "Pending") << name;
+    EXPECT_EQ(container_status(pod)["state"]["waiting"]["reason"], "ContainerCreating") << name;
+  }
+
+  // One is deleted during its pull: it goes, and its pull's end changes nothing.
+  ASSERT_TRUE(client_->remove(client::kPods, "default", "slow-c").ok());
+  ASSERT_TRUE(eventually([&] {
+    auto r = client_->get(client::kPods, "default", "slow-c");
+    return !r.ok() && r.error().code == ErrorCode::kNotFound;
+  }));
+
+  runtime_->hold_pulls(slow_image, false);
+  ASSERT_TRUE(eventually([&] {
+    return container_status(get_pod("slow-a")).value("ready", false) &&
+           container_status(get_pod("slow-b")).value("ready", false);
+  })) << get_pod("slow-a").dump(2);
+  ASSERT_TRUE(eventually([&] { return agent_->pod_count() == 3; })) << agent_->pod_count();
+  EXPECT_EQ(pulls_of_slow(), names.size());  // each pod pulled once
+}
+
 TEST_F(AgentTest, NeverAndOnFailurePodsComplete) {
   start_agent();
   Json never = create_pod("never", simple_spec("Never"));

@@ -65,8 +65,9 @@ Result<std::optional<ImageInfo>> FakeRuntime::image_status(std::string_view imag
 }
 
 Result<ImageInfo> FakeRuntime::pull_image(const PullRequest& request) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   record_locked("pull_image " + request.image);
+  pulls_released_.wait(lock, [&] { return !held_pulls_.count(request.image); });
   if (auto it = pull_errors_.find(request.image); it != pull_errors_.end()) return it->second;
   if (options_.pullable && !options_.pullable->count(request.image)) {
     return make_error(ErrorCode::kNotFound,
@@ -244,6 +245,18 @@ void FakeRuntime::kill_locked(Container& c, int exit_code) {
   c.status.exit_code = exit_code;
   c.status.reason = "Error";
   c.start_requested.reset();
+}
+
+void FakeRuntime::hold_pulls(const std::string& image, bool held) {
+  {
+    std::lock_guard lock(mu_);
+    if (held) {
+      held_pulls_.insert(image);
+    } else {
+      held_pulls_.erase(image);
+    }
+  }
+  pulls_released_.notify_all();
 }
 
 void FakeRuntime::set_ignore_sigterm(bool ignore) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,6 +83,9 @@ class FakeRuntime final : public ContainerRuntime {
   void set_exec_result(int exit_code, std::string output = {});
   // pull_image() of `image` fails with `error` until cleared (nullopt).
   void set_pull_error(const std::string& image, std::optional<Error> error);
+  // While held, a pull_image() of `image` waits (without the runtime's lock: every other call goes
+  // on) until the image is let go: a slow registry.
+  void hold_pulls(const std::string& image, bool held);
   void add_image(const std::string& image);
   // The config a container was created with (NotFound for an unknown id).
   Result<ContainerConfig> container_config(std::string_view id) const;
@@ -114,7 +118,9 @@ class FakeRuntime final : public ContainerRuntime {
   Clock& clock_;
   std::function<void(const std::string&)> listener_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;                   // guards everything below
+  std::condition_variable pulls_released_;  // with mu_: an image of held_pulls_ was let go
+  std::set<std::string> held_pulls_;
   std::optional<std::set<std::string>> images_;
   std::map<std::string, Error> pull_errors_;
   std::map<std::string, Sandbox, std::less<>> sandboxes_;                        // by pod uid

@@ -130,6 +130,7 @@ Result<std::unique_ptr<HollowNodes>> HollowNodes::start(HollowNodesOptions optio
     config.create_log_directories = false;
     config.own_informer = false;
     config.run_probes = false;
+    config.max_parallel_image_pulls = 0;
     h->agents_.push_back(std::make_unique<Agent>(*h->pool_, std::move(config), *h->runtimes_[i]));
     h->pool_->add(h->agents_.back().get());
   }

@@ -505,6 +505,20 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
   const std::string name = string_at(container, "name");
   const std::string image = string_at(container, "image");
   const std::string policy = image_pull_policy(container);
+  const std::string pull_key = string_at(member(pod, "metadata"), "uid") + "/" + name;
+  if (on_pulled_) {
+    // A pull on a thread of its own: the container waits while it runs, and takes its result once
+    // it is over, whatever the image's presence says by then.
+    std::shared_ptr<PullOutcome> outcome;
+    switch (take_pull(pull_key, image, &outcome)) {
+      case PullState::kRunning:
+        return false;
+      case PullState::kDone:
+        return finish_pull(pod, name, fp, *outcome, state, resync);
+      case PullState::kNone:
+        break;
+    }
+  }
   auto status = runtime_.image_status(image);
   const bool present = status.ok() && status->has_value();
   const bool pull = policy == "Always" || (policy != "Never" && !present);
@@ -523,10 +537,9 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
     return false;
   }
   const Clock::WallTime now = clock_.now();
-  const std::string key = image;
-  if (auto it = state.image_backoff.find(key); it != state.image_backoff.end() &&
-                                               !backoff_expired(it->second, now) &&
-                                               now - it->second.last_update < it->second.delay) {
+  if (auto it = state.image_backoff.find(image); it != state.image_backoff.end() &&
+                                                 !backoff_expired(it->second, now) &&
+                                                 now - it->second.last_update < it->second.delay) {
     const std::string msg = "Back-off pulling image \"" + image + "\"";
     event(pod, fp, "Normal", "BackOff", msg);
     event(pod, fp, "Warning", "Failed", "Error: ImagePullBackOff");
@@ -536,42 +549,174 @@ bool PodSyncer::ensure_image(const Json& pod, const Json& container, const std::
   }
   event(pod, fp, "Normal", "Pulling", "Pulling image \"" + image + "\"");
   release_events(pod);
-  const Clock::MonoTime began = clock_.monotonic();
   PullRequest request;
   request.image = image;
+  // The kubelet reads the pod's imagePullSecrets for its keyring (getPullSecretsForPod); a secret
+  // it cannot fetch is reported and the pull goes on without it. Fetched only when pulling, so a
+  // running pod costs no secret reads.
+  Result<PodPullSecrets> secrets = pod_pull_secrets(pod, lookup_);
+  if (!secrets.ok()) {
+    PullOutcome failed;
+    failed.image = image;
+    failed.result = secrets.error();
+    return finish_pull(pod, name, fp, failed, state, resync);
+  }
+  if (!secrets->missing.empty()) {
+    event(pod, "", "Warning", "FailedToRetrieveImagePullSecret",
+          missing_pull_secrets_message(secrets->missing));
+  }
+  request.credentials = std::move(secrets->configs);
+  if (on_pulled_ && start_pull(pull_key, pod, fp, request)) return false;
+  PullOutcome outcome;
+  outcome.image = image;
+  const Clock::MonoTime began = clock_.monotonic();
   PullProgressEvents progress(clock_, image, began, [&](std::string message) {
     event(pod, fp, "Normal", "Pulling", std::move(message));
   });
   request.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
-  // The kubelet reads the pod's imagePullSecrets for its keyring (getPullSecretsForPod); a secret
-  // it cannot fetch is reported and the pull goes on without it. Fetched only when pulling, so a
-  // running pod costs no secret reads.
-  Result<ImageInfo> pulled = make_error(ErrorCode::kInternal, "not pulled");
-  Result<PodPullSecrets> secrets = pod_pull_secrets(pod, lookup_);
-  if (secrets.ok()) {
-    if (!secrets->missing.empty()) {
-      event(pod, "", "Warning", "FailedToRetrieveImagePullSecret",
-            missing_pull_secrets_message(secrets->missing));
-    }
-    request.credentials = std::move(secrets->configs);
-    pulled = runtime_.pull_image(request);
-  } else {
-    pulled = secrets.error();
-  }
-  if (!pulled.ok()) {
-    event(pod, fp, "Warning", "Failed",
-          "Failed to pull image \"" + image + "\": " + pulled.error().message);
+  outcome.result = runtime_.pull_image(request);
+  outcome.pulling = outcome.including = clock_.monotonic() - began;
+  return finish_pull(pod, name, fp, outcome, state, resync);
+}
+
+bool PodSyncer::finish_pull(const Json& pod, const std::string& name, const std::string& fp,
+                            const PullOutcome& outcome, PodSyncState& state,
+                            std::optional<Clock::Duration>* resync) {
+  const std::string& image = outcome.image;
+  if (!outcome.result.ok()) {
+    const std::string& message = outcome.result.error().message;
+    event(pod, fp, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + message);
     event(pod, fp, "Warning", "Failed", "Error: ErrImagePull");
-    backoff_next(state.image_backoff, key, now, now);
-    state.waiting[name] = {"ErrImagePull", pulled.error().message};
-    merge_resync(resync, state.image_backoff[key].delay);
+    const Clock::WallTime now = clock_.now();
+    backoff_next(state.image_backoff, image, now, now);
+    state.waiting[name] = {"ErrImagePull", message};
+    merge_resync(resync, state.image_backoff[image].delay);
     return false;
   }
-  const std::string took = format_go_duration(clock_.monotonic() - began);
   event(pod, fp, "Normal", "Pulled",
-        "Successfully pulled image \"" + image + "\" in " + took + " (" + took +
-            " including waiting). Image size: " + std::to_string(pulled->size) + " bytes.");
-  state.image_backoff.erase(key);
+        "Successfully pulled image \"" + image + "\" in " + format_go_duration(outcome.pulling) +
+            " (" + format_go_duration(outcome.including) +
+            " including waiting). Image size: " + std::to_string(outcome.result->size) + " bytes.");
+  state.image_backoff.erase(image);
+  return true;
+}
+
+PodSyncer::~PodSyncer() { stop_pulls(); }
+
+void PodSyncer::enable_async_pulls(std::function<void(const std::string&)> on_pulled,
+                                   int max_parallel) {
+  std::lock_guard lock(pulls_mu_);
+  on_pulled_ = std::move(on_pulled);
+  max_parallel_pulls_ = std::max(1, max_parallel);
+}
+
+void PodSyncer::stop_pulls() {
+  std::map<std::string, PullThread, std::less<>> pulls;
+  {
+    std::lock_guard lock(pulls_mu_);
+    pulls_stopped_ = true;
+    pulls.swap(pulls_);
+  }
+  pull_turn_.notify_all();
+  for (auto& [key, pull] : pulls) pull.thread.join();
+}
+
+void PodSyncer::forget_pulls(std::string_view pod_uid) {
+  const std::string prefix = std::string(pod_uid) + "/";
+  std::vector<std::thread> ended;
+  {
+    std::lock_guard lock(pulls_mu_);
+    for (auto it = pulls_.lower_bound(prefix);
+         it != pulls_.end() && it->first.starts_with(prefix);) {
+      if (it->second.outcome->done.load()) {
+        ended.push_back(std::move(it->second.thread));
+        it = pulls_.erase(it);
+      } else {
+        it->second.forgotten = true;
+        ++it;
+      }
+    }
+  }
+  for (std::thread& t : ended) t.join();
+}
+
+PodSyncer::PullState PodSyncer::take_pull(const std::string& key, std::string_view image,
+                                          std::shared_ptr<PullOutcome>* outcome) {
+  PullThread ended;
+  {
+    std::lock_guard lock(pulls_mu_);
+    auto it = pulls_.find(key);
+    if (it == pulls_.end()) return PullState::kNone;
+    if (!it->second.outcome->done.load()) return PullState::kRunning;
+    ended = std::move(it->second);
+    pulls_.erase(it);
+  }
+  ended.thread.join();
+  if (ended.outcome->image != image) return PullState::kNone;
+  *outcome = std::move(ended.outcome);
+  return PullState::kDone;
+}
+
+bool PodSyncer::start_pull(const std::string& key, const Json& pod, const std::string& fp,
+                           PullRequest request) {
+  const std::string uid = string_at(member(pod, "metadata"), "uid");
+  std::vector<std::thread> ended;  // forgotten pulls that are over, joined outside the lock
+  struct JoinEnded {
+    std::vector<std::thread>& threads;
+    ~JoinEnded() {
+      for (std::thread& t : threads) t.join();
+    }
+  } join_ended{ended};  // declared before the lock, so it runs after the unlock
+  std::lock_guard lock(pulls_mu_);
+  if (pulls_stopped_) return false;
+  for (auto it = pulls_.begin(); it != pulls_.end();) {
+    if (it->second.forgotten && it->second.outcome->done.load()) {
+      ended.push_back(std::move(it->second.thread));
+      it = pulls_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto outcome = std::make_shared<PullOutcome>();
+  outcome->image = request.image;
+  try {
+    std::thread thread([this, outcome, uid, fp, pod = std::make_shared<const Json>(pod),
+                        request = std::move(request)]() mutable {
+      const Clock::MonoTime asked = clock_.monotonic();
+      bool stopped = false;
+      {
+        std::unique_lock turn(pulls_mu_);
+        pull_turn_.wait(turn,
+                        [&] { return pulls_stopped_ || running_pulls_ < max_parallel_pulls_; });
+        stopped = pulls_stopped_;
+        if (!stopped) ++running_pulls_;
+      }
+      if (stopped) {
+        outcome->result = make_error(ErrorCode::kServiceUnavailable, "the node agent is stopping");
+      } else {
+        const Clock::MonoTime began = clock_.monotonic();
+        PullProgressEvents progress(clock_, outcome->image, began, [&](std::string message) {
+          event(*pod, fp, "Normal", "Pulling", std::move(message));
+        });
+        request.progress = [&progress](int64_t done, int64_t total) { progress(done, total); };
+        outcome->result = runtime_.pull_image(request);
+        const Clock::MonoTime ended_at = clock_.monotonic();
+        outcome->pulling = ended_at - began;
+        outcome->including = ended_at - asked;
+        {
+          std::lock_guard turn(pulls_mu_);
+          --running_pulls_;
+        }
+        pull_turn_.notify_one();
+      }
+      outcome->done = true;
+      if (!stopped) on_pulled_(uid);
+    });
+    pulls_[key] = PullThread{std::move(thread), std::move(outcome)};
+  } catch (const std::system_error& e) {
+    SPDLOG_WARN("pod {}: pulling {} on its worker: {}", uid, outcome->image, e.what());
+    return false;
+  }
   return true;
 }
 

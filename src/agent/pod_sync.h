@@ -8,12 +8,18 @@
 // by that pod's worker); a PodSyncer itself holds only references and may serve many pods at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "agent/container_env.h"
@@ -130,6 +136,7 @@ class PodSyncer {
   PodSyncer(ContainerRuntime& runtime, Clock& clock, NodeContext node,
             EventRecorder* events = nullptr, ObjectLookup lookup = {},
             const ProbeResults* probes = nullptr, VolumeManager* volumes = nullptr);
+  ~PodSyncer();  // stop_pulls()
 
   // One pass for a pod that is not being deleted.
   SyncResult sync_pod(const Json& pod, PodSyncState& state);
@@ -142,6 +149,22 @@ class PodSyncer {
   // Where the service environment variables come from (the agent's Service informer); unset: none.
   void set_service_env_source(ServiceEnvSource source) { services_ = std::move(source); }
 
+  // Image pulls on threads of their own rather than on the pod worker that needs them (the
+  // kubelet's pod workers are a goroutine per pod, so its pulls hold up only their pod): a sync
+  // that must pull starts the pull and goes on with the pod's other containers; the container
+  // waits (ContainerCreating, or its last reason) and `on_pulled(pod_uid)` is called, on the pull's
+  // thread, once the pull is over, so that the pod is synced again and takes the result. At most
+  // `max_parallel` pulls run at once (the kubelet's maxParallelImagePulls); the rest wait their
+  // turn, which the Pulled event reports as "including waiting". Before the first sync. Without
+  // it a pull runs on the caller's thread.
+  void enable_async_pulls(std::function<void(const std::string& pod_uid)> on_pulled,
+                          int max_parallel);
+  // Joins every pull thread (those waiting their turn end at once); no pull starts on a thread
+  // afterwards.
+  void stop_pulls();
+  // The pod is gone: the results of its pulls are dropped (a pull that runs is when it ends).
+  void forget_pulls(std::string_view pod_uid);
+
   const NodeContext& node() const { return node_; }
   ContainerRuntime& runtime() { return runtime_; }
   Clock& clock() { return clock_; }
@@ -151,9 +174,31 @@ class PodSyncer {
   // with state.waiting set and *resync the time to try again.
   bool start_container(const Json& pod, const Json& container, bool init, int attempt,
                        PodSyncState& state, std::optional<Clock::Duration>* resync);
-  // The image is present per imagePullPolicy; false with state.waiting set otherwise.
+  // The image is present per imagePullPolicy; false with state.waiting set otherwise, or while
+  // its pull runs on a thread (enable_async_pulls).
   bool ensure_image(const Json& pod, const Json& container, const std::string& field_path,
                     PodSyncState& state, std::optional<Clock::Duration>* resync);
+  struct PullOutcome {
+    std::string image;
+    Result<ImageInfo> result{make_error(ErrorCode::kInternal, "not pulled")};
+    Clock::Duration pulling{0};     // the pull itself
+    Clock::Duration including{0};   // with the wait for a turn
+    std::atomic<bool> done{false};  // the fields above are written before
+  };
+  // A pull of enable_async_pulls() for the container (pod uid + name): kRunning while it runs;
+  // kDone with its outcome once it is over (forgetting it); kNone if there is none, or it was of
+  // another image than `image` (the pod's image changed meanwhile).
+  enum class PullState { kNone, kRunning, kDone };
+  PullState take_pull(const std::string& key, std::string_view image,
+                      std::shared_ptr<PullOutcome>* outcome);
+  // Starts `request` on a thread for the container; false if it cannot (stopping, no thread to
+  // be had): then the caller pulls.
+  bool start_pull(const std::string& key, const Json& pod, const std::string& field_path,
+                  PullRequest request);
+  // The Pulled or Failed events, back-off and waiting reason of a pull that is over.
+  bool finish_pull(const Json& pod, const std::string& name, const std::string& field_path,
+                   const PullOutcome& outcome, PodSyncState& state,
+                   std::optional<Clock::Duration>* resync);
   Result<ContainerConfig> container_config(const Json& pod, const Json& container, int attempt,
                                            const PodSyncState& state);
   // A restart of an exited container, unless its back-off has not run out (CrashLoopBackOff).
@@ -187,6 +232,19 @@ class PodSyncer {
   const ProbeResults* probes_;
   VolumeManager* volumes_;
   ServiceEnvSource services_;
+
+  struct PullThread {
+    std::thread thread;
+    std::shared_ptr<PullOutcome> outcome;
+    bool forgotten = false;  // its pod is gone: joined and dropped once it ends
+  };
+  std::function<void(const std::string&)> on_pulled_;  // set: pulls run on threads
+  int max_parallel_pulls_ = 1;
+  std::mutex pulls_mu_;                // guards the members below
+  std::condition_variable pull_turn_;  // with pulls_mu_: a pull ended, or stopping
+  std::map<std::string, PullThread, std::less<>> pulls_;  // by "<pod uid>/<container name>"
+  int running_pulls_ = 0;
+  bool pulls_stopped_ = false;
 };
 
 }  // namespace bosun::agent

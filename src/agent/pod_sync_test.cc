@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "agent/container_config.h"
 #include "agent/fake_runtime.h"
@@ -35,6 +38,13 @@ class Events : public EventRecorder {
     std::lock_guard lock(mu_);
     for (auto& e : events_) {
       if (e.reason == reason && e.message == message) return true;
+    }
+    return false;
+  }
+  bool has_prefix(std::string_view reason, std::string_view prefix) {
+    std::lock_guard lock(mu_);
+    for (auto& e : events_) {
+      if (e.reason == reason && e.message.starts_with(prefix)) return true;
     }
     return false;
   }
@@ -338,6 +348,115 @@ TEST_F(PodSyncTest, ImagePullPoliciesAndPullBackOff) {
   EXPECT_EQ(state_.waiting.count("app"), 0u);
   EXPECT_TRUE(events_.has("Pulling", "Pulling image \"nginx:1.25\""));
   EXPECT_EQ(observe_pod(*runtime_, "uid-1")->newest("app")->state, ContainerState::kRunning);
+}
+
+// enable_async_pulls: a pull runs on a thread of its own. The sync that needs it returns at once
+// (the pod's other containers start meanwhile), the pod is handed back when the pull is over, and
+// the next sync takes the result: the container started, or ErrImagePull with back-off.
+TEST_F(PodSyncTest, AsyncPullsHoldUpOnlyTheirContainer) {
+  std::mutex mu;
+  std::condition_variable pulled_cv;
+  std::vector<std::string> pulled;  // the uids handed back
+  syncer_->enable_async_pulls(
+      [&](const std::string& uid) {
+        {
+          std::lock_guard lock(mu);
+          pulled.push_back(uid);
+        }
+        pulled_cv.notify_all();
+      },
+      1);
+  auto wait_pulled = [&](size_t n) {
+    std::unique_lock lock(mu);
+    return pulled_cv.wait_for(lock, seconds(30), [&] { return pulled.size() >= n; });
+  };
+  auto calls_of = [&](const std::string& call) {
+    size_t n = 0;
+    for (const std::string& c : runtime_->calls()) n += c == call;
+    return n;
+  };
+  // Until the runtime has been asked for `call` n times (a pull thread has taken its turn).
+  auto wait_calls = [&](const std::string& call, size_t n) {
+    for (int i = 0; i < 3000 && calls_of(call) < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return calls_of(call) == n;
+  };
+  runtime_->hold_pulls("nginx:1.25", true);
+  Json pod = make_pod();
+  pod["spec"]["containers"][0]["image"] = "nginx:1.25";
+  Json side = pod["spec"]["containers"][0];
+  side["name"] = "side";
+  side["image"] = "busybox:1.36";
+  pod["spec"]["containers"].push_back(side);
+  auto r = syncer_->sync_pod(pod, state_);
+  EXPECT_FALSE(r.resync_after.has_value());
+  EXPECT_TRUE(events_.has("Pulling", "Pulling image \"nginx:1.25\""));
+  EXPECT_EQ(observe_pod(*runtime_, "uid-1")->newest("app"), nullptr);
+  ASSERT_NE(observe_pod(*runtime_, "uid-1")->newest("side"), nullptr);  // it did not wait
+  EXPECT_EQ(status(pod)["containerStatuses"][0]["state"]["waiting"]["reason"], "ContainerCreating");
+  ASSERT_TRUE(wait_calls("pull_image nginx:1.25", 1));
+  // Synced again while the pull runs: still waiting, and no second pull.
+  (void)syncer_->sync_pod(pod, state_);
+  EXPECT_EQ(observe_pod(*runtime_, "uid-1")->newest("app"), nullptr);
+
+  // One pull at a time (max_parallel 1): another pod's pull waits its turn.
+  Json other = make_pod();
+  other["metadata"]["uid"] = "uid-2";
+  other["spec"]["containers"][0]["image"] = "absent:1";
+  PodSyncState other_state;
+  (void)syncer_->sync_pod(other, other_state);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(calls_of("pull_image absent:1"), 0u);
+
+  runtime_->hold_pulls("nginx:1.25", false);
+  ASSERT_TRUE(wait_pulled(2));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(std::set<std::string>(pulled.begin(), pulled.end()),
+              (std::set<std::string>{"uid-1", "uid-2"}));
+  }
+  r = syncer_->sync_pod(pod, state_);
+  EXPECT_EQ(observe_pod(*runtime_, "uid-1")->newest("app")->state, ContainerState::kRunning);
+  EXPECT_EQ(calls_of("pull_image nginx:1.25"), 1u);
+  EXPECT_EQ(state_.waiting.count("app"), 0u);
+  EXPECT_TRUE(events_.has_prefix(
+      "Pulled", "Successfully pulled image \"nginx:1.25\" in 0s (0s including waiting)."));
+
+  // A failed pull: ErrImagePull once it is over, then back-off without another pull.
+  r = syncer_->sync_pod(other, other_state);
+  EXPECT_EQ(other_state.waiting["app"].reason, "ErrImagePull");
+  EXPECT_EQ(*r.resync_after, seconds(10));
+  r = syncer_->sync_pod(other, other_state);
+  EXPECT_EQ(other_state.waiting["app"].reason, "ImagePullBackOff");
+  EXPECT_EQ(calls_of("pull_image absent:1"), 1u);
+
+  // A pod that is gone: its pull's result is dropped, and stop_pulls() ends a pull waiting its
+  // turn without pulling.
+  runtime_->hold_pulls("nginx:1.25", true);
+  Json gone = make_pod();
+  gone["metadata"]["uid"] = "uid-3";
+  gone["spec"]["containers"][0]["image"] = "nginx:1.25";
+  gone["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+  PodSyncState gone_state;
+  (void)syncer_->sync_pod(gone, gone_state);
+  ASSERT_TRUE(wait_calls("pull_image nginx:1.25", 2));
+  Json queued = make_pod();
+  queued["metadata"]["uid"] = "uid-4";
+  queued["spec"]["containers"][0]["image"] = "nginx:1.25";
+  queued["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+  PodSyncState queued_state;
+  (void)syncer_->sync_pod(queued, queued_state);
+  syncer_->forget_pulls("uid-3");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    runtime_->hold_pulls("nginx:1.25", false);
+  });
+  syncer_->stop_pulls();
+  release.join();
+  EXPECT_EQ(calls_of("pull_image nginx:1.25"), 2u);  // uid-1's and uid-3's, not uid-4's
+  std::lock_guard lock(mu);
+  EXPECT_EQ(pulled.size(), 3u);
 }
 
 TEST_F(PodSyncTest, HeldEventsAreReleasedBeforeAPullAndAPostStartHook) {

@@ -104,6 +104,10 @@ void add_agent_flags(CLI::App* cmd, AgentFlags& f) {
   cmd->add_option("--cluster-dns", f.cluster_dns, "Nameserver for dnsPolicy ClusterFirst pods");
   cmd->add_option("--max-pods", f.max_pods, "Pod capacity")->capture_default_str();
   cmd->add_option("--workers", f.workers, "Pods synced in parallel")->capture_default_str();
+  cmd->add_option("--max-parallel-image-pulls", f.max_parallel_image_pulls,
+                  "Image pulls run at once, each apart from the pod workers (1: serialized)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--kubelet-port", f.kubelet_port, "HTTPS port for logs, exec and attach (0: any)")
       ->capture_default_str();
   add_container_log_flags(cmd, f);
@@ -146,6 +150,7 @@ Result<std::unique_ptr<RunningAgent>> start_agent(const AgentFlags& f,
   if (ac.machine.runtime_version.empty()) ac.machine.runtime_version = running->runtime->version();
   ac.data_dir = f.data_dir;
   ac.cluster_dns = f.cluster_dns;
+  ac.max_parallel_image_pulls = f.max_parallel_image_pulls;
   BOSUN_ASSIGN_OR_RETURN(ac.log_rotation, agent::make_log_rotation_policy(
                                               f.container_log_max_size, f.container_log_max_files));
 

@@ -28,6 +28,7 @@ struct AgentFlags {
   std::vector<std::string> cluster_dns;
   int64_t max_pods = 110;
   int workers = 4;
+  int max_parallel_image_pulls = 4;
   // The agent's HTTPS port for logs, exec and attach (the kubelet's --port); when the default is
   // taken (several agents on one machine) a free port is used and published in the Node.
   int kubelet_port = 10250;
