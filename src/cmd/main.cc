@@ -206,6 +206,11 @@ int main(int argc, char** argv) {
                      "Resources kept from pods on the local node, e.g. cpu=500m,memory=512Mi");
   server->add_option("--insecure-registry", server_flags.agent.insecure_registries,
                      "Registry (host[:port]) the local agent may pull from over plain HTTP");
+  server
+      ->add_option("--max-parallel-image-pulls", server_flags.agent.max_parallel_image_pulls,
+                   "Image pulls the local agent runs at once, apart from its pod workers")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_container_log_flags(server, server_flags.agent);
 
   ServeFlags apiserver_flags;
