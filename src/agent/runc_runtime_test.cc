@@ -736,7 +736,8 @@ TEST_F(RuncRuntimeStateDirTest, StateOnItsOwnTmpfsWritableLayerOnDisk) {
   EXPECT_TRUE(fs::exists(state_dir_ + "/sandboxes/" + uid_));
   // What the container writes lands in the writable layer on disk.
   const std::string rw = data_dir_ + "/containers/" + id;
-  for (int i = 0; i < 500 && !fs::exists(rw + "/upper/file"); ++i)
+  // The shell creates the file before it writes to it: wait for the line.
+  for (int i = 0; i < 500 && read_file(rw + "/upper/file") != "kept\n"; ++i)
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(read_file(rw + "/upper/file"), "kept\n");
   EXPECT_FALSE(fs::exists(bundle + "/upper"));
