@@ -668,7 +668,9 @@ bool PodSyncer::start_pull(const std::string& key, const Json& pod, const std::s
     }
   } join_ended{ended};  // declared before the lock, so it runs after the unlock
   std::lock_guard lock(pulls_mu_);
-  if (pulls_stopped_) return false;
+  // Stopping: no pull begins, not on the caller's thread either (it would hold up the stop for as
+  // long as the registry takes); the next start of the agent pulls.
+  if (pulls_stopped_) return true;
   for (auto it = pulls_.begin(); it != pulls_.end();) {
     if (it->second.forgotten && it->second.outcome->done.load()) {
       ended.push_back(std::move(it->second.thread));

@@ -159,8 +159,8 @@ class PodSyncer {
   // it a pull runs on the caller's thread.
   void enable_async_pulls(std::function<void(const std::string& pod_uid)> on_pulled,
                           int max_parallel);
-  // Joins every pull thread (those waiting their turn end at once); no pull starts on a thread
-  // afterwards.
+  // Joins every pull thread (those waiting their turn end at once); no pull starts afterwards (a
+  // container that needs one waits).
   void stop_pulls();
   // The pod is gone: the results of its pulls are dropped (a pull that runs is when it ends).
   void forget_pulls(std::string_view pod_uid);
@@ -191,8 +191,8 @@ class PodSyncer {
   enum class PullState { kNone, kRunning, kDone };
   PullState take_pull(const std::string& key, std::string_view image,
                       std::shared_ptr<PullOutcome>* outcome);
-  // Starts `request` on a thread for the container; false if it cannot (stopping, no thread to
-  // be had): then the caller pulls.
+  // Starts `request` on a thread for the container; false if it cannot (no thread to be had): then
+  // the caller pulls. After stop_pulls() nothing starts, and it returns true.
   bool start_pull(const std::string& key, const Json& pod, const std::string& field_path,
                   PullRequest request);
   // The Pulled or Failed events, back-off and waiting reason of a pull that is over.

@@ -455,8 +455,17 @@ TEST_F(PodSyncTest, AsyncPullsHoldUpOnlyTheirContainer) {
   syncer_->stop_pulls();
   release.join();
   EXPECT_EQ(calls_of("pull_image nginx:1.25"), 2u);  // uid-1's and uid-3's, not uid-4's
-  std::lock_guard lock(mu);
-  EXPECT_EQ(pulled.size(), 3u);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(pulled.size(), 3u);
+  }
+  // Stopped: a container that needs a pull waits; nothing pulls, not even the syncing thread.
+  Json late = queued;
+  late["metadata"]["uid"] = "uid-5";
+  PodSyncState late_state;
+  (void)syncer_->sync_pod(late, late_state);
+  EXPECT_EQ(calls_of("pull_image nginx:1.25"), 2u);
+  EXPECT_EQ(observe_pod(*runtime_, "uid-5")->newest("app"), nullptr);
 }
 
 TEST_F(PodSyncTest, HeldEventsAreReleasedBeforeAPullAndAPostStartHook) {

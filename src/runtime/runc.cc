@@ -82,10 +82,13 @@ struct Captured {
 };
 
 // Runs argv with stdin from /dev/null, capturing stdout and stderr. At the deadline on_timeout is
-// called once (to kill what the command started) and the command itself is killed.
+// called to kill what the command started, again every 50 ms while it returns false (the command
+// has not started it yet: a loaded machine may take longer than the timeout to get a runc exec's
+// process going), then the command has a second to exit by itself before it is killed. It is
+// killed outright if on_timeout has not succeeded within 10 s.
 Result<Captured> capture(std::vector<std::string> args,
                          std::optional<std::chrono::steady_clock::time_point> deadline = {},
-                         const std::function<void()>& on_timeout = {}) {
+                         const std::function<bool()>& on_timeout = {}) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -108,6 +111,8 @@ Result<Captured> capture(std::vector<std::string> args,
     return make_error(ErrorCode::kInternal, "run " + args[0] + ": " + std::strerror(rc));
   }
   Captured result;
+  bool started_killed = false;  // on_timeout has killed what the command started
+  std::chrono::steady_clock::time_point give_up_at;
   bool has_deadline = deadline.has_value();
   auto deadline_at = deadline.value_or(std::chrono::steady_clock::time_point());
   std::string* text[2] = {&result.out, &result.err};
@@ -127,13 +132,16 @@ Result<Captured> capture(std::vector<std::string> args,
       break;
     }
     if (n == 0) {
-      if (!result.timed_out && on_timeout) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!result.timed_out) give_up_at = now + std::chrono::seconds(10);
+      if (on_timeout && !started_killed && now < give_up_at) {
         // Let the command end what it started and exit by itself for a moment: a runc exec killed
-        // outright orphans its process, whose zombie then holds up the container's own exit until
-        // the node's init reaps it.
+        // outright orphans its process (and before the process has started, leaves it to run),
+        // whose zombie then holds up the container's own exit until the node's init reaps it.
         result.timed_out = true;
-        on_timeout();
-        deadline_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        started_killed = on_timeout();
+        deadline_at = now + (started_killed ? std::chrono::milliseconds(1000)
+                                            : std::chrono::milliseconds(50));
       } else {
         result.timed_out = true;
         ::kill(pid, SIGKILL);
@@ -188,7 +196,7 @@ Result<ExecResult> Runc::exec(std::string_view id, const std::vector<std::string
   // runc alone would leave it running.
   auto kill_process = [&] {
     int pid = std::atoi(read_file_or_empty(pid_file).c_str());
-    if (pid > 0) ::kill(pid, SIGKILL);
+    return pid > 0 && (::kill(pid, SIGKILL) == 0 || errno == ESRCH);
   };
   auto c = capture(std::move(full), std::chrono::steady_clock::now() + timeout, kill_process);
   std::error_code ec;

@@ -233,8 +233,13 @@ TEST_F(RuncTest, ExecRunsCommandsInTheContainer) {
   auto slow = runc_->exec("execd", {"sleep", "100"}, 300ms);
   ASSERT_FALSE(slow.ok());
   EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
-  // The timed-out command was killed in the container, not left running: only the container's
-  // own sleep is left once the kill has landed (a loaded machine may take a moment to deliver it).
+  // A timeout shorter than runc takes to start the process: the process is killed once it is
+  // there, not left to run.
+  auto early = runc_->exec("execd", {"sleep", "100"}, 1ms);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, ErrorCode::kTimeout);
+  // The timed-out commands were killed in the container, not left running: only the container's
+  // own sleep is left once the kills have landed (a loaded machine may take a moment).
   Result<ExecResult> ps = make_error(ErrorCode::kInternal, "not run");
   for (int i = 0; i < 100; ++i) {
     ps = runc_->exec("execd", {"sh", "-c", "ps -o stat,comm | grep -v '^Z' | grep -c sleep"}, 10s);
