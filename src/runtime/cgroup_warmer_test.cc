@@ -49,8 +49,8 @@ TEST(CgroupMigrationWarmerTest, PrimesWithoutMovingTheProcess) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to write cgroup files";
   const std::string before = read_file_or_empty("/proc/self/cgroup");
   CgroupMigrationWarmer warmer(std::chrono::milliseconds(1));
-  warmer.warm_for(std::chrono::milliseconds(50));
   for (int i = 0; i < 5000 && warmer.primes() < 3 && !warmer.disabled(); ++i) {
+    warmer.warm_for(std::chrono::milliseconds(50));  // kept warm however late its thread runs
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (warmer.disabled()) GTEST_SKIP() << "no writable cgroup file on this machine";
@@ -62,8 +62,10 @@ TEST(CgroupMigrationWarmerTest, PrimesWithoutMovingTheProcess) {
 TEST(CgroupMigrationWarmerTest, StopsAfterTheSpanAndRestarts) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to write cgroup files";
   CgroupMigrationWarmer warmer(std::chrono::milliseconds(1));
-  warmer.warm_for(std::chrono::milliseconds(1));
+  // Warmed again and again until it has primed: on a loaded machine its thread may first run only
+  // after a short span is over.
   for (int i = 0; i < 5000 && warmer.primes() < 1 && !warmer.disabled(); ++i) {
+    warmer.warm_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (warmer.disabled()) GTEST_SKIP() << "no writable cgroup file on this machine";
@@ -77,8 +79,8 @@ TEST(CgroupMigrationWarmerTest, StopsAfterTheSpanAndRestarts) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(warmer.primes(), settled);
-  warmer.warm_for(std::chrono::milliseconds(20));
   for (int i = 0; i < 5000 && warmer.primes() == settled; ++i) {
+    warmer.warm_for(std::chrono::milliseconds(20));
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   EXPECT_GT(warmer.primes(), settled);
