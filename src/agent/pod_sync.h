@@ -5,7 +5,8 @@
 // with the CrashLoopBackOff back-off (10 s doubling to 5 min, forgotten after 10 min), keeps the
 // last exited instance of each container for lastState and removes older ones; and kills a pod
 // gracefully. The agent's pod workers call it, one pod at a time per pod (a PodSyncState is owned
-// by that pod's worker); a PodSyncer itself holds only references and may serve many pods at once.
+// by that pod's worker); a PodSyncer holds only references, and the pulls it runs on threads of
+// their own (enable_async_pulls), and may serve many pods at once.
 #pragma once
 
 #include <atomic>
