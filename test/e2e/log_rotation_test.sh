@@ -33,7 +33,7 @@ stop_agent() {
   fi
   AGENT_PID=""
 }
-trap 'rc=$?; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "${logdir:-/nonexistent}" >&2 2>/dev/null || true; fi; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "${logdir:-/nonexistent}" >&2 2>/dev/null || true; for f in follow.out follow.err; do [[ -f "$E2E_TMP/$f" ]] && { echo "--- $f: $(wc -l <"$E2E_TMP/$f") lines, the first and last:"; sed -n "1p;\$p" "$E2E_TMP/$f" | cut -c1-60; } >&2; done; fi; (exit $rc); e2e_cleanup' EXIT
 "$BOSUN" agent --kubeconfig "$E2E_TMP/data/kubeconfig" --data-dir "$E2E_TMP/data" \
   --node-name "$NODE" --kubelet-port 0 --container-log-max-size 4Ki --container-log-max-files 3 \
   >"$E2E_TMP/agent.log" 2>&1 &
@@ -62,7 +62,9 @@ logdir="$E2E_TMP/data/pods/default_chatty_$uid/c"
 # Not k: its --request-timeout would end the follow after 20 s.
 "$KUBECTL" logs -f chatty >"$E2E_TMP/follow.out" 2>"$E2E_TMP/follow.err" &
 FOLLOW_PID=$!
-wait_for 10 grep -q "^n 5 " "$E2E_TMP/follow.out"
+# It reads the live file from its start: from line 1 unless a loaded machine started kubectl only
+# after the first rotation (the checks below count from the first line it saw).
+wait_for 20 grep -q "^n [0-9]" "$E2E_TMP/follow.out"
 
 # Two rotations (about 20 s): the first rotated file is gzipped by the second.
 gz_present() { compgen -G "$logdir/0.log.*.gz" >/dev/null; }
