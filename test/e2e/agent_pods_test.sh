@@ -137,8 +137,9 @@ spec:
     securityContext: {allowPrivilegeEscalation: true}
 YAML
 
-# Readiness gates Ready: the probe's file appears only after a few seconds (or when the test
-# creates it with kubectl exec, where exec works).
+# Readiness gates Ready: the probe's file appears only after 30 s, time enough for the checks on a
+# loaded machine (6 s was not, at ctest -j4), or when the test creates it with kubectl exec, where
+# exec works.
 k apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Pod
@@ -147,7 +148,7 @@ spec:
   containers:
   - name: app
     image: $IMAGE
-    command: [sh, -c, 'sleep 6; touch /tmp/ready-later; exec sleep 3600']
+    command: [sh, -c, 'sleep 30; touch /tmp/ready-later; exec sleep 3600']
     readinessProbe:
       exec: {command: [sh, -c, 'test -f /tmp/ready || test -f /tmp/ready-later']}
       periodSeconds: 1
@@ -175,7 +176,7 @@ if k exec ready -- touch /tmp/ready >/dev/null 2>&1; then
 else
   echo "readiness: kubectl exec unavailable, the probe turns true by itself"
 fi
-wait_for 15 ready_is ready True
+wait_for 45 ready_is ready True
 expect_eq "$(jp ready '{.status.containerStatuses[0].ready}')" true "container ready once the probe passes"
 
 # Two containers: HTTP over the shared localhost, the page through the shared emptyDir.
