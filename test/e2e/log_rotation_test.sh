@@ -33,7 +33,7 @@ stop_agent() {
   fi
   AGENT_PID=""
 }
-trap 'rc=$?; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "${logdir:-/nonexistent}" >&2 2>/dev/null || true; for f in follow.out follow.err; do [[ -f "$E2E_TMP/$f" ]] && { echo "--- $f: $(wc -l <"$E2E_TMP/$f") lines, the first and last:"; sed -n "1p;\$p" "$E2E_TMP/$f" | cut -c1-60; } >&2; done; fi; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; set +e; stop_agent; if ((rc)); then tail -n 40 "$E2E_TMP/agent.log" >&2 || true; ls -la "${logdir:-/nonexistent}" >&2 2>/dev/null || true; for f in follow.out follow.err; do [[ -f "$E2E_TMP/$f" ]] && { echo "--- $f: $(wc -l <"$E2E_TMP/$f") lines, the first and last:"; sed -n "1p;\$p" "$E2E_TMP/$f" | cut -c1-60; } >&2; done; fi; (exit $rc); e2e_cleanup' EXIT
 "$BOSUN" agent --kubeconfig "$E2E_TMP/data/kubeconfig" --data-dir "$E2E_TMP/data" \
   --node-name "$NODE" --kubelet-port 0 --container-log-max-size 4Ki --container-log-max-files 3 \
   >"$E2E_TMP/agent.log" 2>&1 &

@@ -35,7 +35,7 @@ stop_forward() {
     PF_PID=""
   fi
 }
-trap 'rc=$?; stop_forward; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; set +e; stop_forward; (exit $rc); e2e_cleanup' EXIT
 forwarding() { grep -q "Forwarding from 127.0.0.1" "$1"; }
 
 for v in 1.27 1.33; do
