@@ -26,6 +26,8 @@ stop_agent() {
 }
 join_cleanup() {
   local rc=$?
+  # errexit would end the handler at `(exit $rc)` below, before e2e_cleanup stops the server.
+  set +e
   if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
     kill -KILL "$AGENT_PID" 2>/dev/null || true
   fi

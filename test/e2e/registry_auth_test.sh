@@ -97,6 +97,8 @@ stop_watch() {
 # The watch goes too on a failure; e2e_cleanup reads the exit status.
 auth_cleanup() {
   local rc=$?
+  # errexit would end the handler at `(exit $rc)` below, before e2e_cleanup stops the server.
+  set +e
   stop_watch
   (exit $rc)
   e2e_cleanup
